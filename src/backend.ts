@@ -1,0 +1,124 @@
+/**
+ * The Backend contract, in domain terms. Primitives (mutex, semaphore, …) only ever talk to
+ * this interface; every backend (memory, redis, …) implements it with the same algorithm:
+ *
+ * A *name* is a pool of permits with a FIFO wait queue. A mutex is a pool of one permit; a
+ * semaphore of `limit`. Each grant is a *holder* (token, permits, fence, expiry on the
+ * backend's clock). Each waiter is a queue entry (token, permits, limit, ttl, client id) with a
+ * short expiry of its own (`waiterTtl`) that the waiting client keeps refreshing.
+ *
+ * Every operation first *purges*: holders past their expiry and waiters past theirs are
+ * removed. Whenever permits are freed (release, purge, force-release, a waiter leaving) the
+ * backend *drains*: while the head waiter's permits fit (`used + permits <= its limit`), it is
+ * granted on the spot with a fence and an expiry of `min(ttl, waiterTtl)` (a claim window, so a
+ * waiter that died after enqueueing cannot hold the lock for a whole TTL) and its client is
+ * woken with the token. The woken waiter then calls `acquire` again with the same token, which
+ * recognises the grant, re-arms the full TTL and returns the fence: that second call is what
+ * the client's local deadline is counted from. Strict FIFO: a large request at the head is not
+ * overtaken by smaller ones behind it.
+ *
+ * Fences: `fence = max(lastFence + 1, backend wall-clock microseconds)`, so a fence is greater
+ * than every earlier one of that name even after the backend lost its data.
+ */
+
+/** What a primitive is, for `inspect` and events; it does not change how permits are counted. */
+export type LockKind = 'mutex' | 'semaphore' | 'rwlock' | 'election';
+
+export interface AcquireRequest {
+  readonly name: string;
+  readonly kind: LockKind;
+  /** ≥128 random bits, created by the client; the only proof of ownership. */
+  readonly token: string;
+  readonly permits: number;
+  /** The pool size this caller believes in; all users of a name should agree. */
+  readonly limit: number;
+  /** Lease length in ms, counted on the backend's clock from this call. */
+  readonly ttl: number;
+  /** true: join (or stay in) the queue when not granted now; false: a pure try. */
+  readonly enqueue: boolean;
+  /** How long the queue entry lives unless this call is repeated, in ms. */
+  readonly waiterTtl: number;
+  /** Small JSON text the holder attaches (shown by inspect and events), or '' for none. */
+  readonly owner: string;
+}
+
+export type AcquireResult =
+  | { readonly granted: true; readonly fence: bigint }
+  | {
+      readonly granted: false;
+      /** 0-based place in the queue, or -1 when not queued (a try). */
+      readonly position: number;
+      /**
+       * For the head of the queue: ms until the earliest holder expires, so the waiter can
+       * retry exactly then (expiry is not an event on every backend). null otherwise.
+       */
+      readonly retryAfter: number | null;
+    };
+
+export interface ExtendRequest {
+  readonly name: string;
+  readonly token: string;
+  readonly ttl: number;
+}
+
+export interface HolderInfo {
+  readonly fence: bigint;
+  readonly permits: number;
+  /** ms until the backend expires it. */
+  readonly expiresIn: number;
+  readonly owner: string;
+}
+
+export interface WaiterInfo {
+  readonly permits: number;
+  readonly owner: string;
+}
+
+export interface LockState {
+  readonly name: string;
+  readonly kind: LockKind | null;
+  readonly limit: number | null;
+  readonly holders: readonly HolderInfo[];
+  readonly waiters: readonly WaiterInfo[];
+}
+
+/** One client's connection to a backend. Methods reject only with `HoldfastError`s. */
+export interface Backend {
+  /** Identifies this client to the backend, so hand-offs can wake it. */
+  readonly clientId: string;
+  /**
+   * Grant now, or (with `enqueue`) queue; one round trip. Idempotent per token: a token that
+   * already holds gets its TTL re-armed and its fence back; a queued token refreshes its entry.
+   */
+  acquire(request: AcquireRequest): Promise<AcquireResult>;
+  /**
+   * Removes the token as holder or waiter and drains the queue. true only when it was a
+   * holder. Never touches any other token.
+   */
+  release(name: string, token: string): Promise<boolean>;
+  /** Re-arms the TTL from now; false when the token no longer holds. */
+  extend(request: ExtendRequest): Promise<boolean>;
+  /** Many extends in one round trip (renewal batching); results in request order. */
+  extendMany(requests: readonly ExtendRequest[]): Promise<boolean[]>;
+  /** The state of a name, or null when nothing holds or waits for it. */
+  inspect(name: string): Promise<LockState | null>;
+  /** Names with holders or waiters that match a glob (`*`, `?`). */
+  list(pattern: string): Promise<string[]>;
+  /** Removes every holder of a name (their renewals then fail) and drains; returns how many. */
+  forceRelease(name: string): Promise<number>;
+  /** Closes connections. Does not release anything (the client does that first). */
+  close(): Promise<void>;
+}
+
+/** How a backend reports that one of this client's waiters may now hold (hand-off). */
+export type WakeListener = (token: string) => void;
+
+/** What every backend is built with. */
+export interface BackendContext {
+  /** Unique per client (random); waiters of this client are woken under it. */
+  readonly clientId: string;
+  /** Prepended to every key and channel so holdfast never collides with other data. */
+  readonly prefix: string;
+  /** Called with a waiter's token when a hand-off (or any change) may have granted it. */
+  readonly onWake: WakeListener;
+}

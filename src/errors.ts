@@ -1,0 +1,66 @@
+/**
+ * Every error holdfast throws or rejects with extends `HoldfastError` and carries a stable
+ * `code`; match on `code` (or `instanceof`), never on the message.
+ */
+export type HoldfastErrorCode =
+  | 'VALIDATION'
+  | 'LOCK_TIMEOUT'
+  | 'LEASE_LOST'
+  | 'BACKEND'
+  | 'CLOSED'
+  | 'QUORUM';
+
+export class HoldfastError extends Error {
+  readonly code: HoldfastErrorCode;
+
+  constructor(code: HoldfastErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+    this.name = new.target.name;
+  }
+}
+
+/** Bad input, refused before any I/O. Nothing was sent and nothing changed. */
+export class ValidationError extends HoldfastError {
+  constructor(message: string) {
+    super('VALIDATION', message);
+  }
+}
+
+/** `acquire({ wait })` ran out of time; the request has left the queue. */
+export class LockTimeoutError extends HoldfastError {
+  readonly waited: number;
+
+  constructor(name: string, waited: number) {
+    super('LOCK_TIMEOUT', `could not acquire "${name}" within ${waited} ms`);
+    this.waited = waited;
+  }
+}
+
+/** The lease is gone: expired, taken by force, or its renewal could not be confirmed in time. */
+export class LeaseLostError extends HoldfastError {
+  constructor(name: string, why: string, options?: { cause?: unknown }) {
+    super('LEASE_LOST', `lease on "${name}" lost: ${why}`, options);
+  }
+}
+
+/** The backend failed or could not be reached; `cause` is the client library's error. */
+export class BackendError extends HoldfastError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('BACKEND', message, options);
+  }
+}
+
+/** The client was closed; nothing more can be done with it. */
+export class ClosedError extends HoldfastError {
+  constructor() {
+    super('CLOSED', 'the holdfast client is closed');
+  }
+}
+
+/** Wraps anything a backend threw so callers only ever see `HoldfastError`s. */
+export function asBackendError(error: unknown, what: string): HoldfastError {
+  if (error instanceof HoldfastError) return error;
+  const detail = error instanceof Error ? error.message : String(error);
+  return new BackendError(`${what} failed: ${detail}`, { cause: error });
+}
