@@ -2,13 +2,7 @@
  * Every error holdfast throws or rejects with extends `HoldfastError` and carries a stable
  * `code`; match on `code` (or `instanceof`), never on the message.
  */
-export type HoldfastErrorCode =
-  | 'VALIDATION'
-  | 'LOCK_TIMEOUT'
-  | 'LEASE_LOST'
-  | 'BACKEND'
-  | 'CLOSED'
-  | 'QUORUM';
+export type HoldfastErrorCode = 'VALIDATION' | 'LOCK_TIMEOUT' | 'LEASE_LOST' | 'BACKEND' | 'CLOSED' | 'QUORUM';
 
 export class HoldfastError extends Error {
   readonly code: HoldfastErrorCode;

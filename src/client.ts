@@ -1,0 +1,74 @@
+import type { LockState } from './backend.js';
+import type { ClientCore } from './core.js';
+import { asBackendError } from './errors.js';
+import { Mutex, type MutexOptions } from './primitives/mutex.js';
+import { Semaphore, type SemaphoreOptions } from './primitives/semaphore.js';
+import { checkName } from './validate.js';
+
+/**
+ * A connection to one backend; the factory for every primitive. Create it with `connect()`.
+ * `close()` releases this client's leases, leaves its queues and closes its connections.
+ */
+export class Holdfast {
+  readonly #core: ClientCore;
+
+  /** @internal use `connect()`. */
+  constructor(core: ClientCore) {
+    this.#core = core;
+  }
+
+  /** A lock with one holder at a time. Cheap: no I/O until you acquire. */
+  mutex(name: string, options?: MutexOptions): Mutex {
+    return new Mutex(this.#core, name, options);
+  }
+
+  /** A pool of `options.permits`; each lease takes one or more. Cheap: no I/O until you acquire. */
+  semaphore(name: string, options: SemaphoreOptions): Semaphore {
+    return new Semaphore(this.#core, name, options);
+  }
+
+  /** Who holds and who waits for `name` right now, or null when nobody does. */
+  async inspect(name: string): Promise<LockState | null> {
+    checkName(name);
+    this.#core.assertOpen();
+    return this.#call(`inspect of "${name}"`, () => this.#core.backend.inspect(name));
+  }
+
+  /** Names that are held or waited for and match a glob (`*`, `?`; default all). */
+  async list(pattern = '*'): Promise<string[]> {
+    checkName(pattern, 'pattern');
+    this.#core.assertOpen();
+    return this.#call('list', () => this.#core.backend.list(pattern));
+  }
+
+  /**
+   * Frees `name` whoever holds it (the restoring-state tool): its holders learn at their next
+   * renewal that they lost it, and the queue is served. Returns how many holders were removed.
+   */
+  async forceRelease(name: string): Promise<number> {
+    checkName(name);
+    this.#core.assertOpen();
+    return this.#call(`forceRelease of "${name}"`, () => this.#core.backend.forceRelease(name));
+  }
+
+  get closed(): boolean {
+    return this.#core.closed;
+  }
+
+  /** Releases what this client holds, abandons its waiters (ClosedError), closes connections. */
+  async close(): Promise<void> {
+    await this.#core.close();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  async #call<T>(what: string, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (error) {
+      throw asBackendError(error, what);
+    }
+  }
+}

@@ -1,0 +1,96 @@
+import { randomBytes } from 'node:crypto';
+import type { Backend } from './backend.js';
+import type { Clock } from './clock.js';
+import { ClosedError } from './errors.js';
+import type { Lease, LeaseHost } from './lease.js';
+import { Renewer } from './renewer.js';
+
+/** A pending blocking acquire, as the client sees it. */
+export interface PendingWaiter {
+  /** A hand-off may have granted this waiter: ask the backend again. */
+  wake(): void;
+  /** Stops waiting with `error`; resolves once the queue entry has been removed. */
+  abandon(error: Error): Promise<void>;
+}
+
+/** 128 bits from the OS CSPRNG: the lease token is the only proof of ownership. */
+export function newToken(): string {
+  return randomBytes(16).toString('base64url');
+}
+
+export function newClientId(): string {
+  return randomBytes(9).toString('base64url');
+}
+
+/**
+ * The per-client state every primitive shares: the backend, the clock, the renewer, the live
+ * leases and pending waiters (so `close()` can release and abandon them). Not public API.
+ */
+export class ClientCore implements LeaseHost {
+  readonly backend: Backend;
+  readonly clock: Clock;
+  readonly waiterTtl: number;
+  readonly #renewer: Renewer;
+  readonly #leases = new Set<Lease>();
+  readonly #waiters = new Map<string, PendingWaiter>();
+  #closed = false;
+
+  constructor(backend: Backend, clock: Clock, waiterTtl: number) {
+    this.backend = backend;
+    this.clock = clock;
+    this.waiterTtl = waiterTtl;
+    this.#renewer = new Renewer(backend, clock);
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  assertOpen(): void {
+    if (this.#closed) throw new ClosedError();
+  }
+
+  /** Routed here by the backend when a hand-off may have granted one of our waiters. */
+  wake(token: string): void {
+    this.#waiters.get(token)?.wake();
+  }
+
+  addWaiter(token: string, waiter: PendingWaiter): void {
+    this.#waiters.set(token, waiter);
+  }
+
+  removeWaiter(token: string): void {
+    this.#waiters.delete(token);
+  }
+
+  track(lease: Lease): void {
+    this.#leases.add(lease);
+  }
+
+  scheduleRenewal(lease: Lease, at: number): void {
+    this.#renewer.schedule(lease, at);
+  }
+
+  cancelRenewal(lease: Lease): void {
+    this.#renewer.cancel(lease);
+  }
+
+  ended(lease: Lease): void {
+    this.#leases.delete(lease);
+  }
+
+  /** Abandons every waiter, releases every lease, then closes the backend. Idempotent. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    const waiters = [...this.#waiters.values()];
+    const leases = [...this.#leases];
+    // Failures here only mean the backend will expire those entries at their TTL.
+    await Promise.allSettled([
+      ...waiters.map((waiter) => waiter.abandon(new ClosedError())),
+      ...leases.map((lease) => lease.release()),
+    ]);
+    this.#renewer.stop();
+    await this.backend.close();
+  }
+}

@@ -1,0 +1,195 @@
+import type { Backend } from './backend.js';
+import type { Clock, Timer } from './clock.js';
+import { asBackendError, LeaseLostError } from './errors.js';
+import { checkMs } from './validate.js';
+
+/** What a lease needs from the client that created it. */
+export interface LeaseHost {
+  readonly backend: Backend;
+  readonly clock: Clock;
+  /** Schedules the next automatic renewal (batched with other leases of the client). */
+  scheduleRenewal(lease: Lease, at: number): void;
+  cancelRenewal(lease: Lease): void;
+  /** The lease ended (released or lost); the client stops tracking it. */
+  ended(lease: Lease): void;
+}
+
+export interface LeaseGrant {
+  readonly name: string;
+  readonly token: string;
+  readonly fence: bigint;
+  readonly permits: number;
+  readonly ttl: number;
+  readonly autoExtend: boolean;
+  /** Local monotonic time taken *before* the granting request was sent. */
+  readonly requestedAt: number;
+}
+
+/**
+ * Clock drift allowance, as in Redlock: 1% of the TTL plus 2 ms. The local deadline is
+ * `requestedAt + ttl - drift`, so it always falls before the backend could expire the lease
+ * and re-grant it, even when the two clocks run at slightly different rates.
+ */
+export function driftMargin(ttl: number): number {
+  return Math.floor(ttl * 0.01) + 2;
+}
+
+type LeaseState = 'held' | 'lost' | 'released';
+
+/**
+ * A granted hold on a lock or on permits. Renews itself (unless `autoExtend: false`) at about a
+ * third of its TTL; when it cannot be sure it still holds, `signal` aborts with a
+ * `LeaseLostError` and `valid` turns false.
+ */
+export class Lease {
+  readonly name: string;
+  /** The unguessable proof of ownership (128 random bits). */
+  readonly token: string;
+  /** Strictly greater than every earlier grant's fence for this name. */
+  readonly fence: bigint;
+  readonly permits: number;
+  readonly autoExtend: boolean;
+  readonly #host: LeaseHost;
+  readonly #controller = new AbortController();
+  #ttl: number;
+  #deadline: number;
+  #confirmedAt: number;
+  #state: LeaseState = 'held';
+  #deadlineTimer: Timer | null = null;
+
+  constructor(host: LeaseHost, grant: LeaseGrant) {
+    this.#host = host;
+    this.name = grant.name;
+    this.token = grant.token;
+    this.fence = grant.fence;
+    this.permits = grant.permits;
+    this.autoExtend = grant.autoExtend;
+    this.#ttl = grant.ttl;
+    this.#confirmedAt = grant.requestedAt;
+    this.#deadline = grant.requestedAt + grant.ttl - driftMargin(grant.ttl);
+    this.#arm();
+  }
+
+  /** The TTL, in ms, that renewals re-arm. */
+  get ttl(): number {
+    return this.#ttl;
+  }
+
+  /** Aborted when the lease ends; `reason` is a `LeaseLostError` when it was lost. */
+  get signal(): AbortSignal {
+    return this.#controller.signal;
+  }
+
+  /**
+   * Synchronous and exact: false from the instant the local deadline passes, even while a
+   * stalled event loop has not yet run the abort. Check it right before a guarded write.
+   */
+  get valid(): boolean {
+    return this.#state === 'held' && this.#host.clock.now() < this.#deadline;
+  }
+
+  /** ms left before the local deadline (0 once it passed). */
+  get remaining(): number {
+    return this.#state === 'held' ? Math.max(0, this.#deadline - this.#host.clock.now()) : 0;
+  }
+
+  /**
+   * Re-arms the lease for `ttl` ms from now (default: its current TTL); later renewals keep
+   * that TTL. Rejects with `LeaseLostError` when the lease is no longer held.
+   */
+  async extend(ttl: number = this.#ttl): Promise<void> {
+    checkMs(ttl, 'extend ttl');
+    this.#assertHeld();
+    const requestedAt = this.#host.clock.now();
+    let held: boolean;
+    try {
+      held = await this.#host.backend.extend({ name: this.name, token: this.token, ttl });
+    } catch (error) {
+      throw asBackendError(error, `extend of "${this.name}"`);
+    }
+    if (!held) {
+      this.lose('the backend no longer holds it');
+    }
+    this.#assertHeld();
+    this.#ttl = ttl;
+    this.confirm(requestedAt);
+  }
+
+  /**
+   * Frees the lease. Resolves true when the backend still held it; false when it had already
+   * ended (a second release, or after expiry). Never frees anyone else's grant.
+   */
+  async release(): Promise<boolean> {
+    if (this.#state === 'released') return false;
+    const wasHeld = this.#state === 'held';
+    this.#end('released');
+    if (wasHeld) this.#controller.abort(new DOMException('lease released', 'AbortError'));
+    try {
+      return await this.#host.backend.release(this.name, this.token);
+    } catch (error) {
+      throw asBackendError(error, `release of "${this.name}"`);
+    }
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.release();
+  }
+
+  /** A renewal (or extend) sent at `requestedAt` was confirmed by the backend. */
+  confirm(requestedAt: number): void {
+    if (this.#state !== 'held' || requestedAt < this.#confirmedAt) return;
+    this.#confirmedAt = requestedAt;
+    this.#deadline = requestedAt + this.#ttl - driftMargin(this.#ttl);
+    this.#arm();
+  }
+
+  /** Renewal failed for a passing reason: try again soon, unless the deadline comes first. */
+  retrySoon(): void {
+    if (this.#state !== 'held' || !this.autoExtend) return;
+    const now = this.#host.clock.now();
+    this.#host.scheduleRenewal(this, Math.min(this.#deadline, now + Math.max(this.#ttl / 10, 20)));
+  }
+
+  /** Ends the lease as lost: aborts `signal` with a `LeaseLostError`. */
+  lose(why: string, cause?: unknown): void {
+    if (this.#state !== 'held') return;
+    this.#end('lost');
+    this.#controller.abort(new LeaseLostError(this.name, why, cause === undefined ? undefined : { cause }));
+  }
+
+  #assertHeld(): void {
+    if (this.#state === 'held' && !this.valid) this.#loseAtDeadline();
+    if (this.#state !== 'held') {
+      const reason = this.signal.reason;
+      throw reason instanceof LeaseLostError ? reason : new LeaseLostError(this.name, 'it was released');
+    }
+  }
+
+  #arm(): void {
+    this.#deadlineTimer?.cancel();
+    const now = this.#host.clock.now();
+    this.#deadlineTimer = this.#host.clock.setTimer(() => this.#onDeadline(), this.#deadline - now);
+    if (this.autoExtend) this.#host.scheduleRenewal(this, this.#confirmedAt + this.#ttl / 3);
+  }
+
+  #onDeadline(): void {
+    if (this.#state !== 'held') return;
+    if (this.#host.clock.now() >= this.#deadline) this.#loseAtDeadline();
+    else this.#arm();
+  }
+
+  #loseAtDeadline(): void {
+    this.lose('its local deadline passed before a renewal was confirmed');
+    // The backend may still hold it (a late reply, a stalled loop): free it for others, since
+    // this holder has already been told it lost. If this fails the backend TTL frees it.
+    this.#host.backend.release(this.name, this.token).catch(() => {});
+  }
+
+  #end(state: LeaseState): void {
+    this.#state = state;
+    this.#deadlineTimer?.cancel();
+    this.#deadlineTimer = null;
+    this.#host.cancelRenewal(this);
+    this.#host.ended(this);
+  }
+}

@@ -1,0 +1,88 @@
+import { type AcquireSpec, acquire, tryAcquire } from '../acquisition.js';
+import type { ClientCore } from '../core.js';
+import { ValidationError } from '../errors.js';
+import type { Lease } from '../lease.js';
+import { checkName, checkOptions, checkPositiveInt, optional } from '../validate.js';
+import {
+  type AcquireOptions,
+  type LeaseOptions,
+  type ParsedLeaseOptions,
+  parseAsync,
+  parseLeaseOptions,
+  parseWait,
+  runHolding,
+} from './common.js';
+
+/** The largest pool a semaphore may have. */
+export const MAX_PERMITS = 1_000_000;
+
+export interface SemaphoreOptions extends LeaseOptions {
+  /** How many permits exist in all (required). Every user of a name should agree on it. */
+  readonly permits: number;
+}
+
+export interface SemaphoreAcquireOptions extends AcquireOptions {
+  /** How many permits this lease takes (default 1). */
+  readonly permits?: number;
+}
+
+const SEMAPHORE_KEYS = ['permits', 'ttl', 'autoExtend'] as const;
+const TRY_KEYS = ['permits'] as const;
+const ACQUIRE_KEYS = ['permits', 'wait', 'signal'] as const;
+
+/**
+ * A pool of `permits`. Each acquisition is a lease of its own (so a crashed holder's permits
+ * come back at its TTL); a request for k permits waits its FIFO turn and is never overtaken by
+ * smaller requests behind it.
+ */
+export class Semaphore {
+  readonly name: string;
+  readonly permits: number;
+  readonly #core: ClientCore;
+  readonly #options: ParsedLeaseOptions;
+
+  /** @internal use `hf.semaphore(name, options)`. */
+  constructor(core: ClientCore, name: unknown, options: SemaphoreOptions) {
+    this.name = checkName(name);
+    const raw = checkOptions<SemaphoreOptions>(options, SEMAPHORE_KEYS, 'semaphore options');
+    if (raw.permits === undefined) throw new ValidationError('semaphore options need `permits`');
+    this.permits = checkPositiveInt(raw.permits, 'permits', MAX_PERMITS);
+    this.#options = parseLeaseOptions(raw);
+    this.#core = core;
+  }
+
+  /** A lease of `permits` (default 1) now, or null when they are not free. One round trip. */
+  async tryAcquire(options?: { readonly permits?: number }): Promise<Lease | null> {
+    const permits = await parseAsync(options, TRY_KEYS, 'tryAcquire options', (raw: { permits?: number }) =>
+      this.#count(raw.permits),
+    );
+    return tryAcquire(this.#core, this.#spec(permits));
+  }
+
+  /** Waits in line for `permits` (default 1). Rejects like `Mutex.acquire`. */
+  async acquire(options?: SemaphoreAcquireOptions): Promise<Lease> {
+    const parsed = await parseAsync(
+      options,
+      ACQUIRE_KEYS,
+      'acquire options',
+      (raw: Partial<SemaphoreAcquireOptions>) => ({
+        permits: this.#count(raw.permits),
+        wait: parseWait(raw),
+      }),
+    );
+    return acquire(this.#core, this.#spec(parsed.permits), parsed.wait);
+  }
+
+  /** Acquires, runs `fn`, releases (also when `fn` throws), and returns what `fn` returned. */
+  async withLock<T>(fn: (lease: Lease) => T | Promise<T>, options?: SemaphoreAcquireOptions): Promise<T> {
+    return runHolding(await this.acquire(options), fn);
+  }
+
+  #count(permits: unknown): number {
+    return optional(permits, (v) => checkPositiveInt(v, 'permits', this.permits)) ?? 1;
+  }
+
+  #spec(permits: number): AcquireSpec {
+    return { name: this.name, kind: 'semaphore', permits, limit: this.permits, owner: '', ...this.#options };
+  }
+}
