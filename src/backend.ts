@@ -121,4 +121,9 @@ export interface BackendContext {
   readonly prefix: string;
   /** Called with a waiter's token when a hand-off (or any change) may have granted it. */
   readonly onWake: WakeListener;
+  /**
+   * Called after the notification channel came back from an outage, during which wake-ups may
+   * have been lost: every waiter should ask again now rather than at its safety timer.
+   */
+  readonly onResync: () => void;
 }

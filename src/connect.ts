@@ -50,6 +50,7 @@ export async function connect(target: ConnectTarget, options?: ConnectOptions): 
     clientId: newClientId(),
     prefix,
     onWake: (token) => core?.wake(token),
+    onResync: () => core?.resync(),
   };
   let backend: Backend;
   let clock: Clock = realClock;

@@ -55,6 +55,11 @@ export class ClientCore implements LeaseHost {
     this.#waiters.get(token)?.wake();
   }
 
+  /** Wake-ups may have been lost (the notification channel was down): every waiter asks again. */
+  resync(): void {
+    for (const waiter of this.#waiters.values()) waiter.wake();
+  }
+
   addWaiter(token: string, waiter: PendingWaiter): void {
     this.#waiters.set(token, waiter);
   }

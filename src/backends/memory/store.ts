@@ -60,6 +60,7 @@ export class MemoryStore {
     const state = this.#state(req.name, req.kind, req.limit);
     const now = this.clock.now();
     this.#purge(state, now);
+    this.#drain(state, now, req.token);
     const held = state.holders.get(req.token);
     if (held) {
       held.expiresAt = now + req.ttl;
@@ -70,7 +71,7 @@ export class MemoryStore {
     if (first && state.used + req.permits <= req.limit) {
       state.queue.delete(req.token);
       const fence = this.#grant(state, req.token, req.permits, req.owner, now + req.ttl);
-      this.#drain(state, now);
+      this.#drain(state, now, null);
       return this.#settle(req.name, state, { granted: true, fence });
     }
     if (!req.enqueue) return this.#settle(req.name, state, { granted: false, position: -1, retryAfter: null });
@@ -99,7 +100,7 @@ export class MemoryStore {
     } else {
       state.queue.delete(token);
     }
-    this.#drain(state, now);
+    this.#drain(state, now, null);
     this.#settle(name, state, null);
     return holder !== undefined;
   }
@@ -110,6 +111,7 @@ export class MemoryStore {
     if (!state) return false;
     const now = this.clock.now();
     this.#purge(state, now);
+    this.#drain(state, now, null);
     const holder = state.holders.get(token);
     if (holder) holder.expiresAt = now + ttl;
     this.#settle(name, state, null);
@@ -125,7 +127,7 @@ export class MemoryStore {
     const count = state.holders.size;
     state.holders.clear();
     state.used = 0;
-    this.#drain(state, now);
+    this.#drain(state, now, null);
     this.#settle(name, state, null);
     return count;
   }
@@ -136,7 +138,7 @@ export class MemoryStore {
     if (!state) return null;
     const now = this.clock.now();
     this.#purge(state, now);
-    this.#drain(state, now);
+    this.#drain(state, now, null);
     this.#settle(name, state, null);
     if (state.holders.size === 0 && state.queue.size === 0) return null;
     return {
@@ -191,15 +193,18 @@ export class MemoryStore {
     }
   }
 
-  /** Hands free permits to the head of the queue, in order, and wakes each one granted. */
-  #drain(state: NameState, now: number): void {
+  /**
+   * Hands free permits to the head of the queue, in order, and wakes each one granted, except
+   * `quietToken`: the caller of the current operation, which learns it from the result.
+   */
+  #drain(state: NameState, now: number, quietToken: string | null): void {
     for (const [token, waiter] of state.queue) {
       if (state.used + waiter.permits > waiter.limit) return;
       state.queue.delete(token);
       this.#grant(state, token, waiter.permits, waiter.owner, now + Math.min(waiter.ttl, waiter.waiterTtl));
       const wake = this.#clients.get(waiter.clientId);
       // Asynchronous like a pub/sub message: the waker's own operation completes first.
-      if (wake) queueMicrotask(() => wake(token));
+      if (wake && token !== quietToken) queueMicrotask(() => wake(token));
     }
   }
 
@@ -228,7 +233,7 @@ export class MemoryStore {
     if (!state) return;
     const now = this.clock.now();
     this.#purge(state, now);
-    this.#drain(state, now);
+    this.#drain(state, now, null);
     this.#settle(name, state, null);
   }
 }

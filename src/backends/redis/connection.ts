@@ -1,0 +1,87 @@
+/**
+ * The connections of one Redis backend: the command connection (ours, or the user's) and
+ * exactly one subscriber per client for wake-ups, however many waiters it has.
+ */
+import { Redis } from 'ioredis';
+import { BackendError } from '../../errors.js';
+
+/** Reconnect attempts a queued command waits through before it fails (ioredis default: 20). */
+const MAX_RETRIES_PER_REQUEST = 3;
+
+/**
+ * Our own command connection. Commands issued while disconnected wait in the offline queue
+ * for a reconnect, but `commandTimeout` makes a lost reply reject instead of hang. The URL
+ * carries user, password, db and TLS (`rediss://`); ioredis parses it.
+ */
+export function openClient(url: string, commandTimeout: number): Redis {
+  const client = new Redis(url, {
+    enableOfflineQueue: true,
+    maxRetriesPerRequest: MAX_RETRIES_PER_REQUEST,
+    commandTimeout,
+  });
+  ignoreErrorEvents(client);
+  return client;
+}
+
+/**
+ * Failures reach callers as rejected commands; without a listener ioredis would also print
+ * every reconnect attempt's error to the console.
+ */
+function ignoreErrorEvents(connection: Redis): void {
+  connection.on('error', () => {});
+}
+
+/**
+ * A duplicate of `client` (same server, credentials, TLS) subscribed to `channel`; resolves
+ * once the server has confirmed the subscription, so a hand-off published right after
+ * connecting is not missed. After a reconnect it subscribes again and, once the server has
+ * confirmed, calls `onResync`: wake-ups published during the gap are gone.
+ */
+export async function openSubscriber(
+  client: Redis,
+  channel: string,
+  onMessage: (message: string) => void,
+  onResync: () => void,
+  timeout: number,
+): Promise<Redis> {
+  const subscriber = client.duplicate({ enableOfflineQueue: true, autoResubscribe: true, commandTimeout: timeout });
+  ignoreErrorEvents(subscriber);
+  subscriber.on('message', (from: string, message: string) => {
+    if (from === channel) onMessage(message);
+  });
+  try {
+    await withTimeout(subscriber.subscribe(channel), timeout, 'subscribing to wake-ups');
+    subscriber.on('ready', () => {
+      // Subscribing twice is harmless; waiting for the confirmation is what matters.
+      subscriber.subscribe(channel).then(onResync, () => {});
+    });
+    return subscriber;
+  } catch (error) {
+    subscriber.disconnect();
+    throw error;
+  }
+}
+
+/** Quits gracefully, or drops the connection when the server does not answer in time. */
+export async function closeConnection(connection: Redis, timeout: number): Promise<void> {
+  try {
+    await withTimeout(connection.quit(), timeout, 'closing the connection');
+  } catch {
+    // the goal is a closed connection, and disconnect() gets there without the server
+  } finally {
+    connection.disconnect();
+  }
+}
+
+/**
+ * Rejects when `promise` has not settled within `ms`. Used where ioredis's own
+ * `commandTimeout` is not ours to set (a user's client) or does not apply.
+ */
+export function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new BackendError(`${what} timed out after ${ms} ms`)), ms);
+    timer.unref();
+  });
+  return Promise.race([promise, expired]).finally(() => clearTimeout(timer));
+}

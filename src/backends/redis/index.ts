@@ -1,0 +1,1 @@
+export { createRedisBackend, type RedisBackendOptions, type RedisTarget } from './backend.js';

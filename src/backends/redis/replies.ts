@@ -1,0 +1,88 @@
+/**
+ * Turns script replies (arrays of integers and strings, see each script's header) into the
+ * domain shapes of src/backend.ts, and the error codes the scripts return on purpose into
+ * errors: the one place where those codes are mapped.
+ */
+import type { AcquireResult, HolderInfo, LockKind, LockState, WaiterInfo } from '../../backend.js';
+import { BackendError, type HoldfastError } from '../../errors.js';
+
+/** The codes in scripts/includes/args.lua. */
+const SCRIPT_ERRORS: Readonly<Record<number, string>> = {
+  [-1]: 'the script refused its arguments',
+  [-2]: 'permits exceed the limit, so the request could never be granted',
+};
+
+const KINDS: readonly LockKind[] = ['mutex', 'semaphore', 'rwlock', 'election'];
+
+function scriptError(code: number, what: string): HoldfastError {
+  return new BackendError(`${what} failed: ${SCRIPT_ERRORS[code] ?? `script error code ${code}`}`);
+}
+
+function unexpected(reply: unknown, what: string): HoldfastError {
+  return new BackendError(`${what} failed: unexpected reply ${JSON.stringify(reply)?.slice(0, 200)}`);
+}
+
+function integer(value: unknown, reply: unknown, what: string): number {
+  if (typeof value === 'number' && Number.isInteger(value)) return value;
+  throw unexpected(reply, what);
+}
+
+function text(value: unknown, reply: unknown, what: string): string {
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number') return String(value);
+  throw unexpected(reply, what);
+}
+
+/** A 0/1 reply (release, extend). */
+export function parseFlag(reply: unknown, what: string): boolean {
+  const value = parseCount(reply, what);
+  if (value > 1) throw unexpected(reply, what);
+  return value === 1;
+}
+
+/** A non-negative integer reply (force-release). */
+export function parseCount(reply: unknown, what: string): number {
+  const value = integer(reply, reply, what);
+  if (value < 0) throw scriptError(value, what);
+  return value;
+}
+
+export function parseAcquire(reply: unknown, what: string): AcquireResult {
+  if (!Array.isArray(reply)) throw unexpected(reply, what);
+  const status = integer(reply[0], reply, what);
+  if (status < 0) throw scriptError(status, what);
+  if (status === 1) return { granted: true, fence: BigInt(text(reply[1], reply, what)) };
+  const position = integer(reply[1], reply, what);
+  const retryAfter = integer(reply[2], reply, what);
+  return { granted: false, position, retryAfter: retryAfter < 0 ? null : retryAfter };
+}
+
+/** The inspect reply: nil, or kind, limit, counted holders, counted waiters (inspect.lua). */
+export function parseInspect(name: string, reply: unknown, what: string): LockState | null {
+  if (reply === null) return null;
+  if (!Array.isArray(reply)) throw unexpected(reply, what);
+  const field = (index: number): unknown => reply[index];
+  const kind = text(field(0), reply, what);
+  const limit = text(field(1), reply, what);
+  const holders: HolderInfo[] = [];
+  let at = 3;
+  for (let n = integer(field(2), reply, what); n > 0; n--, at += 4) {
+    holders.push({
+      fence: BigInt(text(field(at), reply, what)),
+      permits: integer(field(at + 1), reply, what),
+      expiresIn: integer(field(at + 2), reply, what),
+      owner: text(field(at + 3), reply, what),
+    });
+  }
+  const waiters: WaiterInfo[] = [];
+  for (let n = integer(field(at++), reply, what); n > 0; n--, at += 2) {
+    waiters.push({ permits: integer(field(at), reply, what), owner: text(field(at + 1), reply, what) });
+  }
+  return {
+    name,
+    kind: KINDS.find((k) => k === kind) ?? null,
+    limit: limit === '' ? null : Number(limit),
+    holders,
+    waiters,
+  };
+}

@@ -1,0 +1,128 @@
+/**
+ * Loads the server-side operations in `scripts/*.lua` and runs them by SHA.
+ *
+ * Each file is read once per process, with every `--- @include "path"` line replaced by that
+ * file (relative to the including file, `.lua` implied, each include inlined once per
+ * script). Scripts run with EVALSHA; on NOSCRIPT (a `SCRIPT FLUSH`, a restarted or failed-over
+ * server) the same call is repeated with EVAL, which also caches the script again. Nothing is
+ * registered on the client (no `defineCommand`), so a user's ioredis client stays untouched.
+ */
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import type { Redis } from 'ioredis';
+
+export type ScriptName = 'acquire' | 'release' | 'extend' | 'inspect' | 'force-release';
+
+const SCRIPT_NAMES: readonly ScriptName[] = ['acquire', 'release', 'extend', 'inspect', 'force-release'];
+
+/** Every script takes the four keys of one name (see keys.ts), so it stays in one hash slot. */
+const KEY_COUNT = 4;
+
+export interface Script {
+  readonly name: ScriptName;
+  readonly source: string;
+  readonly sha: string;
+}
+
+export type Scripts = { readonly [N in ScriptName]: Script };
+
+export type ScriptArg = string | number;
+
+export interface ScriptCall {
+  readonly keys: readonly string[];
+  readonly args: readonly ScriptArg[];
+}
+
+/** One pipelined call's outcome: a failure of one call does not hide the others' results. */
+export type Settled = { readonly ok: true; readonly value: unknown } | { readonly ok: false; readonly error: unknown };
+
+// Relative to this module, so it resolves to src/ under tsx and to dist/ after the build.
+const SCRIPTS_DIR = new URL('./scripts/', import.meta.url);
+const INCLUDE_LINE = /^--- @include "([^"]+)"\s*$/;
+
+// The file text never changes while the process runs, so reading it once is enough.
+let loading: Promise<Scripts> | undefined;
+
+export function loadScripts(): Promise<Scripts> {
+  loading ??= readAll().catch((error: unknown) => {
+    loading = undefined;
+    throw error;
+  });
+  return loading;
+}
+
+async function readAll(): Promise<Scripts> {
+  const entries = await Promise.all(
+    SCRIPT_NAMES.map(async (name): Promise<[ScriptName, Script]> => {
+      const source = await expand(new URL(`${name}.lua`, SCRIPTS_DIR), new Set());
+      const sha = createHash('sha1').update(source).digest('hex');
+      return [name, { name, source, sha }];
+    }),
+  );
+  return Object.fromEntries(entries) as Record<ScriptName, Script>;
+}
+
+async function expand(file: URL, included: Set<string>): Promise<string> {
+  const text = await readFile(file, 'utf8');
+  const lines: string[] = [];
+  for (const line of text.split('\n')) {
+    const path = INCLUDE_LINE.exec(line)?.[1];
+    if (path === undefined) {
+      lines.push(line);
+      continue;
+    }
+    const target = new URL(path.endsWith('.lua') ? path : `${path}.lua`, file);
+    // Lua needs a local function defined before its first use, so only the first copy stays.
+    if (included.has(target.href)) continue;
+    included.add(target.href);
+    lines.push(await expand(target, included));
+  }
+  return lines.join('\n');
+}
+
+function isNoScript(error: unknown): boolean {
+  return error instanceof Error && error.message.startsWith('NOSCRIPT');
+}
+
+export async function runScript(client: Redis, script: Script, call: ScriptCall): Promise<unknown> {
+  try {
+    return await client.evalsha(script.sha, KEY_COUNT, ...call.keys, ...call.args);
+  } catch (error) {
+    if (!isNoScript(error)) throw error;
+    return await client.eval(script.source, KEY_COUNT, ...call.keys, ...call.args);
+  }
+}
+
+/**
+ * Many calls of one script in one round trip (a pipeline, not a multi-key script, so each call
+ * may live in its own cluster slot). Calls that met NOSCRIPT did not run; they are sent again
+ * with EVAL in a second pipeline.
+ */
+export async function runScriptMany(client: Redis, script: Script, calls: readonly ScriptCall[]): Promise<Settled[]> {
+  const results = await pipeline(client, calls, (p, c) => p.evalsha(script.sha, KEY_COUNT, ...c.keys, ...c.args));
+  const missing = results.flatMap((result, index) => (!result.ok && isNoScript(result.error) ? [index] : []));
+  if (missing.length === 0) return results;
+  const retried = await pipeline(
+    client,
+    missing.map((index) => calls[index] as ScriptCall),
+    (p, c) => p.eval(script.source, KEY_COUNT, ...c.keys, ...c.args),
+  );
+  missing.forEach((index, i) => {
+    results[index] = retried[i] as Settled;
+  });
+  return results;
+}
+
+type Pipeline = ReturnType<Redis['pipeline']>;
+
+async function pipeline(
+  client: Redis,
+  calls: readonly ScriptCall[],
+  add: (p: Pipeline, call: ScriptCall) => void,
+): Promise<Settled[]> {
+  const p = client.pipeline();
+  for (const call of calls) add(p, call);
+  const replies = await p.exec();
+  if (replies === null) throw new Error('the pipeline was discarded');
+  return replies.map(([error, value]) => (error ? { ok: false, error } : { ok: true, value }));
+}

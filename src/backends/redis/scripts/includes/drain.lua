@@ -1,0 +1,29 @@
+--[[
+  drain(keys, now, nowMicros, wakePrefix, quietToken): while the head of the queue fits
+  (used + its permits <= its limit) it is granted for its claim window and its client is
+  woken on wakePrefix .. clientId with the token. Stops at the first head that does not fit:
+  a large request is never overtaken by smaller ones behind it (strict FIFO).
+  quietToken (or nil) is granted without a wake-up: it is the caller of this very script,
+  which learns the outcome from the reply.
+]]
+--- @include "records"
+--- @include "grant"
+
+local function drain(keys, now, nowMicros, wakePrefix, quietToken)
+  while true do
+    local head = redis.call('ZRANGE', keys[2], 0, 0)[1]
+    if not head then return end
+    local waiter = readWaiter(keys, head)
+    if not waiter then
+      -- a queue entry without its record cannot be granted; dropping it unblocks the rest
+      removeWaiter(keys, head)
+    elseif usedPermits(keys) + waiter.permits <= waiter.limit then
+      grant(keys, head, waiter.permits, waiter.owner, now + waiter.claimTtl, nowMicros)
+      if head ~= quietToken then
+        redis.call('PUBLISH', wakePrefix .. waiter.clientId, head)
+      end
+    else
+      return
+    end
+  end
+end
