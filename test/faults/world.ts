@@ -1,0 +1,64 @@
+/**
+ * One fault test's world: its own redis-server, an admin connection to poke at it, and a list
+ * of things to undo (clients, child processes) that runs in reverse when the test ends,
+ * whatever happened.
+ */
+import type { TestContext } from 'node:test';
+import { Redis } from 'ioredis';
+import { type ConnectOptions, connect, type Holdfast } from '../../src/index.js';
+import { type Child, spawnChild } from '../helpers/child.js';
+import { type RedisProcess, startRedis } from '../helpers/redis-server.js';
+
+export interface World {
+  readonly redis: RedisProcess;
+  /** A plain connection for test-side commands (CLIENT LIST, SCRIPT FLUSH, …). */
+  readonly admin: Redis;
+  readonly prefix: string;
+  /** A holdfast client on this world's server, closed when the test ends. */
+  client(options?: Omit<ConnectOptions, 'prefix'>): Promise<Holdfast>;
+  /** A child process, SIGKILLed when the test ends. */
+  spawn(script: URL, args: readonly string[]): Promise<Child>;
+}
+
+const PREFIX = 'fault:';
+
+export async function world(t: TestContext): Promise<World> {
+  const undo: (() => Promise<unknown>)[] = [];
+  t.after(async () => {
+    for (const step of undo.reverse()) await step().catch(() => {});
+  });
+  const redis = await startRedis();
+  undo.push(() => redis.stop());
+  const admin = new Redis(redis.url);
+  // The fault tests kill this server on purpose; ioredis reports that as an error event.
+  admin.on('error', () => {});
+  undo.push(async () => admin.disconnect());
+  return {
+    redis,
+    admin,
+    prefix: PREFIX,
+    async client(options = {}) {
+      const hf = await connect(redis.url, { ...options, prefix: PREFIX });
+      undo.push(() => hf.close());
+      return hf;
+    },
+    async spawn(script, args) {
+      const child = await spawnChild(script, args);
+      undo.push(() => child.kill());
+      return child;
+    },
+  };
+}
+
+/** The shared clock of all processes, as the children report it. */
+export const wallNow = (): number => performance.timeOrigin + performance.now();
+
+/** Connections in pub/sub mode, from `CLIENT LIST`: the wake-up subscribers. */
+export async function subscribers(admin: Redis): Promise<string[]> {
+  const list = (await admin.call('CLIENT', 'LIST')) as string;
+  return list
+    .split('\n')
+    .map((line) => Object.fromEntries(line.split(' ').map((pair) => pair.split('=', 2))) as Record<string, string>)
+    .filter((fields) => Number(fields.sub ?? 0) > 0 || (fields.flags ?? '').includes('P'))
+    .map((fields) => fields.id ?? '');
+}
