@@ -1,0 +1,60 @@
+/** What the contract suites share: a fresh world per test, and waits phrased in domain terms. */
+import { afterEach, beforeEach } from 'node:test';
+import type { Holdfast } from '../../src/index.js';
+import { waitFor } from '../helpers/wait.js';
+import type { World, WorldFactory } from '../helpers/world.js';
+
+/** Real ms to wait for something that should happen "now" (a hand-off, an abort). */
+export const EVENT = 5000;
+/** A TTL short enough to wait out on the real clock, long enough for a round trip. */
+export const SHORT_TTL = 300;
+/** Past a SHORT_TTL lease's expiry, with room for the backend to notice. */
+export const PAST_SHORT_TTL = SHORT_TTL + 100;
+
+/** A fresh world for every test of the enclosing `describe`, closed after it. */
+export function useWorld(factory: WorldFactory): () => World {
+  let world: World | undefined;
+  beforeEach(async () => {
+    world = await factory();
+  });
+  afterEach(async () => {
+    await world?.close();
+    world = undefined;
+  });
+  return () => {
+    if (!world) throw new Error('no world outside a test');
+    return world;
+  };
+}
+
+type Tuple<T, N extends number, R extends T[] = []> = R['length'] extends N ? R : Tuple<T, N, [...R, T]>;
+
+/** `count` new clients of `world`, typed as a tuple so they destructure without checks. */
+export async function clients<N extends number>(world: World, count: N): Promise<Tuple<Holdfast, N>> {
+  const made: Holdfast[] = [];
+  for (let i = 0; i < count; i++) made.push(await world.connect());
+  return made as Tuple<Holdfast, N>;
+}
+
+/** Resolves once `name` has exactly `count` waiters in its queue. */
+export async function queued(hf: Holdfast, name: string, count: number): Promise<void> {
+  await waitFor(async () => ((await hf.inspect(name))?.waiters.length ?? 0) === count, {
+    timeout: EVENT,
+    what: `${count} waiter(s) queued on "${name}"`,
+  });
+}
+
+/** The fences of the current holders of `name` (empty when free). */
+export async function holderFences(hf: Holdfast, name: string): Promise<bigint[]> {
+  return ((await hf.inspect(name))?.holders ?? []).map((holder) => holder.fence);
+}
+
+/** Permits currently held on `name`. */
+export async function permitsInUse(hf: Holdfast, name: string): Promise<number> {
+  return ((await hf.inspect(name))?.holders ?? []).reduce((sum, holder) => sum + holder.permits, 0);
+}
+
+/** Lets a few macrotask turns pass (real time, no clock), so async work in flight can land. */
+export async function turns(count = 3): Promise<void> {
+  for (let i = 0; i < count; i++) await new Promise((resolve) => setImmediate(resolve));
+}

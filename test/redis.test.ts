@@ -1,0 +1,148 @@
+/**
+ * Every contract on Redis: one throw-away redis-server for this file, a fresh key prefix per
+ * test, short real TTLs. Fails (never skips) when `redis-server` is not installed. Then what
+ * only Redis can show: round trips per operation, connections per client, keys left behind.
+ */
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import { Redis } from 'ioredis';
+import { connect, type Holdfast, LockTimeoutError } from '../src/index.js';
+import { clientContract } from './contract/client.js';
+import { leaseContract } from './contract/lease.js';
+import { mutexContract } from './contract/mutex.js';
+import { semaphoreContract } from './contract/semaphore.js';
+import { waitFor, withTimeout } from './helpers/wait.js';
+import { redisWorld, useRedisServer } from './helpers/world.js';
+
+const server = useRedisServer();
+const world = redisWorld(server);
+
+mutexContract(world);
+semaphoreContract(world);
+leaseContract(world);
+clientContract(world);
+
+describe('redis specifics', () => {
+  let admin: Redis | undefined;
+  before(async () => {
+    admin = new Redis(server().url, { maxRetriesPerRequest: 1 });
+    await admin.ping();
+  });
+  after(() => {
+    admin?.disconnect();
+  });
+  const redis = (): Redis => {
+    assert.ok(admin);
+    return admin;
+  };
+  /** Clients on one fresh prefix. */
+  async function clients(count: number): Promise<Holdfast[]> {
+    const prefix = `t-${randomBytes(6).toString('hex')}:`;
+    const made: Holdfast[] = [];
+    for (let i = 0; i < count; i++) made.push(await connect(server().url, { prefix }));
+    return made;
+  }
+  const closeAll = async (hfs: readonly Holdfast[]): Promise<void> => {
+    for (const hf of hfs) await hf.close();
+  };
+
+  /** Script calls the server has run so far (EVALSHA and EVAL). */
+  async function scriptCalls(): Promise<number> {
+    const stats = await redis().info('commandstats');
+    let calls = 0;
+    for (const match of stats.matchAll(/^cmdstat_(?:evalsha|eval):calls=(\d+)/gm)) calls += Number(match[1]);
+    return calls;
+  }
+
+  /** What `operation` returned, and how many script calls it made. */
+  async function counted<T>(operation: () => Promise<T>): Promise<[T, number]> {
+    const before = await scriptCalls();
+    const value = await operation();
+    return [value, (await scriptCalls()) - before];
+  }
+
+  it('runs tryAcquire, extend, release and hand-off as one script call each', async () => {
+    const hfs = await clients(2);
+    const [a, b] = hfs;
+    assert.ok(a && b);
+    try {
+      await (await a.mutex('warm-up').tryAcquire())?.release(); // scripts loaded, if lazily
+      const [held, acquireCalls] = await counted(() => a.mutex('m').tryAcquire());
+      assert.equal(acquireCalls, 1, 'tryAcquire');
+      assert.ok(held);
+      assert.equal((await counted(() => held.extend(5000)))[1], 1, 'extend');
+      const waiting = b.mutex('m').acquire();
+      await waitFor(async () => ((await a.inspect('m'))?.waiters.length ?? 0) === 1, { what: 'the waiter to queue' });
+      // The release hands off in the same call; the woken waiter confirms with one more.
+      const [, handOffCalls] = await counted(async () => {
+        await held.release();
+        return withTimeout(waiting, 5000, 'the hand-off');
+      });
+      assert.equal(handOffCalls, 2, 'release with hand-off, then the waiter’s confirmation');
+      await (await waiting).release();
+    } finally {
+      await closeAll(hfs);
+    }
+  });
+
+  it('uses at most two connections per client, however many waiters', async () => {
+    const hfs = await clients(2);
+    const [holder, waiter] = hfs;
+    assert.ok(holder && waiter);
+    const connections = async (): Promise<number> =>
+      String(await redis().client('LIST'))
+        .trim()
+        .split('\n').length;
+    try {
+      const names = Array.from({ length: 20 }, (_, i) => `busy:${i}`);
+      const leases = await Promise.all(names.map((name) => holder.mutex(name).tryAcquire()));
+      const baseline = await connections();
+      const waits = names.map((name) => assert.rejects(waiter.mutex(name).acquire({ wait: 500 }), LockTimeoutError));
+      await waitFor(async () => ((await holder.inspect('busy:19'))?.waiters.length ?? 0) === 1, { what: 'waiters' });
+      assert.equal(await connections(), baseline, 'waiting opened connections of its own');
+      await withTimeout(Promise.all(waits), 5000, 'the waiters to time out');
+      for (const lease of leases) await lease?.release();
+    } finally {
+      await closeAll(hfs);
+    }
+  });
+
+  it('opens one command and one subscriber connection per client', async () => {
+    const before = String(await redis().client('LIST'))
+      .trim()
+      .split('\n').length;
+    const hfs = await clients(3);
+    try {
+      const after = String(await redis().client('LIST'))
+        .trim()
+        .split('\n').length;
+      assert.ok(after - before <= 2 * hfs.length, `${after - before} connections for ${hfs.length} clients`);
+    } finally {
+      await closeAll(hfs);
+    }
+  });
+
+  it('leaves no key without an expiry and no holder or queue key once idle', async () => {
+    const prefix = `t-${randomBytes(6).toString('hex')}:`;
+    const hfs = [await connect(server().url, { prefix }), await connect(server().url, { prefix })];
+    const [a, b] = hfs;
+    assert.ok(a && b);
+    try {
+      const lease = await a.mutex('m').tryAcquire();
+      const permits = await a.semaphore('s', { permits: 2 }).tryAcquire({ permits: 2 });
+      await assert.rejects(b.mutex('m').acquire({ wait: 100 }), LockTimeoutError);
+      await assert.rejects(b.semaphore('s', { permits: 2 }).acquire({ wait: 100 }), LockTimeoutError);
+      await lease?.release();
+      await permits?.release();
+      const keys = await redis().keys(`${prefix}*`);
+      for (const key of keys) {
+        assert.ok(!/:[hqw]$/.test(key), `${key} outlived its name's last holder and waiter`);
+        const ttl = await redis().pttl(key);
+        assert.ok(ttl > 0, `${key} has no expiry (PTTL ${ttl})`);
+      }
+    } finally {
+      await closeAll(hfs);
+    }
+  });
+});
