@@ -24,6 +24,9 @@
 /** What a primitive is, for `inspect` and events; it does not change how permits are counted. */
 export type LockKind = 'mutex' | 'semaphore' | 'rwlock' | 'election';
 
+/** Every kind of name an event can be about. */
+export type EventKind = LockKind | 'rate-limiter';
+
 export interface AcquireRequest {
   readonly name: string;
   readonly kind: LockKind;
@@ -106,8 +109,101 @@ export interface Backend {
   list(pattern: string): Promise<string[]>;
   /** Removes every holder of a name (their renewals then fail) and drains; returns how many. */
   forceRelease(name: string): Promise<number>;
+  /**
+   * Purges and drains `name` now (so expiries are reported as events even when no client
+   * touches the name) and returns ms until its next holder or waiter expiry, or null if none.
+   */
+  sweep(name: string): Promise<number | null>;
+  /** One rate-limiter decision, or a waiter's turn in its FIFO queue. One round trip. */
+  rateTake(request: RateRequest): Promise<RateResult>;
+  /** A rate-limiter waiter gives up: leaves the queue, and the new head is woken. */
+  rateLeave(name: string, token: string): Promise<void>;
+  /**
+   * Delivers every event about names matching the glob `pattern` until the returned function
+   * is called. All watches of a client share its one subscriber connection.
+   */
+  watch(pattern: string, listener: (event: BackendEvent) => void): Promise<() => Promise<void>>;
   /** Closes connections. Does not release anything (the client does that first). */
   close(): Promise<void>;
+}
+
+/**
+ * What changed. Published by the backend in the same atomic step as the change:
+ * - `acquired`: granted to the caller of acquire; `handoff`: granted to a queued waiter by a
+ *   release, expiry, leave or force-release (it is woken too);
+ * - `released`: freed by its holder; `expired`: its TTL ran out (reported by the next operation
+ *   or sweep on the name); `lost`: removed by forceRelease;
+ * - `waiting`: joined a queue (not on refreshes); `left`: a waiter left (gave up or its entry
+ *   expired); `rate-limited`: a rate-limiter refusal (a try, or a waiter told to wait).
+ */
+export type LockEventType =
+  | 'acquired'
+  | 'handoff'
+  | 'released'
+  | 'expired'
+  | 'lost'
+  | 'waiting'
+  | 'left'
+  | 'rate-limited';
+
+export interface BackendEvent {
+  readonly type: LockEventType;
+  readonly name: string;
+  readonly kind: EventKind;
+  /** The grant's fence for holder events; null for waiter and rate-limiter events. */
+  readonly fence: bigint | null;
+  readonly permits: number;
+  /** The owner JSON text the holder or waiter attached, or ''. */
+  readonly owner: string;
+  /** Backend wall clock, ms since the epoch. */
+  readonly at: number;
+  /** For `acquired` / `handoff`: ms until the grant expires unless renewed; else null. */
+  readonly expiresIn: number | null;
+}
+
+/**
+ * Rate-limiter algorithms, all on the backend's clock:
+ * - `sliding-window` (default, exact): a log of admissions; never more than `limit` (counting
+ *   `cost`s) in any half-open interval of length `window`. An admission at t leaves the window
+ *   at t + window.
+ * - `token-bucket` (GCRA): a smooth rate of `limit` per `window` with bursts up to `burst`.
+ *   State is one theoretical arrival time (tat); emission interval T = window / limit;
+ *   new = max(tat, now) + cost * T; allowed when new - now <= burst * T.
+ * - `fixed-window`: a counter per aligned window floor(now / window); at most `limit` per
+ *   aligned window (up to 2 × limit across a window boundary).
+ * Waiters (token non-null) queue FIFO: while anyone is queued, only the head may be admitted,
+ * and tries are refused, so a process that hammers cannot starve one that waits. The head is
+ * told exactly when it will fit (retryAfter); when the head is admitted or leaves, the new head
+ * is woken (onWake with its token) to ask in turn.
+ */
+export type RateAlgorithm = 'sliding-window' | 'token-bucket' | 'fixed-window';
+
+export interface RateRequest {
+  readonly name: string;
+  readonly algorithm: RateAlgorithm;
+  readonly limit: number;
+  /** ms */
+  readonly window: number;
+  /** token-bucket only: the bucket size (defaults to limit upstream); ignored otherwise. */
+  readonly burst: number;
+  readonly cost: number;
+  /** null: a try (never queues). A token: a waiter, queued FIFO until admitted. */
+  readonly token: string | null;
+  readonly waiterTtl: number;
+}
+
+export interface RateResult {
+  readonly allowed: boolean;
+  /** How much more could be admitted right now (after this decision). */
+  readonly remaining: number;
+  /** ms until `cost` could be admitted: 0 when allowed; for a waiter behind others, -1. */
+  readonly retryAfter: number;
+  /** ms until the limiter is back to full capacity. */
+  readonly resetIn: number;
+  /** Backend wall clock of the decision, ms since the epoch. */
+  readonly at: number;
+  /** 0-based queue position of a waiter that was not admitted; -1 otherwise. */
+  readonly position: number;
 }
 
 /** How a backend reports that one of this client's waiters may now hold (hand-off). */

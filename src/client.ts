@@ -1,9 +1,13 @@
 import type { LockState } from './backend.js';
 import type { ClientCore } from './core.js';
 import { asBackendError } from './errors.js';
+import { Election, type ElectionOptions } from './primitives/election.js';
 import { Mutex, type MutexOptions } from './primitives/mutex.js';
+import { RateLimiter, type RateLimiterOptions } from './primitives/rate-limiter.js';
+import { RwLock, type RwLockOptions } from './primitives/rwlock.js';
 import { Semaphore, type SemaphoreOptions } from './primitives/semaphore.js';
-import { checkName } from './validate.js';
+import { checkName, checkOptions, checkSignal, optional } from './validate.js';
+import { EventStream } from './watch.js';
 
 /**
  * A connection to one backend; the factory for every primitive. Create it with `connect()`.
@@ -25,6 +29,33 @@ export class Holdfast {
   /** A pool of `options.permits`; each lease takes one or more. Cheap: no I/O until you acquire. */
   semaphore(name: string, options: SemaphoreOptions): Semaphore {
     return new Semaphore(this.#core, name, options);
+  }
+
+  /** Many readers or one writer (writer-preferring): `.read` and `.write` lock like a mutex. */
+  rwlock(name: string, options?: RwLockOptions): RwLock {
+    return new RwLock(this.#core, name, options);
+  }
+
+  /** At most `limit` per `window` ms across every process; `tryTake()` or wait with `take()`. */
+  rateLimiter(name: string, options: RateLimiterOptions): RateLimiter {
+    return new RateLimiter(this.#core, name, options);
+  }
+
+  /** Leader election: `campaign()` resolves with a fenced lease when this process leads. */
+  election(name: string, options?: ElectionOptions): Election {
+    return new Election(this.#core, name, options);
+  }
+
+  /**
+   * Lock-change events for names matching a glob, as an async iterable, until `signal` aborts or
+   * the loop breaks. All watches share the client's one subscriber connection.
+   */
+  watch(pattern: string, options?: { readonly signal?: AbortSignal }): EventStream {
+    checkName(pattern, 'pattern');
+    const raw = checkOptions<{ signal?: AbortSignal }>(options, ['signal'], 'watch options');
+    const signal = optional(raw.signal, (v) => checkSignal(v));
+    this.#core.assertOpen();
+    return new EventStream(this.#core, pattern, signal);
   }
 
   /** Who holds and who waits for `name` right now, or null when nobody does. */

@@ -13,6 +13,10 @@ export interface PendingWaiter {
   abandon(error: Error): Promise<void>;
 }
 
+export interface Closable {
+  close(): Promise<void>;
+}
+
 /** 128 bits from the OS CSPRNG: the lease token is the only proof of ownership. */
 export function newToken(): string {
   return randomBytes(16).toString('base64url');
@@ -33,6 +37,8 @@ export class ClientCore implements LeaseHost {
   readonly #renewer: Renewer;
   readonly #leases = new Set<Lease>();
   readonly #waiters = new Map<string, PendingWaiter>();
+  /** Event streams and the like, ended by close(). */
+  readonly #closables = new Set<Closable>();
   #closed = false;
 
   constructor(backend: Backend, clock: Clock, waiterTtl: number) {
@@ -68,6 +74,14 @@ export class ClientCore implements LeaseHost {
     this.#waiters.delete(token);
   }
 
+  remember(closable: Closable): void {
+    this.#closables.add(closable);
+  }
+
+  forget(closable: Closable): void {
+    this.#closables.delete(closable);
+  }
+
   track(lease: Lease): void {
     this.#leases.add(lease);
   }
@@ -94,6 +108,7 @@ export class ClientCore implements LeaseHost {
     await Promise.allSettled([
       ...waiters.map((waiter) => waiter.abandon(new ClosedError())),
       ...leases.map((lease) => lease.release()),
+      ...[...this.#closables].map((closable) => closable.close()),
     ]);
     this.#renewer.stop();
     await this.backend.close();

@@ -31,6 +31,14 @@ export class LockTimeoutError extends HoldfastError {
   }
 }
 
+/** `rateLimiter.take({ wait })` found no slot in time; it has left the queue. */
+export class RateLimitTimeoutError extends LockTimeoutError {
+  constructor(name: string, waited: number) {
+    super(name, waited);
+    this.message = `no slot on rate limiter "${name}" within ${waited} ms`;
+  }
+}
+
 /** The lease is gone: expired, taken by force, or its renewal could not be confirmed in time. */
 export class LeaseLostError extends HoldfastError {
   constructor(name: string, why: string, options?: { cause?: unknown }) {

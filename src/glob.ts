@@ -21,3 +21,8 @@ export function globToRegExp(pattern: string): RegExp {
 function escapeRegExp(ch: string): string {
   return ch.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
 }
+
+/** A glob that matches exactly `name` (its `*`, `?`, `[` and `\` taken literally). */
+export function escapeGlob(name: string): string {
+  return name.replace(/[*?[\]\\]/g, '\\$&');
+}

@@ -1,4 +1,12 @@
-export type { HolderInfo, LockKind, LockState, WaiterInfo } from './backend.js';
+export type {
+  EventKind,
+  HolderInfo,
+  LockEventType,
+  LockKind,
+  LockState,
+  RateAlgorithm,
+  WaiterInfo,
+} from './backend.js';
 export { MemoryStore } from './backends/memory/store.js';
 export { Holdfast } from './client.js';
 export type { Clock, Timer } from './clock.js';
@@ -10,9 +18,20 @@ export {
   type HoldfastErrorCode,
   LeaseLostError,
   LockTimeoutError,
+  RateLimitTimeoutError,
   ValidationError,
 } from './errors.js';
 export { Lease } from './lease.js';
-export type { AcquireOptions, LeaseOptions } from './primitives/common.js';
+export type { Json } from './owner.js';
+export type { AcquireOptions, FixedLock, LeaseOptions, TryAcquireOptions } from './primitives/common.js';
+export { type CampaignOptions, Election, type ElectionOptions, type Leader } from './primitives/election.js';
 export { Mutex, type MutexOptions } from './primitives/mutex.js';
-export { Semaphore, type SemaphoreAcquireOptions, type SemaphoreOptions } from './primitives/semaphore.js';
+export { RateLimiter, type RateLimiterOptions, type TakeOptions, type TakeResult } from './primitives/rate-limiter.js';
+export { RwLock, type RwLockOptions } from './primitives/rwlock.js';
+export {
+  Semaphore,
+  type SemaphoreAcquireOptions,
+  type SemaphoreOptions,
+  type SemaphoreTryOptions,
+} from './primitives/semaphore.js';
+export { EventStream, type LockEvent } from './watch.js';

@@ -131,6 +131,17 @@ export class Lease {
     }
   }
 
+  /**
+   * Stops renewing and forgets the lease here without releasing it: the backend frees it when
+   * its TTL runs out. Keeps a name taken for a while after the work is done (one run per
+   * schedule tick, say). `signal` aborts; a later `release()` returns false.
+   */
+  detach(): void {
+    if (this.#state !== 'held') return;
+    this.#end('released');
+    this.#controller.abort(new DOMException('lease detached', 'AbortError'));
+  }
+
   async [Symbol.asyncDispose](): Promise<void> {
     await this.release();
   }

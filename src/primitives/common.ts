@@ -1,4 +1,7 @@
+import { type AcquireSpec, acquire, tryAcquire } from '../acquisition.js';
+import type { ClientCore } from '../core.js';
 import type { Lease } from '../lease.js';
+import { encodeOwner, type Json } from '../owner.js';
 import { checkBoolean, checkMs, checkOptions, checkSignal, optional } from '../validate.js';
 
 export const DEFAULT_TTL = 10_000;
@@ -9,17 +12,23 @@ export interface LeaseOptions {
   readonly ttl?: number;
   /** Renew automatically while held (default true). */
   readonly autoExtend?: boolean;
+  /** Small JSON shown by inspect and events as who holds it (default: none). */
+  readonly owner?: Json;
 }
+
+export const LEASE_KEYS = ['ttl', 'autoExtend', 'owner'] as const;
 
 export interface ParsedLeaseOptions {
   readonly ttl: number;
   readonly autoExtend: boolean;
+  readonly owner: string;
 }
 
 export function parseLeaseOptions(raw: Partial<LeaseOptions>): ParsedLeaseOptions {
   return {
     ttl: optional(raw.ttl, (v) => checkMs(v, 'ttl')) ?? DEFAULT_TTL,
     autoExtend: optional(raw.autoExtend, (v) => checkBoolean(v, 'autoExtend')) ?? true,
+    owner: encodeOwner(raw.owner),
   };
 }
 
@@ -29,6 +38,13 @@ export interface AcquireOptions {
   readonly wait?: number;
   /** Aborting stops the wait; the promise rejects with `signal.reason`. */
   readonly signal?: AbortSignal;
+  /** Overrides the primitive's `owner` for this lease. */
+  readonly owner?: Json;
+}
+
+export interface TryAcquireOptions {
+  /** Overrides the primitive's `owner` for this lease. */
+  readonly owner?: Json;
 }
 
 export interface ParsedWait {
@@ -43,14 +59,38 @@ export function parseWait(raw: Partial<AcquireOptions>): ParsedWait {
   };
 }
 
-/** Validates `options` against `keys`, turning a synchronous throw into a rejection. */
-export async function parseAsync<T extends object, R>(
-  options: unknown,
-  keys: readonly string[],
-  what: string,
-  parse: (raw: Partial<T>) => R,
-): Promise<R> {
-  return parse(checkOptions<T>(options, keys, what));
+/** The spec with a per-call owner, if the call gave one. */
+export function withOwner(spec: AcquireSpec, owner: unknown): AcquireSpec {
+  return owner === undefined ? spec : { ...spec, owner: encodeOwner(owner) };
+}
+
+/**
+ * tryAcquire / acquire / withLock for a primitive whose permits are fixed per side (a mutex,
+ * each side of a read-write lock). Validation happens before any I/O, as a rejection.
+ */
+export class FixedLock {
+  readonly #core: ClientCore;
+  readonly #spec: AcquireSpec;
+
+  constructor(core: ClientCore, spec: AcquireSpec) {
+    this.#core = core;
+    this.#spec = spec;
+  }
+
+  async tryAcquire(options?: TryAcquireOptions): Promise<Lease | null> {
+    const raw = checkOptions<TryAcquireOptions>(options, ['owner'], 'tryAcquire options');
+    return tryAcquire(this.#core, withOwner(this.#spec, raw.owner));
+  }
+
+  async acquire(options?: AcquireOptions): Promise<Lease> {
+    const raw = checkOptions<AcquireOptions>(options, ['wait', 'signal', 'owner'], 'acquire options');
+    const spec = withOwner(this.#spec, raw.owner);
+    return acquire(this.#core, spec, parseWait(raw));
+  }
+
+  async withLock<T>(fn: (lease: Lease) => T | Promise<T>, options?: AcquireOptions): Promise<T> {
+    return runHolding(await this.acquire(options), fn);
+  }
 }
 
 /** Runs `fn` holding `lease`, then releases it whether `fn` returned or threw. */

@@ -5,12 +5,14 @@ import type { Lease } from '../lease.js';
 import { checkName, checkOptions, checkPositiveInt, optional } from '../validate.js';
 import {
   type AcquireOptions,
+  LEASE_KEYS,
   type LeaseOptions,
   type ParsedLeaseOptions,
-  parseAsync,
   parseLeaseOptions,
   parseWait,
   runHolding,
+  type TryAcquireOptions,
+  withOwner,
 } from './common.js';
 
 /** The largest pool a semaphore may have. */
@@ -21,14 +23,15 @@ export interface SemaphoreOptions extends LeaseOptions {
   readonly permits: number;
 }
 
-export interface SemaphoreAcquireOptions extends AcquireOptions {
+export interface SemaphoreTryOptions extends TryAcquireOptions {
   /** How many permits this lease takes (default 1). */
   readonly permits?: number;
 }
 
-const SEMAPHORE_KEYS = ['permits', 'ttl', 'autoExtend'] as const;
-const TRY_KEYS = ['permits'] as const;
-const ACQUIRE_KEYS = ['permits', 'wait', 'signal'] as const;
+export interface SemaphoreAcquireOptions extends AcquireOptions {
+  /** How many permits this lease takes (default 1). */
+  readonly permits?: number;
+}
 
 /**
  * A pool of `permits`. Each acquisition is a lease of its own (so a crashed holder's permits
@@ -44,7 +47,7 @@ export class Semaphore {
   /** @internal use `hf.semaphore(name, options)`. */
   constructor(core: ClientCore, name: unknown, options: SemaphoreOptions) {
     this.name = checkName(name);
-    const raw = checkOptions<SemaphoreOptions>(options, SEMAPHORE_KEYS, 'semaphore options');
+    const raw = checkOptions<SemaphoreOptions>(options, ['permits', ...LEASE_KEYS], 'semaphore options');
     if (raw.permits === undefined) throw new ValidationError('semaphore options need `permits`');
     this.permits = checkPositiveInt(raw.permits, 'permits', MAX_PERMITS);
     this.#options = parseLeaseOptions(raw);
@@ -52,25 +55,17 @@ export class Semaphore {
   }
 
   /** A lease of `permits` (default 1) now, or null when they are not free. One round trip. */
-  async tryAcquire(options?: { readonly permits?: number }): Promise<Lease | null> {
-    const permits = await parseAsync(options, TRY_KEYS, 'tryAcquire options', (raw: { permits?: number }) =>
-      this.#count(raw.permits),
-    );
-    return tryAcquire(this.#core, this.#spec(permits));
+  async tryAcquire(options?: SemaphoreTryOptions): Promise<Lease | null> {
+    const raw = checkOptions<SemaphoreTryOptions>(options, ['permits', 'owner'], 'tryAcquire options');
+    return tryAcquire(this.#core, withOwner(this.#spec(raw.permits), raw.owner));
   }
 
   /** Waits in line for `permits` (default 1). Rejects like `Mutex.acquire`. */
   async acquire(options?: SemaphoreAcquireOptions): Promise<Lease> {
-    const parsed = await parseAsync(
-      options,
-      ACQUIRE_KEYS,
-      'acquire options',
-      (raw: Partial<SemaphoreAcquireOptions>) => ({
-        permits: this.#count(raw.permits),
-        wait: parseWait(raw),
-      }),
-    );
-    return acquire(this.#core, this.#spec(parsed.permits), parsed.wait);
+    const keys = ['permits', 'wait', 'signal', 'owner'];
+    const raw = checkOptions<SemaphoreAcquireOptions>(options, keys, 'acquire options');
+    const spec = withOwner(this.#spec(raw.permits), raw.owner);
+    return acquire(this.#core, spec, parseWait(raw));
   }
 
   /** Acquires, runs `fn`, releases (also when `fn` throws), and returns what `fn` returned. */
@@ -78,11 +73,8 @@ export class Semaphore {
     return runHolding(await this.acquire(options), fn);
   }
 
-  #count(permits: unknown): number {
-    return optional(permits, (v) => checkPositiveInt(v, 'permits', this.permits)) ?? 1;
-  }
-
-  #spec(permits: number): AcquireSpec {
-    return { name: this.name, kind: 'semaphore', permits, limit: this.permits, owner: '', ...this.#options };
+  #spec(permits: unknown): AcquireSpec {
+    const count = optional(permits, (v) => checkPositiveInt(v, 'permits', this.permits)) ?? 1;
+    return { name: this.name, kind: 'semaphore', permits: count, limit: this.permits, ...this.#options };
   }
 }

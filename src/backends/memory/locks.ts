@@ -1,6 +1,7 @@
-import type { AcquireRequest, AcquireResult, LockKind, LockState, WakeListener } from '../../backend.js';
-import { type Clock, realClock, type Timer } from '../../clock.js';
+import type { AcquireRequest, AcquireResult, BackendEvent, LockEventType, LockKind, LockState } from '../../backend.js';
+import type { Timer } from '../../clock.js';
 import { globToRegExp } from '../../glob.js';
+import type { StoreServices } from './services.js';
 
 interface Holder {
   readonly permits: number;
@@ -20,6 +21,7 @@ interface QueuedWaiter {
 }
 
 interface NameState {
+  readonly name: string;
   kind: LockKind;
   limit: number;
   used: number;
@@ -30,116 +32,100 @@ interface NameState {
 }
 
 /**
- * The in-process backend's state: the same algorithm as the Redis scripts (see backend.ts),
- * in synchronous JavaScript, so each operation is atomic within one event-loop turn. Several
- * clients share one store via `connect({ memory: store })`. Expiry runs on the store's clock
- * (a `FakeClock` in tests), and fires exactly at the TTL, so waiters take over at once.
+ * Locks and semaphores of the memory backend: the algorithm of src/backend.ts (the same as the
+ * Redis scripts) in synchronous JavaScript, so each operation is atomic within one event-loop
+ * turn. Expiry runs on a timer at the exact TTL, so waiters take over at once.
  */
-export class MemoryStore {
-  readonly clock: Clock;
+export class LockTable {
+  readonly #services: StoreServices;
   readonly #names = new Map<string, NameState>();
-  readonly #clients = new Map<string, WakeListener>();
-  #lastFence = 0n;
 
-  constructor(options: { clock?: Clock } = {}) {
-    this.clock = options.clock ?? realClock;
+  constructor(services: StoreServices) {
+    this.#services = services;
   }
 
-  /** @internal */
-  attach(clientId: string, onWake: WakeListener): void {
-    this.#clients.set(clientId, onWake);
-  }
-
-  /** @internal */
-  detach(clientId: string): void {
-    this.#clients.delete(clientId);
-  }
-
-  /** @internal */
   acquire(clientId: string, req: AcquireRequest): AcquireResult {
     const state = this.#state(req.name, req.kind, req.limit);
-    const now = this.clock.now();
-    this.#purge(state, now);
-    this.#drain(state, now, req.token);
+    const now = this.#services.clock.now();
+    this.#prepare(state, now, req.token);
     const held = state.holders.get(req.token);
     if (held) {
       held.expiresAt = now + req.ttl;
-      return this.#settle(req.name, state, { granted: true, fence: held.fence });
+      return this.#settle(state, { granted: true, fence: held.fence });
     }
     const head = state.queue.keys().next().value;
-    const first = head === undefined || head === req.token;
-    if (first && state.used + req.permits <= req.limit) {
+    if ((head === undefined || head === req.token) && state.used + req.permits <= req.limit) {
       state.queue.delete(req.token);
-      const fence = this.#grant(state, req.token, req.permits, req.owner, now + req.ttl);
+      const fence = this.#grant(state, req.token, req, now + req.ttl, 'acquired');
       this.#drain(state, now, null);
-      return this.#settle(req.name, state, { granted: true, fence });
+      return this.#settle(state, { granted: true, fence });
     }
-    if (!req.enqueue) return this.#settle(req.name, state, { granted: false, position: -1, retryAfter: null });
-    const expiresAt = now + req.waiterTtl;
+    if (!req.enqueue) return this.#settle(state, { granted: false, position: -1, retryAfter: null });
     const queued = state.queue.get(req.token);
-    if (queued) queued.expiresAt = expiresAt;
+    if (queued) queued.expiresAt = now + req.waiterTtl;
     else {
       const { permits, limit, ttl, waiterTtl, owner } = req;
-      state.queue.set(req.token, { permits, limit, ttl, waiterTtl, owner, clientId, expiresAt });
+      state.queue.set(req.token, { permits, limit, ttl, waiterTtl, owner, clientId, expiresAt: now + waiterTtl });
+      this.#emit(state, 'waiting', null, permits, owner, null);
     }
     const position = [...state.queue.keys()].indexOf(req.token);
     const retryAfter = position === 0 ? this.#earliestHolderExpiry(state) - now : null;
-    return this.#settle(req.name, state, { granted: false, position, retryAfter });
+    return this.#settle(state, { granted: false, position, retryAfter });
   }
 
-  /** @internal */
   release(name: string, token: string): boolean {
     const state = this.#names.get(name);
     if (!state) return false;
-    const now = this.clock.now();
-    this.#purge(state, now);
+    const now = this.#services.clock.now();
+    this.#prepare(state, now, null);
     const holder = state.holders.get(token);
-    if (holder) {
-      state.holders.delete(token);
-      state.used -= holder.permits;
-    } else {
-      state.queue.delete(token);
-    }
+    if (holder) this.#removeHolder(state, token, holder, 'released');
+    else this.#removeWaiter(state, token);
     this.#drain(state, now, null);
-    this.#settle(name, state, null);
+    this.#settle(state, null);
     return holder !== undefined;
   }
 
-  /** @internal */
   extend(name: string, token: string, ttl: number): boolean {
     const state = this.#names.get(name);
     if (!state) return false;
-    const now = this.clock.now();
-    this.#purge(state, now);
-    this.#drain(state, now, null);
+    const now = this.#services.clock.now();
+    this.#prepare(state, now, null);
     const holder = state.holders.get(token);
     if (holder) holder.expiresAt = now + ttl;
-    this.#settle(name, state, null);
+    this.#settle(state, null);
     return holder !== undefined;
   }
 
-  /** @internal */
   forceRelease(name: string): number {
     const state = this.#names.get(name);
     if (!state) return 0;
-    const now = this.clock.now();
-    this.#purge(state, now);
+    const now = this.#services.clock.now();
+    this.#prepare(state, now, null);
     const count = state.holders.size;
-    state.holders.clear();
-    state.used = 0;
+    for (const [token, holder] of state.holders) this.#removeHolder(state, token, holder, 'lost');
     this.#drain(state, now, null);
-    this.#settle(name, state, null);
+    this.#settle(state, null);
     return count;
   }
 
-  /** @internal */
+  /** Purges and drains now; returns ms until the name's next expiry, or null. */
+  sweep(name: string): number | null {
+    const state = this.#names.get(name);
+    if (!state) return null;
+    const now = this.#services.clock.now();
+    this.#prepare(state, now, null);
+    this.#settle(state, null);
+    const next = this.#nextExpiry(state);
+    return Number.isFinite(next) ? Math.max(0, next - now) : null;
+  }
+
   inspect(name: string): LockState | null {
     const state = this.#names.get(name);
     if (!state) return null;
-    const now = this.clock.now();
-    this.#purge(state, now);
-    this.#drain(state, now, null);
-    this.#settle(name, state, null);
+    const now = this.#services.clock.now();
+    this.#prepare(state, now, null);
+    this.#settle(state, null);
     if (state.holders.size === 0 && state.queue.size === 0) return null;
     return {
       name,
@@ -155,7 +141,6 @@ export class MemoryStore {
     };
   }
 
-  /** @internal */
   list(pattern: string): string[] {
     const matcher = globToRegExp(pattern);
     return [...this.#names.keys()].filter((name) => matcher.test(name)).sort();
@@ -164,7 +149,7 @@ export class MemoryStore {
   #state(name: string, kind: LockKind, limit: number): NameState {
     let state = this.#names.get(name);
     if (!state) {
-      state = { kind, limit, used: 0, holders: new Map(), queue: new Map(), timer: null };
+      state = { name, kind, limit, used: 0, holders: new Map(), queue: new Map(), timer: null };
       this.#names.set(name, state);
     }
     state.kind = kind;
@@ -172,25 +157,41 @@ export class MemoryStore {
     return state;
   }
 
-  #grant(state: NameState, token: string, permits: number, owner: string, expiresAt: number): bigint {
-    const micros = BigInt(this.clock.wallMicros());
-    const fence = this.#lastFence + 1n > micros ? this.#lastFence + 1n : micros;
-    this.#lastFence = fence;
-    state.holders.set(token, { permits, fence, owner, expiresAt });
-    state.used += permits;
+  /** Every operation starts here: expired entries go, and freed permits are handed on. */
+  #prepare(state: NameState, now: number, quietToken: string | null): void {
+    for (const [token, holder] of state.holders) {
+      if (holder.expiresAt <= now) this.#removeHolder(state, token, holder, 'expired');
+    }
+    for (const [token, waiter] of state.queue) {
+      if (waiter.expiresAt <= now) this.#removeWaiter(state, token, waiter);
+    }
+    this.#drain(state, now, quietToken);
+  }
+
+  #grant(
+    state: NameState,
+    token: string,
+    who: { readonly permits: number; readonly owner: string },
+    expiresAt: number,
+    type: 'acquired' | 'handoff',
+  ): bigint {
+    const fence = this.#services.nextFence();
+    state.holders.set(token, { permits: who.permits, fence, owner: who.owner, expiresAt });
+    state.used += who.permits;
+    this.#emit(state, type, fence, who.permits, who.owner, expiresAt - this.#services.clock.now());
     return fence;
   }
 
-  #purge(state: NameState, now: number): void {
-    for (const [token, holder] of state.holders) {
-      if (holder.expiresAt <= now) {
-        state.holders.delete(token);
-        state.used -= holder.permits;
-      }
-    }
-    for (const [token, waiter] of state.queue) {
-      if (waiter.expiresAt <= now) state.queue.delete(token);
-    }
+  #removeHolder(state: NameState, token: string, holder: Holder, type: LockEventType): void {
+    state.holders.delete(token);
+    state.used -= holder.permits;
+    this.#emit(state, type, holder.fence, holder.permits, holder.owner, null);
+  }
+
+  #removeWaiter(state: NameState, token: string, waiter = state.queue.get(token)): void {
+    if (!waiter) return;
+    state.queue.delete(token);
+    this.#emit(state, 'left', null, waiter.permits, waiter.owner, null);
   }
 
   /**
@@ -201,11 +202,30 @@ export class MemoryStore {
     for (const [token, waiter] of state.queue) {
       if (state.used + waiter.permits > waiter.limit) return;
       state.queue.delete(token);
-      this.#grant(state, token, waiter.permits, waiter.owner, now + Math.min(waiter.ttl, waiter.waiterTtl));
-      const wake = this.#clients.get(waiter.clientId);
-      // Asynchronous like a pub/sub message: the waker's own operation completes first.
-      if (wake && token !== quietToken) queueMicrotask(() => wake(token));
+      this.#grant(state, token, waiter, now + Math.min(waiter.ttl, waiter.waiterTtl), 'handoff');
+      if (token !== quietToken) this.#services.wake(waiter.clientId, token);
     }
+  }
+
+  #emit(
+    state: NameState,
+    type: LockEventType,
+    fence: bigint | null,
+    permits: number,
+    owner: string,
+    expiresIn: number | null,
+  ): void {
+    const event: BackendEvent = {
+      type,
+      name: state.name,
+      kind: state.kind,
+      fence,
+      permits,
+      owner,
+      at: this.#services.clock.wallMicros() / 1000,
+      expiresIn,
+    };
+    this.#services.events.emit(event);
   }
 
   #earliestHolderExpiry(state: NameState): number {
@@ -214,26 +234,22 @@ export class MemoryStore {
     return earliest;
   }
 
+  #nextExpiry(state: NameState): number {
+    let next = this.#earliestHolderExpiry(state);
+    for (const waiter of state.queue.values()) next = Math.min(next, waiter.expiresAt);
+    return next;
+  }
+
   /** Forgets idle names and arms one timer for the name's next expiry, then returns `result`. */
-  #settle<T>(name: string, state: NameState, result: T): T {
+  #settle<T>(state: NameState, result: T): T {
     state.timer?.cancel();
     state.timer = null;
     if (state.holders.size === 0 && state.queue.size === 0) {
-      this.#names.delete(name);
+      this.#names.delete(state.name);
       return result;
     }
-    let next = this.#earliestHolderExpiry(state);
-    for (const waiter of state.queue.values()) next = Math.min(next, waiter.expiresAt);
-    state.timer = this.clock.setTimer(() => this.#expire(name), next - this.clock.now());
+    const clock = this.#services.clock;
+    state.timer = clock.setTimer(() => this.sweep(state.name), this.#nextExpiry(state) - clock.now());
     return result;
-  }
-
-  #expire(name: string): void {
-    const state = this.#names.get(name);
-    if (!state) return;
-    const now = this.clock.now();
-    this.#purge(state, now);
-    this.#drain(state, now, null);
-    this.#settle(name, state, null);
   }
 }

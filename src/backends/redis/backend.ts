@@ -1,7 +1,8 @@
 /**
  * The Redis / Valkey backend: each operation is one Lua script (scripts/*.lua) run atomically
- * on the server's clock, and hand-offs wake waiters through pub/sub. The algorithm is the one
- * described in src/backend.ts; the keys are listed in keys.ts.
+ * on the server's clock; hand-offs wake waiters and changes are published as events through
+ * pub/sub (watches.ts). The algorithm is the one described in src/backend.ts; the keys and
+ * channels are listed in keys.ts.
  */
 import type { Redis } from 'ioredis';
 import type {
@@ -9,14 +10,18 @@ import type {
   AcquireResult,
   Backend,
   BackendContext,
+  BackendEvent,
   ExtendRequest,
   LockState,
+  RateRequest,
+  RateResult,
 } from '../../backend.js';
 import { asBackendError, ClosedError, ValidationError } from '../../errors.js';
 import { closeConnection, openClient, openSubscriber, withTimeout } from './connection.js';
-import { dataKeyPattern, nameKeys, nameOfDataKey, wakeChannel, wakePrefix } from './keys.js';
-import { parseAcquire, parseCount, parseFlag, parseInspect } from './replies.js';
-import { loadScripts, runScript, runScriptMany, type ScriptCall, type Scripts } from './scripts.js';
+import { dataKeyPattern, eventPrefix, nameKeys, nameOfDataKey, rateKeys, wakeChannel, wakePrefix } from './keys.js';
+import { parseAcquire, parseCount, parseFlag, parseInspect, parseRate, parseSweep } from './replies.js';
+import { loadScripts, runScript, runScriptMany, type ScriptArg, type ScriptCall, type Scripts } from './scripts.js';
+import { Watches } from './watches.js';
 
 export type RedisTarget = { readonly url: string } | { readonly client: Redis };
 
@@ -31,8 +36,8 @@ const SCAN_COUNT = 500;
 /**
  * Connects a Redis backend. With `{ url }` it opens (and on `close()` quits) its own command
  * connection; with `{ client }` it sends commands on the caller's ioredis client, which it
- * never modifies or closes. Either way it opens one subscriber connection for wake-ups and
- * resolves only once that subscription is active.
+ * never modifies or closes. Either way it opens one subscriber connection for wake-ups (and
+ * the watches' event patterns) and resolves only once that subscription is active.
  */
 export async function createRedisBackend(
   target: RedisTarget,
@@ -62,7 +67,8 @@ export async function createRedisBackend(
       () => context.onResync(),
       timeout,
     );
-    return new RedisBackend({ client, subscriber, owned, scripts, context, timeout });
+    const watches = new Watches(subscriber, context.prefix, timeout);
+    return new RedisBackend({ client, subscriber, watches, owned, scripts, context, timeout });
   } catch (error) {
     if (owned) client?.disconnect();
     throw asBackendError(error, 'connecting to Redis');
@@ -82,6 +88,7 @@ function wake(context: BackendContext, token: string): void {
 interface Parts {
   readonly client: Redis;
   readonly subscriber: Redis;
+  readonly watches: Watches;
   /** true when the command connection is ours to close. */
   readonly owned: boolean;
   readonly scripts: Scripts;
@@ -94,6 +101,7 @@ class RedisBackend implements Backend {
   readonly #parts: Parts;
   readonly #prefix: string;
   readonly #wakePrefix: string;
+  readonly #eventPrefix: string;
   #closed = false;
 
   constructor(parts: Parts) {
@@ -101,6 +109,7 @@ class RedisBackend implements Backend {
     this.clientId = parts.context.clientId;
     this.#prefix = parts.context.prefix;
     this.#wakePrefix = wakePrefix(parts.context.prefix);
+    this.#eventPrefix = eventPrefix(parts.context.prefix);
   }
 
   async acquire(request: AcquireRequest): Promise<AcquireResult> {
@@ -115,7 +124,6 @@ class RedisBackend implements Backend {
       this.clientId,
       request.owner,
       request.kind,
-      this.#wakePrefix,
     ];
     const reply = await this.#run(what, (c, s) => runScript(c, s.acquire, this.#call(request.name, args)));
     return parseAcquire(reply, what);
@@ -123,13 +131,13 @@ class RedisBackend implements Backend {
 
   async release(name: string, token: string): Promise<boolean> {
     const what = `release "${name}"`;
-    const call = this.#call(name, [token, this.#wakePrefix]);
+    const call = this.#call(name, [token]);
     return parseFlag(await this.#run(what, (c, s) => runScript(c, s.release, call)), what);
   }
 
   async extend(request: ExtendRequest): Promise<boolean> {
     const what = `extend "${request.name}"`;
-    const call = this.#call(request.name, [request.token, request.ttl, this.#wakePrefix]);
+    const call = this.#call(request.name, [request.token, request.ttl]);
     return parseFlag(await this.#run(what, (c, s) => runScript(c, s.extend, call)), what);
   }
 
@@ -140,7 +148,7 @@ class RedisBackend implements Backend {
   async extendMany(requests: readonly ExtendRequest[]): Promise<boolean[]> {
     if (requests.length === 0) return [];
     const what = `extend ${requests.length} leases`;
-    const calls = requests.map((r) => this.#call(r.name, [r.token, r.ttl, this.#wakePrefix]));
+    const calls = requests.map((r) => this.#call(r.name, [r.token, r.ttl]));
     const results = await this.#run(what, (c, s) => runScriptMany(c, s.extend, calls));
     return results.map((result) => {
       if (!result.ok) throw asBackendError(result.error, what);
@@ -150,14 +158,40 @@ class RedisBackend implements Backend {
 
   async inspect(name: string): Promise<LockState | null> {
     const what = `inspect "${name}"`;
-    const reply = await this.#run(what, (c, s) => runScript(c, s.inspect, this.#call(name, [])));
+    const call = { keys: nameKeys(this.#prefix, name), args: [] };
+    const reply = await this.#run(what, (c, s) => runScript(c, s.inspect, call));
     return parseInspect(name, reply, what);
   }
 
   async forceRelease(name: string): Promise<number> {
     const what = `forceRelease "${name}"`;
-    const call = this.#call(name, [this.#wakePrefix]);
+    const call = this.#call(name, []);
     return parseCount(await this.#run(what, (c, s) => runScript(c, s['force-release'], call)), what);
+  }
+
+  async sweep(name: string): Promise<number | null> {
+    const what = `sweep "${name}"`;
+    const call = this.#call(name, []);
+    return parseSweep(await this.#run(what, (c, s) => runScript(c, s.sweep, call)), what);
+  }
+
+  async rateTake(request: RateRequest): Promise<RateResult> {
+    const { name, algorithm, limit, window, burst, cost, token, waiterTtl } = request;
+    const what = `rateTake "${name}"`;
+    const args = [algorithm, limit, window, burst, cost, token ?? '', waiterTtl, this.clientId, this.#wakePrefix];
+    const call = { keys: rateKeys(this.#prefix, name), args: [...args, this.#eventPrefix, name] };
+    return parseRate(await this.#run(what, (c, s) => runScript(c, s['rate-take'], call)), what);
+  }
+
+  async rateLeave(name: string, token: string): Promise<void> {
+    const what = `rateLeave "${name}"`;
+    const call = { keys: rateKeys(this.#prefix, name), args: [token, this.#wakePrefix, this.#eventPrefix, name] };
+    parseFlag(await this.#run(what, (c, s) => runScript(c, s['rate-leave'], call)), what);
+  }
+
+  async watch(pattern: string, listener: (event: BackendEvent) => void): Promise<() => Promise<void>> {
+    if (this.#closed) throw new ClosedError();
+    return this.#parts.watches.add(pattern, listener);
   }
 
   /** SCAN (never KEYS) for data keys, then one pipelined check of which names are live. */
@@ -183,7 +217,8 @@ class RedisBackend implements Backend {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    const { client, subscriber, owned, timeout } = this.#parts;
+    const { client, subscriber, watches, owned, timeout } = this.#parts;
+    watches.close();
     await Promise.all([
       closeConnection(subscriber, timeout),
       owned ? closeConnection(client, timeout) : Promise.resolve(),
@@ -208,8 +243,9 @@ class RedisBackend implements Backend {
     return names.filter((_, i) => latest(1 + 2 * i) > now || latest(2 + 2 * i) > now);
   }
 
-  #call(name: string, args: ScriptCall['args']): ScriptCall {
-    return { keys: nameKeys(this.#prefix, name), args };
+  /** A lock script's call: its own arguments, then the tail every such script ends with. */
+  #call(name: string, args: readonly ScriptArg[]): ScriptCall {
+    return { keys: nameKeys(this.#prefix, name), args: [...args, this.#wakePrefix, this.#eventPrefix, name] };
   }
 
   /**

@@ -3,14 +3,24 @@
  * For name N under prefix P, all keys of one name share the hash tag `{N}`, so one script can
  * touch them all on Redis Cluster too:
  *
- * | key      | type | content                                                         |
- * | -------- | ---- | --------------------------------------------------------------- |
- * | `P{N}:h` | ZSET | holder token → expiresAt (ms, server clock)                     |
- * | `P{N}:q` | ZSET | waiter token → arrival sequence (FIFO order)                    |
- * | `P{N}:w` | ZSET | waiter token → waiter expiresAt (ms)                            |
- * | `P{N}:d` | HASH | `h:<token>`, `w:<token>` records; `used`, `seq`, `fence`, `kind`, `limit` |
+ * | key       | type | content                                                        |
+ * | --------- | ---- | -------------------------------------------------------------- |
+ * | `P{N}:h`  | ZSET | holder token → expiresAt (ms, server clock)                    |
+ * | `P{N}:q`  | ZSET | waiter token → arrival sequence (FIFO order)                   |
+ * | `P{N}:w`  | ZSET | waiter token → waiter expiresAt (ms)                           |
+ * | `P{N}:d`  | HASH | `h:<token>`, `w:<token>` records; `used`, `seq`, `fence`, `kind`, `limit` |
  *
- * Wake-ups for client C are published on `P` + `wake:` + C.
+ * A rate limiter named N has keys of its own (a lock and a limiter of one name never mix):
+ *
+ * | key       | type | content                                                        |
+ * | --------- | ---- | -------------------------------------------------------------- |
+ * | `P{N}:rl` | ZSET | sliding-window log: admission id `<µs>.<seq>:<cost>` → admission ms |
+ * | `P{N}:rq` | ZSET | waiter token → arrival sequence (FIFO order)                   |
+ * | `P{N}:rw` | ZSET | waiter token → waiter expiresAt (ms)                           |
+ * | `P{N}:rd` | HASH | `used`, `seq`, `tat`, `win`, `count`, `w:<token>` = `cost\|clientId` |
+ *
+ * Channels: wake-ups for client C on `P` + `wake:` + C (payload: the waiter's token); events
+ * about name N on `P` + `ev:` + N (payload: JSON, see scripts/includes/events.lua).
  */
 
 /** The four keys of one name, in the order every script takes them as KEYS[1..4]. */
@@ -19,6 +29,14 @@ export type NameKeys = readonly [holders: string, queue: string, waiters: string
 export function nameKeys(prefix: string, name: string): NameKeys {
   const base = `${prefix}{${name}}`;
   return [`${base}:h`, `${base}:q`, `${base}:w`, `${base}:d`];
+}
+
+/** The four keys of a rate limiter, in the order rate-take.lua takes them as KEYS[1..4]. */
+export type RateKeys = readonly [log: string, queue: string, waiters: string, data: string];
+
+export function rateKeys(prefix: string, name: string): RateKeys {
+  const base = `${prefix}{${name}}`;
+  return [`${base}:rl`, `${base}:rq`, `${base}:rw`, `${base}:rd`];
 }
 
 /** Scripts publish on this plus the waiter's client id. */
@@ -30,13 +48,30 @@ export function wakeChannel(prefix: string, clientId: string): string {
   return wakePrefix(prefix) + clientId;
 }
 
+/** Scripts publish events about a name on this plus the name. */
+export function eventPrefix(prefix: string): string {
+  return `${prefix}ev:`;
+}
+
+/**
+ * The PSUBSCRIBE pattern for events about names matching the glob `namePattern`; like
+ * `dataKeyPattern`, only our own prefix is escaped.
+ */
+export function eventPattern(prefix: string, namePattern: string): string {
+  return eventPrefix(escapeGlob(prefix)) + namePattern;
+}
+
+function escapeGlob(text: string): string {
+  return text.replace(/[*?[\]\\]/g, '\\$&');
+}
+
 /**
  * A SCAN MATCH pattern for the data keys of names matching `namePattern`. The user's glob
  * passes through as it is; only our own prefix is escaped, so a prefix such as `app[1]:`
  * matches itself and nothing else.
  */
 export function dataKeyPattern(prefix: string, namePattern: string): string {
-  return `${prefix.replace(/[*?[\]\\]/g, '\\$&')}{${namePattern}}:d`;
+  return `${escapeGlob(prefix)}{${namePattern}}:d`;
 }
 
 /** The name in a data key found by SCAN, or null when the key is not one of ours. */

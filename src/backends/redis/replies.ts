@@ -3,16 +3,38 @@
  * domain shapes of src/backend.ts, and the error codes the scripts return on purpose into
  * errors: the one place where those codes are mapped.
  */
-import type { AcquireResult, HolderInfo, LockKind, LockState, WaiterInfo } from '../../backend.js';
+import type {
+  AcquireResult,
+  BackendEvent,
+  EventKind,
+  HolderInfo,
+  LockEventType,
+  LockKind,
+  LockState,
+  RateResult,
+  WaiterInfo,
+} from '../../backend.js';
 import { BackendError, type HoldfastError } from '../../errors.js';
 
 /** The codes in scripts/includes/args.lua. */
 const SCRIPT_ERRORS: Readonly<Record<number, string>> = {
   [-1]: 'the script refused its arguments',
   [-2]: 'permits exceed the limit, so the request could never be granted',
+  [-3]: 'the cost exceeds the limit (the burst of a token bucket), so it could never be admitted',
 };
 
 const KINDS: readonly LockKind[] = ['mutex', 'semaphore', 'rwlock', 'election'];
+const EVENT_KINDS: readonly EventKind[] = [...KINDS, 'rate-limiter'];
+const EVENT_TYPES: readonly LockEventType[] = [
+  'acquired',
+  'handoff',
+  'released',
+  'expired',
+  'lost',
+  'waiting',
+  'left',
+  'rate-limited',
+];
 
 function scriptError(code: number, what: string): HoldfastError {
   return new BackendError(`${what} failed: ${SCRIPT_ERRORS[code] ?? `script error code ${code}`}`);
@@ -45,6 +67,61 @@ export function parseCount(reply: unknown, what: string): number {
   const value = integer(reply, reply, what);
   if (value < 0) throw scriptError(value, what);
   return value;
+}
+
+/** The sweep reply: ms until the next expiry, or -1 for none (sweep.lua). */
+export function parseSweep(reply: unknown, what: string): number | null {
+  const value = integer(reply, reply, what);
+  if (value < -1) throw unexpected(reply, what);
+  return value === -1 ? null : value;
+}
+
+/** The rate-take reply: { allowed, remaining, retryAfter, resetIn, at, position } (rate-take.lua). */
+export function parseRate(reply: unknown, what: string): RateResult {
+  if (!Array.isArray(reply)) throw unexpected(reply, what);
+  const status = integer(reply[0], reply, what);
+  if (status < 0) throw scriptError(status, what);
+  if (status > 1) throw unexpected(reply, what);
+  const field = (index: number): number => integer(reply[index], reply, what);
+  return {
+    allowed: status === 1,
+    remaining: field(1),
+    retryAfter: field(2),
+    resetIn: field(3),
+    at: field(4),
+    position: field(5),
+  };
+}
+
+/**
+ * An event message (scripts/includes/events.lua), or null when it is not one: the channel is
+ * open to anyone who can PUBLISH, so nothing in it is trusted unchecked.
+ */
+export function parseEvent(message: string): BackendEvent | null {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(message);
+  } catch {
+    return null;
+  }
+  if (typeof raw !== 'object' || raw === null) return null;
+  const { t, n, k, f, p, o, a, e } = raw as Record<string, unknown>;
+  const type = EVENT_TYPES.find((x) => x === t);
+  const kind = EVENT_KINDS.find((x) => x === k);
+  const numbers = [p, a, e].every((x) => typeof x === 'number' && Number.isInteger(x));
+  if (!type || !kind || typeof n !== 'string' || typeof o !== 'string' || !numbers) return null;
+  if (typeof f !== 'string' || !/^\d*$/.test(f)) return null;
+  const expiresIn = e as number;
+  return {
+    type,
+    name: n,
+    kind,
+    fence: f === '' ? null : BigInt(f),
+    permits: p as number,
+    owner: o,
+    at: a as number,
+    expiresIn: expiresIn < 0 ? null : expiresIn,
+  };
 }
 
 export function parseAcquire(reply: unknown, what: string): AcquireResult {

@@ -11,11 +11,31 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import type { Redis } from 'ioredis';
 
-export type ScriptName = 'acquire' | 'release' | 'extend' | 'inspect' | 'force-release';
+export type ScriptName =
+  | 'acquire'
+  | 'release'
+  | 'extend'
+  | 'inspect'
+  | 'force-release'
+  | 'sweep'
+  | 'rate-take'
+  | 'rate-leave';
 
-const SCRIPT_NAMES: readonly ScriptName[] = ['acquire', 'release', 'extend', 'inspect', 'force-release'];
+const SCRIPT_NAMES: readonly ScriptName[] = [
+  'acquire',
+  'release',
+  'extend',
+  'inspect',
+  'force-release',
+  'sweep',
+  'rate-take',
+  'rate-leave',
+];
 
-/** Every script takes the four keys of one name (see keys.ts), so it stays in one hash slot. */
+/**
+ * Every script takes the four keys of one name, or of one rate limiter (see keys.ts), so it
+ * stays in one hash slot.
+ */
 const KEY_COUNT = 4;
 
 export interface Script {

@@ -1,15 +1,17 @@
 --[[
-  drain(keys, now, nowMicros, wakePrefix, quietToken): while the head of the queue fits
-  (used + its permits <= its limit) it is granted for its claim window and its client is
-  woken on wakePrefix .. clientId with the token. Stops at the first head that does not fit:
-  a large request is never overtaken by smaller ones behind it (strict FIFO).
+  drain(keys, now, nowMicros, wakePrefix, quietToken, publish): while the head of the queue
+  fits (used + its permits <= its limit) it is granted for its claim window, `handoff` is
+  published and its client is woken on wakePrefix .. clientId with the token. Stops at the
+  first head that does not fit: a large request is never overtaken by smaller ones behind it
+  (strict FIFO).
   quietToken (or nil) is granted without a wake-up: it is the caller of this very script,
-  which learns the outcome from the reply.
+  which learns the outcome from the reply. A grant from the queue is a `handoff` whoever's
+  operation ran the drain, so the events do not depend on which client noticed an expiry.
 ]]
 --- @include "records"
 --- @include "grant"
 
-local function drain(keys, now, nowMicros, wakePrefix, quietToken)
+local function drain(keys, now, nowMicros, wakePrefix, quietToken, publish)
   while true do
     local head = redis.call('ZRANGE', keys[2], 0, 0)[1]
     if not head then return end
@@ -18,7 +20,8 @@ local function drain(keys, now, nowMicros, wakePrefix, quietToken)
       -- a queue entry without its record cannot be granted; dropping it unblocks the rest
       removeWaiter(keys, head)
     elseif usedPermits(keys) + waiter.permits <= waiter.limit then
-      grant(keys, head, waiter.permits, waiter.owner, now + waiter.claimTtl, nowMicros)
+      local fence = grant(keys, head, waiter.permits, waiter.owner, now + waiter.claimTtl, nowMicros)
+      publish('handoff', fence, waiter.permits, waiter.owner, waiter.claimTtl)
       if head ~= quietToken then
         redis.call('PUBLISH', wakePrefix .. waiter.clientId, head)
       end

@@ -1,0 +1,12 @@
+import type { Clock } from '../../clock.js';
+import type { EventHub } from './events.js';
+
+/** What the memory backend's tables share: one clock, one fence sequence, events, wake-ups. */
+export interface StoreServices {
+  readonly clock: Clock;
+  readonly events: EventHub;
+  /** max(last fence + 1, wall-clock µs): increasing across names, restarts and data loss. */
+  nextFence(): bigint;
+  /** Wakes a waiter of a client (asynchronously, like a pub/sub message). */
+  wake(clientId: string, token: string): void;
+}

@@ -1,0 +1,133 @@
+import type { RateAlgorithm, RateRequest, RateResult } from '../backend.js';
+import type { ClientCore } from '../core.js';
+import { asBackendError, RateLimitTimeoutError, ValidationError } from '../errors.js';
+import { checkMs, checkName, checkOptions, checkPositiveInt, checkSignal, optional } from '../validate.js';
+import { waitInLine } from '../waiter.js';
+
+export type { RateAlgorithm } from '../backend.js';
+
+export interface RateLimiterOptions {
+  /** Admissions per `window` (counting each take's `n`). */
+  readonly limit: number;
+  /** The window length in ms. */
+  readonly window: number;
+  /**
+   * `sliding-window` (default): never more than `limit` in any interval of length `window`.
+   * `token-bucket`: a smooth `limit / window` rate with bursts up to `burst`.
+   * `fixed-window`: at most `limit` per aligned window (up to 2 × limit across a boundary).
+   */
+  readonly algorithm?: RateAlgorithm;
+  /** token-bucket only: the largest burst (default `limit`). */
+  readonly burst?: number;
+}
+
+export interface TakeResult {
+  readonly allowed: boolean;
+  /** How many more would be admitted right now. */
+  readonly remaining: number;
+  /** ms until this request could be admitted (0 when allowed). */
+  readonly retryAfter: number;
+  /** When the limiter is back to full capacity: ms since the epoch, on the backend's clock. */
+  readonly resetAt: number;
+  /** When the decision was made: ms since the epoch, on the backend's clock. */
+  readonly at: number;
+}
+
+export interface TakeOptions {
+  /** ms to wait for a slot; omitted waits until admitted or aborted. */
+  readonly wait?: number;
+  readonly signal?: AbortSignal;
+}
+
+/** The largest `limit` (and `burst`) a limiter may have. */
+export const MAX_RATE_LIMIT = 1_000_000;
+const ALGORITHMS: readonly RateAlgorithm[] = ['sliding-window', 'token-bucket', 'fixed-window'];
+
+/**
+ * "K requests per time slot across N servers" (seed 002), decided on the backend's clock.
+ * `tryTake` answers at once; `take` waits for a slot in a FIFO queue shared by every process, so
+ * one that hammers cannot starve one that waits.
+ */
+export class RateLimiter {
+  readonly name: string;
+  readonly limit: number;
+  readonly window: number;
+  readonly algorithm: RateAlgorithm;
+  readonly burst: number;
+  readonly #core: ClientCore;
+
+  /** @internal use `hf.rateLimiter(name, options)`. */
+  constructor(core: ClientCore, name: unknown, options: RateLimiterOptions) {
+    this.name = checkName(name);
+    const keys = ['limit', 'window', 'algorithm', 'burst'];
+    const raw = checkOptions<RateLimiterOptions>(options, keys, 'rateLimiter options');
+    if (raw.limit === undefined || raw.window === undefined) {
+      throw new ValidationError('rateLimiter options need `limit` and `window`');
+    }
+    this.limit = checkPositiveInt(raw.limit, 'limit', MAX_RATE_LIMIT);
+    this.window = checkMs(raw.window, 'window');
+    this.algorithm = optional(raw.algorithm, checkAlgorithm) ?? 'sliding-window';
+    if (raw.burst !== undefined && this.algorithm !== 'token-bucket') {
+      throw new ValidationError('burst applies to the token-bucket algorithm only');
+    }
+    this.burst = optional(raw.burst, (v) => checkPositiveInt(v, 'burst', MAX_RATE_LIMIT)) ?? this.limit;
+    this.#core = core;
+  }
+
+  /** Takes `n` (default 1) now if they fit: one round trip, never waits. */
+  async tryTake(n: number = 1): Promise<TakeResult> {
+    const request = this.#request(n, null);
+    this.#core.assertOpen();
+    try {
+      return toTake(await this.#core.backend.rateTake(request));
+    } catch (error) {
+      throw asBackendError(error, `tryTake on "${this.name}"`);
+    }
+  }
+
+  /**
+   * Waits for room for `n` (default 1), in FIFO order with every other waiting process, and
+   * resolves once admitted. Rejects with `RateLimitTimeoutError` after `wait` ms, or with
+   * `signal.reason`; either way it leaves the queue.
+   */
+  async take(n: number = 1, options?: TakeOptions): Promise<TakeResult> {
+    const raw = checkOptions<TakeOptions>(options, ['wait', 'signal'], 'take options');
+    const wait = optional(raw.wait, (v) => checkMs(v, 'wait'));
+    const signal = optional(raw.signal, (v) => checkSignal(v));
+    this.#request(n, null);
+    const backend = this.#core.backend;
+    return waitInLine<TakeResult>(
+      this.#core,
+      {
+        name: this.name,
+        ask: async (token) => {
+          const result = await backend.rateTake(this.#request(n, token));
+          if (result.allowed) return { done: toTake(result) };
+          return { retryAfter: result.retryAfter >= 0 ? result.retryAfter : null };
+        },
+        leave: (token) => backend.rateLeave(this.name, token),
+        timeout: (waited) => new RateLimitTimeoutError(this.name, waited),
+      },
+      { wait, signal },
+    );
+  }
+
+  #request(n: unknown, token: string | null): RateRequest {
+    const most = this.algorithm === 'token-bucket' ? this.burst : this.limit;
+    const cost = checkPositiveInt(n, 'n', most);
+    const { name, algorithm, limit, window, burst } = this;
+    return { name, algorithm, limit, window, burst, cost, token, waiterTtl: this.#core.waiterTtl };
+  }
+}
+
+function checkAlgorithm(value: unknown): RateAlgorithm {
+  if (!ALGORITHMS.includes(value as RateAlgorithm)) {
+    throw new ValidationError(`algorithm must be one of ${ALGORITHMS.join(', ')}, got ${String(value)}`);
+  }
+  return value as RateAlgorithm;
+}
+
+function toTake(result: RateResult): TakeResult {
+  const { allowed, remaining, retryAfter, resetIn, at } = result;
+  return { allowed, remaining, retryAfter: Math.max(0, retryAfter), resetAt: at + resetIn, at };
+}

@@ -1,0 +1,131 @@
+import type { Timer } from './clock.js';
+import { type ClientCore, newToken, type PendingWaiter } from './core.js';
+import { asBackendError } from './errors.js';
+
+/** The outcome of one turn in line: done, or ask again (exactly after `retryAfter` ms if known). */
+export type Turn<T> = { readonly done: T } | { readonly retryAfter: number | null };
+
+export interface Line<T> {
+  readonly name: string;
+  /** One round trip to the backend: take the turn, or (re)join / refresh the queue entry. */
+  ask(token: string): Promise<Turn<T>>;
+  /** Leaves the queue, or undoes a grant that raced with giving up. */
+  leave(token: string): Promise<unknown>;
+  /** The error for running out of `wait`. */
+  timeout(wait: number): Error;
+}
+
+export interface WaitOptions {
+  /** ms to wait; undefined waits until done or aborted. */
+  readonly wait?: number | undefined;
+  readonly signal?: AbortSignal | undefined;
+}
+
+/** Waits in a backend's FIFO queue; rejects with `line.timeout(wait)` or `signal.reason`. */
+export function waitInLine<T>(core: ClientCore, line: Line<T>, options: WaitOptions): Promise<T> {
+  core.assertOpen();
+  options.signal?.throwIfAborted();
+  return new Waiter(core, line, options).promise;
+}
+
+/**
+ * A waiter is woken by the backend's push (hand-off), asks again exactly when its turn can come
+ * (when it heads the queue and the backend said when), and otherwise only refreshes its queue
+ * entry on a slow safety timer that also covers a lost notification. It never polls.
+ */
+class Waiter<T> implements PendingWaiter {
+  readonly promise: Promise<T>;
+  readonly #core: ClientCore;
+  readonly #line: Line<T>;
+  readonly #signal: AbortSignal | undefined;
+  readonly #token = newToken();
+  #resolve!: (value: T) => void;
+  #reject!: (error: unknown) => void;
+  #settled = false;
+  #inFlight = false;
+  #again = false;
+  #timeout: Timer | null = null;
+  #retry: Timer | null = null;
+
+  constructor(core: ClientCore, line: Line<T>, options: WaitOptions) {
+    this.#core = core;
+    this.#line = line;
+    this.#signal = options.signal;
+    this.promise = new Promise<T>((resolve, reject) => {
+      this.#resolve = resolve;
+      this.#reject = reject;
+    });
+    core.addWaiter(this.#token, this);
+    const wait = options.wait;
+    if (wait !== undefined) {
+      this.#timeout = core.clock.setTimer(() => void this.abandon(line.timeout(wait)), wait);
+    }
+    this.#signal?.addEventListener('abort', this.#onAbort, { once: true });
+    this.#attempt();
+  }
+
+  wake(): void {
+    this.#attempt();
+  }
+
+  abandon(error: unknown): Promise<void> {
+    if (this.#settled) return Promise.resolve();
+    this.#finish();
+    this.#reject(error);
+    // Sent after any attempt in flight on the same connection, so it also undoes a grant
+    // whose reply has not arrived yet.
+    return this.#line.leave(this.#token).then(
+      () => {},
+      () => {},
+    );
+  }
+
+  readonly #onAbort = (): void => {
+    void this.abandon(this.#signal?.reason);
+  };
+
+  #attempt(): void {
+    if (this.#settled) return;
+    if (this.#inFlight) {
+      this.#again = true;
+      return;
+    }
+    this.#inFlight = true;
+    this.#line.ask(this.#token).then(
+      (turn) => {
+        this.#inFlight = false;
+        if (this.#settled) return;
+        if ('done' in turn) {
+          this.#finish();
+          this.#resolve(turn.done);
+          return;
+        }
+        this.#scheduleRetry(turn.retryAfter);
+        if (this.#again) {
+          this.#again = false;
+          this.#attempt();
+        }
+      },
+      (error: unknown) => {
+        this.#inFlight = false;
+        void this.abandon(asBackendError(error, `waiting for "${this.#line.name}"`));
+      },
+    );
+  }
+
+  /** Ask again when the head's turn comes; else refresh the queue entry well before its TTL. */
+  #scheduleRetry(retryAfter: number | null): void {
+    this.#retry?.cancel();
+    const safety = this.#core.waiterTtl / 3;
+    const delay = retryAfter === null ? safety : Math.min(safety, Math.max(0, retryAfter) + 1);
+    this.#retry = this.#core.clock.setTimer(() => this.#attempt(), delay);
+  }
+
+  #finish(): void {
+    this.#settled = true;
+    this.#core.removeWaiter(this.#token);
+    this.#timeout?.cancel();
+    this.#retry?.cancel();
+    this.#signal?.removeEventListener('abort', this.#onAbort);
+  }
+}
