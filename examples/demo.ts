@@ -3,9 +3,10 @@
  * Default backend: in-process memory (`memory://`); `--redis redis://host:port` to use Redis.
  */
 import { connect, type Holdfast, MemoryStore } from '../src/index.js';
+import { cachedReport } from './cached-report.js';
 import { contactCenter } from './contact-center.js';
-import { cronExclusive } from './cron-exclusive.js';
-import { dogpile } from './dogpile.js';
+import { nightlySync } from './nightly-sync.js';
+import { partnerApi } from './partner-api.js';
 
 async function clients(count: number, redisUrl: string | undefined): Promise<Holdfast[]> {
   const store = new MemoryStore();
@@ -23,8 +24,9 @@ async function main(): Promise<number> {
   console.log(`holdfast demo on ${redisUrl ?? 'memory://'}\n`);
   const results = [
     ['contact center (seeds 000/001)', await contactCenter(first)],
-    ['dog-pile on a cold cache key (seed 003)', await dogpile(instances)],
-    ['cron across 3 instances (seed 004)', await cronExclusive(instances)],
+    ['3 servers share "5 requests per 800 ms" (seed 002)', await partnerApi(instances)],
+    ['dog-pile on a cold cache key with cached() (seed 003)', await cachedReport(instances)],
+    ['cron across 3 instances with schedule() (seed 004)', await nightlySync(instances)],
   ] as const;
   await Promise.all(instances.map((hf) => hf.close()));
   for (const [title, summary] of results) {

@@ -7,8 +7,11 @@ export interface Clock {
   now(): number;
   /** Wall-clock microseconds since the epoch, used to seed fences after data loss. */
   wallMicros(): number;
-  /** Runs `fn` once after `ms`; the timer never keeps the process alive. */
-  setTimer(fn: () => void, ms: number): Timer;
+  /**
+   * Runs `fn` once after `ms`. The timer does not keep the process alive unless `keepAlive`
+   * (used for a caller's own deadline, such as `acquire({ wait })`, which must fire).
+   */
+  setTimer(fn: () => void, ms: number, keepAlive?: boolean): Timer;
 }
 
 export interface Timer {
@@ -18,9 +21,9 @@ export interface Timer {
 export const realClock: Clock = {
   now: () => performance.now(),
   wallMicros: () => Math.floor((performance.timeOrigin + performance.now()) * 1000),
-  setTimer(fn, ms) {
+  setTimer(fn, ms, keepAlive = false) {
     const handle = setTimeout(fn, Math.max(0, ms));
-    handle.unref();
+    if (!keepAlive) handle.unref();
     return { cancel: () => clearTimeout(handle) };
   },
 };

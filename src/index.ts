@@ -34,4 +34,23 @@ export {
   type SemaphoreOptions,
   type SemaphoreTryOptions,
 } from './primitives/semaphore.js';
+export {
+  CACHE_LOCK_PREFIX,
+  type CachedOptions,
+  type CacheStore,
+  cached,
+  DEFAULT_CACHE_PREFIX,
+  DEFAULT_SCHEDULE_TTL,
+  memoryCacheStore,
+  type RunExclusiveOptions,
+  type RunExclusiveResult,
+  redisCacheStore,
+  runExclusive,
+  type ScheduledFn,
+  ScheduledJob,
+  type ScheduleOptions,
+  type SkipReason,
+  schedule,
+  tickLockName,
+} from './recipes/index.js';
 export { EventStream, type LockEvent } from './watch.js';

@@ -58,7 +58,8 @@ class Waiter<T> implements PendingWaiter {
     core.addWaiter(this.#token, this);
     const wait = options.wait;
     if (wait !== undefined) {
-      this.#timeout = core.clock.setTimer(() => void this.abandon(line.timeout(wait)), wait);
+      // Kept alive: whoever awaits this must hear the timeout even when nothing else is pending.
+      this.#timeout = core.clock.setTimer(() => void this.abandon(line.timeout(wait)), wait, true);
     }
     this.#signal?.addEventListener('abort', this.#onAbort, { once: true });
     this.#attempt();

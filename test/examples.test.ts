@@ -1,12 +1,11 @@
 /**
- * The seed scenarios under examples/ (what `npm run demo` shows) run here on both backends, so
- * they cannot rot.
+ * The contact-center example (seeds 000/001, part of `npm run demo`) runs here on both backends,
+ * so it cannot rot; test/examples-recipes.test.ts does the same for the recipe examples.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { contactCenter } from '../examples/contact-center.js';
-import { cronExclusive } from '../examples/cron-exclusive.js';
-import { dogpile } from '../examples/dogpile.js';
+import { busiestWindow, partnerApi } from '../examples/partner-api.js';
 import { connect, type Holdfast, MemoryStore } from '../src/index.js';
 import { type RedisProcess, startRedis } from './helpers/redis-server.js';
 
@@ -31,18 +30,18 @@ function scenarios(clients: Connect): void {
     assert.equal(summary.ok, true);
   });
 
-  it('dog-pile: 20 concurrent misses compute once', async () => {
-    const summary = await run((hfs) => dogpile(hfs));
-    assert.equal(summary.computations, 1);
-    assert.equal(summary.allGotValue, true);
-  });
-
-  it('cron: exactly one of three instances runs each tick', async () => {
-    const summary = await run((hfs) => cronExclusive(hfs));
-    assert.deepEqual(summary.runsPerTick, [1, 1, 1, 1, 1]);
-    assert.equal(summary.skips, 10);
+  it('partner API: 3 servers never exceed 5 calls per 800 ms, and every call waited instead of failing', async () => {
+    const summary = await run((hfs) => partnerApi(hfs));
+    assert.equal(summary.failed, 0);
+    assert.ok(summary.maxInAnyWindow <= 5, `max ${summary.maxInAnyWindow} in a window`);
+    assert.equal(summary.maxInAnyWindow, 5, 'the limit was used, not just respected');
   });
 }
+
+it('busiestWindow counts half-open windows', () => {
+  assert.equal(busiestWindow([0, 100, 799, 800, 1599], 800), 3);
+  assert.equal(busiestWindow([], 800), 0);
+});
 
 describe('examples on memory', () => {
   scenarios(async () => {

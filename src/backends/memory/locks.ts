@@ -178,7 +178,7 @@ export class LockTable {
     const fence = this.#services.nextFence();
     state.holders.set(token, { permits: who.permits, fence, owner: who.owner, expiresAt });
     state.used += who.permits;
-    this.#emit(state, type, fence, who.permits, who.owner, expiresAt - this.#services.clock.now());
+    this.#emit(state, type, fence, who.permits, who.owner, Math.ceil(expiresAt - this.#services.clock.now()));
     return fence;
   }
 
@@ -222,7 +222,7 @@ export class LockTable {
       fence,
       permits,
       owner,
-      at: this.#services.clock.wallMicros() / 1000,
+      at: Math.floor(this.#services.clock.wallMicros() / 1000),
       expiresIn,
     };
     this.#services.events.emit(event);

@@ -37,6 +37,11 @@ const EPSILON = 1e-6;
  */
 export class RateTable {
   readonly #services: StoreServices;
+  /**
+   * Rate decisions run on the wall clock in ms, as Redis's TIME does, so fixed windows align
+   * to the epoch on every backend and `at` / `resetAt` are comparable across them.
+   */
+  readonly #now = (): number => this.#services.clock.wallMicros() / 1000;
   readonly #names = new Map<string, RateState>();
 
   constructor(services: StoreServices) {
@@ -44,7 +49,7 @@ export class RateTable {
   }
 
   take(clientId: string, req: RateRequest): RateResult {
-    const now = this.#services.clock.now();
+    const now = this.#now();
     const state = this.#state(req.name);
     this.#purge(state, req, now);
     const head = state.queue.keys().next().value;
@@ -160,8 +165,15 @@ export class RateTable {
       const newest = state.log[state.log.length - 1];
       resetIn = newest ? newest.at + req.window - now : 0;
     }
-    const at = this.#services.clock.wallMicros() / 1000;
-    return { allowed, remaining: Math.max(0, remaining), retryAfter, resetIn, at, position };
+    // Whole ms, as from Redis: waiting times rounded up (never early), the instant down.
+    return {
+      allowed,
+      remaining: Math.max(0, remaining),
+      retryAfter: retryAfter > 0 ? Math.ceil(retryAfter) : retryAfter,
+      resetIn: Math.ceil(resetIn),
+      at: Math.floor(now),
+      position,
+    };
   }
 
   #wakeHead(state: RateState): void {
@@ -170,7 +182,7 @@ export class RateTable {
   }
 
   #emit(state: RateState, type: LockEventType, cost: number): void {
-    const at = this.#services.clock.wallMicros() / 1000;
+    const at = Math.floor(this.#now());
     this.#services.events.emit({
       type,
       name: state.name,
@@ -187,7 +199,7 @@ export class RateTable {
   #settle<T>(state: RateState, req: RateRequest, result: T): T {
     state.timer?.cancel();
     state.timer = null;
-    const now = this.#services.clock.now();
+    const now = this.#now();
     const idle = this.#result(state, req, now, true, 0, -1).resetIn;
     if (idle <= 0 && state.queue.size === 0) {
       this.#names.delete(state.name);
@@ -198,7 +210,7 @@ export class RateTable {
     for (const waiter of state.queue.values()) next = Math.min(next, waiter.expiresAt);
     if (next === Number.POSITIVE_INFINITY) return result;
     state.timer = this.#services.clock.setTimer(() => {
-      this.#purge(state, req, this.#services.clock.now());
+      this.#purge(state, req, this.#now());
       this.#settle(state, req, null);
     }, next - now);
     return result;

@@ -56,7 +56,7 @@ local function queueFor(now, publish)
   return { 0, position, retryAfter }
 end
 
-local function decide(now, nowMicros, publish)
+local function decide(now, nowMicros, publish, headBefore)
   local held = redis.call('ZSCORE', KEYS[1], token) and readHolder(KEYS, token)
   if held then
     redis.call('ZADD', KEYS[1], now + ttl, token)
@@ -66,7 +66,7 @@ local function decide(now, nowMicros, publish)
   if (not head or head == token) and usedPermits(KEYS) + permits <= limit then
     local fence = grant(KEYS, token, permits, owner, now + ttl, nowMicros)
     publish('acquired', fence, permits, owner, ttl)
-    drain(KEYS, now, nowMicros, wakePrefix, nil, publish)
+    drain(KEYS, now, nowMicros, wakePrefix, nil, publish, headBefore)
     return { 1, fence }
   end
   if ARGV[5] == '1' then return queueFor(now, publish) end
@@ -75,9 +75,10 @@ end
 
 local now, nowMicros = serverTime()
 local publish = newEvents(ARGV[11], ARGV[12], kind, now)
+local headBefore = queueHead(KEYS)
 purge(KEYS, now, publish)
-drain(KEYS, now, nowMicros, wakePrefix, token, publish)
+drain(KEYS, now, nowMicros, wakePrefix, token, publish, headBefore)
 redis.call('HSET', KEYS[4], 'kind', kind, 'limit', int(limit))
-local result = decide(now, nowMicros, publish)
+local result = decide(now, nowMicros, publish, headBefore)
 touchKeys(KEYS, now)
 return result

@@ -21,8 +21,9 @@ local token, ttl, wakePrefix = ARGV[1], positiveInt(ARGV[2]), ARGV[3]
 if not ttl then return ERR_ARGS end
 local now, nowMicros = serverTime()
 local publish = newEvents(ARGV[4], ARGV[5], storedKind(KEYS), now)
+local headBefore = queueHead(KEYS)
 purge(KEYS, now, publish)
-drain(KEYS, now, nowMicros, wakePrefix, nil, publish)
+drain(KEYS, now, nowMicros, wakePrefix, nil, publish, headBefore)
 local result = 0
 if redis.call('ZSCORE', KEYS[1], token) then
   redis.call('ZADD', KEYS[1], now + ttl, token)

@@ -17,6 +17,7 @@
 local wakePrefix = ARGV[1]
 local now, nowMicros = serverTime()
 local publish = newEvents(ARGV[2], ARGV[3], storedKind(KEYS), now)
+local headBefore = queueHead(KEYS)
 purge(KEYS, now, publish)
 local holders = redis.call('ZRANGE', KEYS[1], 0, -1)
 for _, token in ipairs(holders) do
@@ -24,6 +25,6 @@ for _, token in ipairs(holders) do
   removeHolder(KEYS, token)
   if holder then publish('lost', holder.fence, holder.permits, holder.owner) end
 end
-drain(KEYS, now, nowMicros, wakePrefix, nil, publish)
+drain(KEYS, now, nowMicros, wakePrefix, nil, publish, headBefore)
 touchKeys(KEYS, now)
 return #holders

@@ -19,6 +19,7 @@
 local token, wakePrefix = ARGV[1], ARGV[2]
 local now, nowMicros = serverTime()
 local publish = newEvents(ARGV[3], ARGV[4], storedKind(KEYS), now)
+local headBefore = queueHead(KEYS)
 purge(KEYS, now, publish)
 local result = 0
 if redis.call('ZSCORE', KEYS[1], token) then
@@ -32,6 +33,6 @@ else
   removeWaiter(KEYS, token)
   if waiter then publish('left', nil, waiter.permits, waiter.owner) end
 end
-drain(KEYS, now, nowMicros, wakePrefix, nil, publish)
+drain(KEYS, now, nowMicros, wakePrefix, nil, publish, headBefore)
 touchKeys(KEYS, now)
 return result

@@ -19,8 +19,9 @@ if redis.call('EXISTS', KEYS[1], KEYS[3]) == 0 then return -1 end
 local wakePrefix = ARGV[1]
 local now, nowMicros = serverTime()
 local publish = newEvents(ARGV[2], ARGV[3], storedKind(KEYS), now)
+local headBefore = queueHead(KEYS)
 purge(KEYS, now, publish)
-drain(KEYS, now, nowMicros, wakePrefix, nil, publish)
+drain(KEYS, now, nowMicros, wakePrefix, nil, publish, headBefore)
 touchKeys(KEYS, now)
 local holder = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')[2]
 local waiter = redis.call('ZRANGE', KEYS[3], 0, 0, 'WITHSCORES')[2]

@@ -5,13 +5,20 @@
   first head that does not fit: a large request is never overtaken by smaller ones behind it
   (strict FIFO).
   quietToken (or nil) is granted without a wake-up: it is the caller of this very script,
-  which learns the outcome from the reply. A grant from the queue is a `handoff` whoever's
+  which learns the outcome from the reply.
+  headBefore is the queue's head when the script started. A new head that does not fit is
+  woken too, so it asks again and learns when the current holders expire (only the head is
+  told that); otherwise it would notice a crashed holder only at its safety timer. A grant from the queue is a `handoff` whoever's
   operation ran the drain, so the events do not depend on which client noticed an expiry.
 ]]
 --- @include "records"
 --- @include "grant"
 
-local function drain(keys, now, nowMicros, wakePrefix, quietToken, publish)
+local function queueHead(keys)
+  return redis.call('ZRANGE', keys[2], 0, 0)[1]
+end
+
+local function drain(keys, now, nowMicros, wakePrefix, quietToken, publish, headBefore)
   while true do
     local head = redis.call('ZRANGE', keys[2], 0, 0)[1]
     if not head then return end
@@ -26,6 +33,9 @@ local function drain(keys, now, nowMicros, wakePrefix, quietToken, publish)
         redis.call('PUBLISH', wakePrefix .. waiter.clientId, head)
       end
     else
+      if head ~= headBefore and head ~= quietToken then
+        redis.call('PUBLISH', wakePrefix .. waiter.clientId, head)
+      end
       return
     end
   end

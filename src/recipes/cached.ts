@@ -1,0 +1,204 @@
+/**
+ * Dog-pile prevention (seed 003): a cold cache key is computed once across every process,
+ * the other callers queue on a lock and then read the value instead of computing it again.
+ */
+import type { Redis } from 'ioredis';
+import type { Holdfast } from '../client.js';
+import { type Clock, realClock, type Timer } from '../clock.js';
+import { asBackendError, ValidationError } from '../errors.js';
+import type { Mutex } from '../primitives/mutex.js';
+import { checkMs, checkName, checkOptions, optional } from '../validate.js';
+import { checkClient, checkFunction } from './common.js';
+
+/**
+ * Where `cached` keeps its values: JSON strings under a key, each with a TTL. Implement it to
+ * put the cache anywhere (Memcached, a database); `get` and `set` errors reach the caller.
+ */
+export interface CacheStore {
+  /** The value stored under `key`, or undefined when there is none or it expired. */
+  get(key: string): Promise<string | undefined>;
+  /** Stores `value` under `key` for `ttl` ms, replacing any value there. */
+  set(key: string, value: string, ttl: number): Promise<void>;
+}
+
+export interface CachedOptions {
+  /** How long a computed value stays cached, in ms. Required. */
+  readonly ttl: number;
+  /**
+   * TTL of the lock held while computing, in ms (default 10 000). It is renewed while `compute`
+   * runs, so it only matters when the computing process dies: the next waiter takes over then.
+   */
+  readonly lockTtl?: number;
+  /** ms to wait for the lock before rejecting with `LockTimeoutError` (default: no limit). */
+  readonly wait?: number;
+  /** Where values live (default: a memory store of this client, see `cached`). */
+  readonly store?: CacheStore;
+}
+
+/** The lock `cached(hf, key, …)` takes is named `CACHE_LOCK_PREFIX + key`. */
+export const CACHE_LOCK_PREFIX = 'cache:';
+export const DEFAULT_CACHE_PREFIX = 'holdfast:cache:';
+
+const OPTION_KEYS = ['ttl', 'lockTtl', 'wait', 'store'] as const;
+/** The default store of each client; the WeakMap lets a closed, dropped client's cache go. */
+const defaultStores = new WeakMap<Holdfast, CacheStore>();
+
+interface Plan {
+  readonly mutex: Mutex;
+  readonly store: CacheStore;
+  readonly ttl: number;
+  readonly wait: number | undefined;
+}
+
+/**
+ * Returns the value cached under `key`, computing it with `compute` when absent — once across
+ * every process that shares the store and the backend. Callers that miss at the same time queue
+ * (FIFO, woken by hand-off, no polling) on the mutex `cache:<key>`; each reads the store again
+ * once it holds the lock, so only the first computes and the rest read its value.
+ *
+ * - The value must survive `JSON.stringify`/`JSON.parse`: every caller, the computing one too,
+ *   gets the parsed JSON (a `Date` comes back as a string). `undefined` or a function is refused
+ *   with `ValidationError`.
+ * - If `compute` throws, that caller alone rejects with its error, nothing is cached, and the
+ *   next waiter computes. If the computing process dies, the next waiter gets the lock when
+ *   `lockTtl` runs out and computes.
+ * - A stored value that is not valid JSON counts as a miss and is overwritten.
+ * - Bad input rejects with `ValidationError` before any I/O.
+ *
+ * Warning: the default store is an in-memory store per client, so it shares values only among
+ * callers of that `hf`. Across processes, pass one shared store, e.g. `redisCacheStore(redis)`;
+ * without it each process computes once for itself (one after another, under the lock).
+ */
+export async function cached<T>(
+  hf: Holdfast,
+  key: string,
+  compute: () => Promise<T> | T,
+  options: CachedOptions,
+): Promise<T> {
+  const plan = parse(hf, key, compute, options);
+  const hit = await read<T>(plan.store, key);
+  if (hit !== undefined) return hit.value;
+  const fill = async (): Promise<T> => {
+    // Whoever held the lock before us has probably filled it.
+    const again = await read<T>(plan.store, key);
+    if (again !== undefined) return again.value;
+    const json = serialise(await compute(), key);
+    await plan.store.set(key, json, plan.ttl);
+    return JSON.parse(json) as T;
+  };
+  return plan.mutex.withLock(fill, plan.wait === undefined ? {} : { wait: plan.wait });
+}
+
+function parse(hf: unknown, key: unknown, compute: unknown, options: unknown): Plan {
+  const client = checkClient(hf);
+  const name = checkName(key, 'key');
+  checkFunction(compute, 'compute');
+  if (options === undefined) throw new ValidationError('cached() needs options with a ttl');
+  const raw = checkOptions<CachedOptions>(options, OPTION_KEYS, 'cached options');
+  const ttl = checkMs(raw.ttl, 'ttl');
+  const lockTtl = optional(raw.lockTtl, (v) => checkMs(v, 'lockTtl'));
+  const wait = optional(raw.wait, (v) => checkMs(v, 'wait'));
+  const store = optional(raw.store, checkStore) ?? defaultStore(client);
+  const mutex = client.mutex(CACHE_LOCK_PREFIX + name, lockTtl === undefined ? {} : { ttl: lockTtl });
+  return { mutex, store, ttl, wait };
+}
+
+async function read<T>(store: CacheStore, key: string): Promise<{ value: T } | undefined> {
+  const text = await store.get(key);
+  if (text === undefined) return undefined;
+  try {
+    return { value: JSON.parse(text) as T };
+  } catch {
+    return undefined;
+  }
+}
+
+function serialise(value: unknown, key: string): string {
+  const json = JSON.stringify(value) as string | undefined;
+  if (json === undefined) {
+    throw new ValidationError(`compute for "${key}" returned ${typeof value}, which JSON cannot represent`);
+  }
+  return json;
+}
+
+function checkStore(value: unknown): CacheStore {
+  const store = value as Partial<CacheStore> | null;
+  if (typeof store?.get !== 'function' || typeof store.set !== 'function') {
+    throw new ValidationError('store must be a CacheStore (an object with get and set methods)');
+  }
+  return value as CacheStore;
+}
+
+function defaultStore(hf: Holdfast): CacheStore {
+  let store = defaultStores.get(hf);
+  if (store === undefined) {
+    store = memoryCacheStore();
+    defaultStores.set(hf, store);
+  }
+  return store;
+}
+
+/**
+ * A cache in this process's memory; each entry is dropped when its TTL runs out (on `clock`,
+ * default the real one; pass a `FakeClock` in tests). Shares values only within the process.
+ */
+export function memoryCacheStore(options?: { readonly clock?: Clock }): CacheStore {
+  const raw = checkOptions<{ clock: Clock }>(options, ['clock'], 'memoryCacheStore options');
+  const clock = optional(raw.clock, checkClock) ?? realClock;
+  const entries = new Map<string, { readonly value: string; readonly expiresAt: number; readonly timer: Timer }>();
+  return {
+    async get(key) {
+      const entry = entries.get(key);
+      return entry !== undefined && clock.now() < entry.expiresAt ? entry.value : undefined;
+    },
+    async set(key, value, ttl) {
+      checkMs(ttl, 'ttl');
+      entries.get(key)?.timer.cancel();
+      const timer = clock.setTimer(() => entries.delete(key), ttl);
+      entries.set(key, { value, expiresAt: clock.now() + ttl, timer });
+    },
+  };
+}
+
+function checkClock(value: unknown): Clock {
+  const clock = value as Partial<Clock> | null;
+  if (typeof clock?.now !== 'function' || typeof clock.setTimer !== 'function') {
+    throw new ValidationError('clock must be a Clock (e.g. a FakeClock from holdfast/testing)');
+  }
+  return value as Clock;
+}
+
+/**
+ * A cache in Redis, shared by every process that uses that Redis: `SET key value PX ttl` under
+ * `prefix + key` (default prefix `holdfast:cache:`). The application owns `redis` (an ioredis
+ * client) and closes it. Failures reject with `BackendError`.
+ */
+export function redisCacheStore(redis: Redis, options?: { readonly prefix?: string }): CacheStore {
+  if (typeof (redis as Partial<Redis> | null)?.set !== 'function') {
+    throw new ValidationError('redis must be an ioredis client');
+  }
+  const raw = checkOptions<{ prefix: string }>(options, ['prefix'], 'redisCacheStore options');
+  const prefix = optional(raw.prefix, checkPrefix) ?? DEFAULT_CACHE_PREFIX;
+  return {
+    async get(key) {
+      try {
+        return (await redis.get(prefix + key)) ?? undefined;
+      } catch (error) {
+        throw asBackendError(error, `cache read of "${key}"`);
+      }
+    },
+    async set(key, value, ttl) {
+      checkMs(ttl, 'ttl');
+      try {
+        await redis.set(prefix + key, value, 'PX', ttl);
+      } catch (error) {
+        throw asBackendError(error, `cache write of "${key}"`);
+      }
+    },
+  };
+}
+
+function checkPrefix(value: unknown): string {
+  if (typeof value !== 'string') throw new ValidationError('prefix must be a string');
+  return value;
+}
