@@ -15,6 +15,10 @@ export function encodeOwner(owner: unknown): string {
       if (typeof value === 'bigint' || typeof value === 'function' || typeof value === 'symbol') {
         throw new ValidationError(`owner must be plain JSON; it holds a ${typeof value}`);
       }
+      // JSON would silently turn these into null.
+      if (typeof value === 'number' && !Number.isFinite(value)) {
+        throw new ValidationError(`owner must be plain JSON; it holds ${value}`);
+      }
       return value;
     });
   } catch (error) {

@@ -9,9 +9,15 @@ import { after, before, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
 import { connect, type Holdfast, LockTimeoutError } from '../src/index.js';
 import { clientContract } from './contract/client.js';
+import { electionContract } from './contract/election.js';
+import { record } from './contract/events.js';
 import { leaseContract } from './contract/lease.js';
 import { mutexContract } from './contract/mutex.js';
+import { rateLimiterContract } from './contract/rate-limiter.js';
+import { rwlockContract } from './contract/rwlock.js';
 import { semaphoreContract } from './contract/semaphore.js';
+import { watchContract } from './contract/watch.js';
+import { spawnChild } from './helpers/child.js';
 import { waitFor, withTimeout } from './helpers/wait.js';
 import { redisWorld, useRedisServer } from './helpers/world.js';
 
@@ -22,6 +28,10 @@ mutexContract(world);
 semaphoreContract(world);
 leaseContract(world);
 clientContract(world);
+rwlockContract(world);
+rateLimiterContract(world);
+electionContract(world);
+watchContract(world);
 
 describe('redis specifics', () => {
   let admin: Redis | undefined;
@@ -143,6 +153,68 @@ describe('redis specifics', () => {
       }
     } finally {
       await closeAll(hfs);
+    }
+  });
+
+  it('shares the client’s one subscriber connection among all its watches', async () => {
+    const hfs = await clients(2);
+    const [holder, watcher] = hfs;
+    assert.ok(holder && watcher);
+    const list = async (): Promise<string[]> =>
+      String(await redis().client('LIST'))
+        .trim()
+        .split('\n');
+    try {
+      const baseline = (await list()).length;
+      const patterns = ['job:1', 'job:*', '*', 'job:?', 'other'];
+      const watches = await Promise.all(patterns.map((pattern) => record(watcher, pattern)));
+      const observing = watcher.election('job:1').observe();
+      await withTimeout(observing.next(), 5000, 'observe() to start');
+      assert.equal((await list()).length, baseline, 'a watch opened a connection of its own');
+      // The escaped 'job:1' of observe() is the same pattern as the first watch.
+      const subscribers = (await list()).filter((line) => /\bpsub=[1-9]/.test(line));
+      assert.deepEqual(
+        subscribers.map((line) => /\bpsub=(\d+)/.exec(line)?.[1]),
+        [String(patterns.length)],
+        'one subscriber connection, one PSUBSCRIBE per distinct pattern',
+      );
+      const lease = await holder.mutex('job:1').tryAcquire();
+      assert.ok(lease);
+      for (const [i, events] of watches.entries()) {
+        if (patterns[i] === 'other') continue;
+        assert.equal((await events.next('acquired')).fence, lease.fence, `watch ${patterns[i]}`);
+      }
+      await lease.release();
+      await observing.return(undefined);
+      for (const events of watches) await events.close();
+      await waitFor(async () => !(await list()).some((line) => /\bpsub=[1-9]/.test(line)), {
+        what: 'the last watch to unsubscribe',
+      });
+    } finally {
+      await closeAll(hfs);
+    }
+  });
+
+  it('reports `expired` for a holder whose process was killed', async () => {
+    const prefix = `t-${randomBytes(6).toString('hex')}:`;
+    const watcher = await connect(server().url, { prefix });
+    const child = await spawnChild(new URL('./faults/holder.ts', import.meta.url), [
+      server().url,
+      prefix,
+      'job',
+      '300',
+      `${prefix}resource`,
+    ]);
+    try {
+      const events = await record(watcher, 'job');
+      const { fence } = await child.next<{ type: string; fence: string }>('acquired');
+      await child.kill();
+      const expired = await events.next('expired');
+      assert.deepEqual([expired.name, expired.kind, expired.fence], ['job', 'mutex', BigInt(fence)]);
+      assert.equal(await watcher.inspect('job'), null);
+    } finally {
+      await child.kill();
+      await watcher.close();
     }
   });
 });

@@ -109,6 +109,10 @@ function callRules(client: () => Holdfast): void {
     const calls: [string, () => Promise<unknown>][] = [
       ['mutex.acquire', () => client().mutex('m').acquire({ signal })],
       ['semaphore.acquire', () => client().semaphore('s', { permits: 1 }).acquire({ signal })],
+      ['rwlock.read.acquire', () => client().rwlock('rw').read.acquire({ signal })],
+      ['rwlock.write.acquire', () => client().rwlock('rw').write.acquire({ signal })],
+      ['rateLimiter.take', () => client().rateLimiter('r', { limit: 1, window: 100 }).take(1, { signal })],
+      ['election.campaign', () => client().election('e').campaign({ signal })],
       [
         'withLock',
         () => {
@@ -130,6 +134,106 @@ function callRules(client: () => Holdfast): void {
   });
 }
 
+const BAD_OWNERS: [string, unknown][] = [
+  ['a bigint', 1n],
+  ['a nested bigint', { pid: 1n }],
+  ['a function', () => 1],
+  ['a symbol', Symbol('owner')],
+  [
+    'a cycle',
+    (() => {
+      const cycle: Record<string, unknown> = {};
+      cycle.self = cycle;
+      return cycle;
+    })(),
+  ],
+  ['1025 bytes of JSON', 'x'.repeat(1023)],
+];
+const BAD_COUNTS: unknown[] = [0, -1, 1.5, Number.NaN, '3', 1_000_001];
+
+/** rwlock, rateLimiter, election, watch and the `owner` option. */
+function newPrimitiveRules(client: () => Holdfast): void {
+  it('refuses bad rwlock and election names and options synchronously', () => {
+    for (const [what, name] of BAD_NAMES) {
+      assert.throws(() => client().rwlock(name as string), isValidation(`rwlock name ${what}`));
+      assert.throws(() => client().election(name as string), isValidation(`election name ${what}`));
+      assert.throws(() => client().rateLimiter(name as string, { limit: 1, window: 100 }), isValidation(what));
+    }
+    for (const [what, ttl] of BAD_MS) {
+      assert.throws(() => client().rwlock('rw', { ttl: ttl as number }), isValidation(`rwlock ttl ${what}`));
+      assert.throws(() => client().election('e', { ttl: ttl as number }), isValidation(`election ttl ${what}`));
+    }
+    for (const autoExtend of ['yes', 1, null]) {
+      const options = { autoExtend } as unknown as { autoExtend: boolean };
+      assert.throws(() => client().rwlock('rw', options), isValidation(`autoExtend ${String(autoExtend)}`));
+    }
+    assert.throws(() => client().rwlock('rw', { permits: 2 } as never), isValidation('unknown rwlock option'));
+    assert.throws(() => client().election('e', { owner: 'x' } as never), isValidation('owner on an election'));
+  });
+
+  it('refuses bad owners wherever an owner is given', async () => {
+    for (const [what, owner] of BAD_OWNERS) {
+      assert.throws(() => client().mutex('m', { owner: owner as string }), isValidation(`mutex owner ${what}`));
+      assert.throws(() => client().rwlock('rw', { owner: owner as string }), isValidation(`rwlock owner ${what}`));
+      const options = { owner: owner as string };
+      await rejectsValidation(`tryAcquire owner ${what}`, () => client().mutex('m').tryAcquire(options));
+      await rejectsValidation(`acquire owner ${what}`, () => client().semaphore('s', { permits: 1 }).acquire(options));
+      await rejectsValidation(`read owner ${what}`, () => client().rwlock('rw').read.acquire(options));
+      await rejectsValidation(`campaign value ${what}`, () =>
+        client()
+          .election('e')
+          .campaign({ value: owner as string }),
+      );
+    }
+  });
+
+  it('refuses bad rate limiter options synchronously', () => {
+    const make = (options: unknown) => () => client().rateLimiter('r', options as { limit: number; window: number });
+    for (const options of [undefined, {}, { limit: 1 }, { window: 100 }]) {
+      assert.throws(make(options), isValidation(`rateLimiter options ${JSON.stringify(options)}`));
+    }
+    for (const limit of BAD_COUNTS) assert.throws(make({ limit, window: 100 }), isValidation(`limit ${String(limit)}`));
+    for (const [what, window] of BAD_MS) assert.throws(make({ limit: 1, window }), isValidation(`window ${what}`));
+    for (const algorithm of ['leaky-bucket', '', 'SLIDING-WINDOW', null]) {
+      assert.throws(make({ limit: 1, window: 100, algorithm }), isValidation(`algorithm ${String(algorithm)}`));
+    }
+    for (const burst of BAD_COUNTS) {
+      assert.throws(make({ limit: 1, window: 100, algorithm: 'token-bucket', burst }), isValidation(`burst ${burst}`));
+    }
+    for (const algorithm of [undefined, 'sliding-window', 'fixed-window']) {
+      assert.throws(make({ limit: 5, window: 100, algorithm, burst: 5 }), isValidation(`burst with ${algorithm}`));
+    }
+    assert.throws(make({ limit: 1, window: 100, wait: 5 }), isValidation('unknown rateLimiter option'));
+  });
+
+  it('refuses bad n and take options', async () => {
+    const limiter = client().rateLimiter('r', { limit: 3, window: 100 });
+    const bucket = client().rateLimiter('b', { limit: 5, window: 100, algorithm: 'token-bucket', burst: 2 });
+    for (const n of [0, -1, 1.5, Number.NaN, '1', null, 4]) {
+      await rejectsValidation(`tryTake(${String(n)})`, () => limiter.tryTake(n as number));
+      await rejectsValidation(`take(${String(n)})`, () => limiter.take(n as number));
+    }
+    await rejectsValidation('n over the burst', () => bucket.tryTake(3));
+    for (const [what, wait] of BAD_MS)
+      await rejectsValidation(`take wait ${what}`, () => limiter.take(1, { wait: wait as number }));
+    await rejectsValidation('unknown take option', () => limiter.take(1, { permits: 1 } as never));
+    await rejectsValidation('take signal', () => limiter.take(1, { signal: {} as AbortSignal }));
+  });
+
+  it('refuses bad campaign, observe and watch options', async () => {
+    const election = client().election('e');
+    await rejectsValidation('unknown campaign option', () => election.campaign({ wait: 100 } as never));
+    await rejectsValidation('campaign signal', () => election.campaign({ signal: {} as AbortSignal }));
+    await rejectsValidation('unknown observe option', () => election.observe({ wait: 1 } as never).next());
+    await rejectsValidation('observe signal', () => election.observe({ signal: 'no' as never }).next());
+    for (const [what, pattern] of BAD_NAMES) {
+      assert.throws(() => client().watch(pattern as string), isValidation(`watch pattern ${what}`));
+    }
+    assert.throws(() => client().watch('*', { bogus: 1 } as never), isValidation('unknown watch option'));
+    assert.throws(() => client().watch('*', { signal: {} as AbortSignal }), isValidation('watch signal'));
+  });
+}
+
 describe('validation on memory://', () => {
   let hf: Holdfast | undefined;
   before(async () => {
@@ -144,6 +248,7 @@ describe('validation on memory://', () => {
   };
 
   callRules(client);
+  newPrimitiveRules(client);
 
   it('accepts names and durations at the limits', async () => {
     for (const name of GOOD_NAMES) {
@@ -156,6 +261,18 @@ describe('validation on memory://', () => {
       assert.ok(lease, `ttl ${ttl}`);
       await lease.release();
     }
+  });
+
+  it('accepts owners, costs and bursts at the limits', async () => {
+    const owner = 'x'.repeat(1022); // 1024 bytes as JSON
+    const lease = await client().rwlock('rw', { owner }).write.tryAcquire();
+    assert.ok(lease);
+    assert.equal((await client().inspect('rw'))?.holders[0]?.owner, JSON.stringify(owner));
+    await lease.release();
+    const limiter = client().rateLimiter('r', { limit: 3, window: 100 });
+    assert.equal((await limiter.tryTake(3)).allowed, true);
+    const bucket = client().rateLimiter('b', { limit: 2, window: 100, algorithm: 'token-bucket', burst: 5 });
+    assert.equal((await bucket.tryTake(5)).allowed, true, 'a burst larger than the limit');
   });
 
   it('refuses bad extend durations and keeps the lease', async () => {
@@ -190,10 +307,12 @@ describe('validation happens before any I/O (redis with its server gone)', () =>
     await stopServer?.();
   });
 
-  callRules(() => {
+  const dead = (): Holdfast => {
     assert.ok(hf);
     return hf;
-  });
+  };
+  callRules(dead);
+  newPrimitiveRules(dead);
 
   it('(control) a valid call does try the dead server and fails with BackendError', async () => {
     assert.ok(hf);
