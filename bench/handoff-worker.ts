@@ -1,0 +1,58 @@
+/**
+ * A process of measure 3 (started by handoff.ts), holder or waiter depending on the command:
+ * - `hold key`: acquire and keep it; `release key delay`: after `delay` ms, note t0 and release.
+ * - `wait key`: start a blocking acquire and answer at once; `acquired key`: answer with t1,
+ *   noted the moment that acquire resolved (then it releases).
+ */
+import { type Command, serveWorker } from './ipc.js';
+import type { Release } from './libs.js';
+import { sleep, wallNow } from './stats.js';
+
+export interface Acquired {
+  /** Wall-clock ms when the waiter's acquire resolved, or null when the library gave up. */
+  readonly t1: number | null;
+  readonly error?: string;
+}
+
+const held = new Map<string, Release>();
+const waiting = new Map<string, Promise<Acquired>>();
+
+serveWorker(async (command, locker) => {
+  const key = String(command.key);
+  switch (command.cmd) {
+    case 'hold':
+      held.set(key, await locker.acquire(key));
+      return null;
+    case 'release': {
+      const release = held.get(key);
+      if (release === undefined) throw new Error(`not holding ${key}`);
+      held.delete(key);
+      await sleep(Number(command.delay));
+      const t0 = wallNow();
+      await release();
+      return t0;
+    }
+    case 'wait':
+      waiting.set(key, startWaiting(key, locker.acquire(key)));
+      return null;
+    case 'acquired': {
+      const result = waiting.get(key);
+      if (result === undefined) throw new Error(`not waiting for ${key}`);
+      waiting.delete(key);
+      return result;
+    }
+    default:
+      throw new Error(`unknown command ${(command as Command).cmd}`);
+  }
+});
+
+function startWaiting(key: string, acquiring: Promise<Release>): Promise<Acquired> {
+  return acquiring.then(
+    async (release) => {
+      const t1 = wallNow();
+      await release();
+      return { t1 };
+    },
+    (error: unknown) => ({ t1: null, error: `${key}: ${error instanceof Error ? error.name : String(error)}` }),
+  );
+}

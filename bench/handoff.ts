@@ -1,0 +1,73 @@
+/**
+ * Measure 3: hand-off latency. Process A holds the lock, process B is already blocked in
+ * acquire(); A notes t0 right before release(), B notes t1 when its acquire resolves;
+ * latency = t1 − t0 (one machine, so both high-resolution wall clocks agree). A releases at a
+ * random 5–205 ms after B started waiting, so polling peers are caught at a random phase of
+ * their retry cycle. Several keys run side by side to keep the run short.
+ */
+import type { Acquired } from './handoff-worker.js';
+import { startWorkers, stopAll, type Worker } from './ipc.js';
+import { LIBS, type LibName } from './libs.js';
+import { percentile, uniform } from './stats.js';
+import type { Row } from './table.js';
+
+const REPS = 200;
+const LANES = 10;
+const MIN_DELAY = 5;
+const MAX_DELAY = 205;
+
+interface LibResult {
+  readonly samples: number[];
+  readonly failures: string[];
+}
+
+async function measureLib(lib: LibName, url: string): Promise<LibResult> {
+  const workers = await startWorkers('./handoff-worker.ts', lib, url, 2);
+  const [holder, waiter] = workers as [Worker, Worker];
+  try {
+    const samples: number[] = [];
+    const failures: string[] = [];
+    const rep = async (key: string): Promise<void> => {
+      await holder.call({ cmd: 'hold', key });
+      await waiter.call({ cmd: 'wait', key });
+      const acquired = waiter.call<Acquired>({ cmd: 'acquired', key });
+      const t0 = await holder.call<number>({ cmd: 'release', key, delay: uniform(MIN_DELAY, MAX_DELAY) });
+      const { t1, error } = await acquired;
+      if (t1 === null) failures.push(error ?? 'failed');
+      else samples.push(t1 - t0);
+    };
+    await Promise.all(
+      Array.from({ length: LANES }, async (_, lane) => {
+        for (let i = lane; i < REPS; i += LANES) await rep(`handoff:${lane}`);
+      }),
+    );
+    return { samples, failures };
+  } finally {
+    await stopAll(workers);
+  }
+}
+
+export async function runHandoff(url: string): Promise<Row[]> {
+  const results = {} as Record<LibName, LibResult>;
+  for (const lib of LIBS) results[lib] = await measureLib(lib, url);
+  const values = (p: number): Record<LibName, number> => ({
+    holdfast: percentile(results.holdfast.samples, p),
+    redlock: percentile(results.redlock.samples, p),
+    'redis-semaphore': percentile(results['redis-semaphore'].samples, p),
+  });
+  const notes = {} as Record<LibName, string>;
+  for (const lib of LIBS) {
+    const { samples, failures } = results[lib];
+    notes[lib] = `${samples.length} hand-offs, ${failures.length} failed${failures.length ? ` (${failures[0]})` : ''}`;
+  }
+  return [
+    {
+      measure: 'hand-off latency p50 (release → waiter holds)',
+      unit: 'ms',
+      better: 'lower',
+      values: values(50),
+      notes,
+    },
+    { measure: 'hand-off latency p99', unit: 'ms', better: 'lower', values: values(99) },
+  ];
+}
