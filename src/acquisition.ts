@@ -1,8 +1,8 @@
-import type { AcquireRequest, LockKind } from './backend.js';
-import { type ClientCore, newToken } from './core.js';
+import type { AcquireRequest, HandoffGrant, LockKind } from './backend.js';
+import type { ClientCore } from './core.js';
 import { asBackendError, LockTimeoutError } from './errors.js';
 import { Lease } from './lease.js';
-import { type WaitOptions, waitInLine } from './waiter.js';
+import { type Sync, type WaitOptions, waitInLine } from './waiter.js';
 
 /** Everything a primitive decides about one acquisition. */
 export interface AcquireSpec {
@@ -38,7 +38,7 @@ function grant(core: ClientCore, spec: AcquireSpec, token: string, fence: bigint
 /** One round trip: a lease, or null when others hold it (or others are queued first). */
 export async function tryAcquire(core: ClientCore, spec: AcquireSpec): Promise<Lease | null> {
   core.assertOpen();
-  const token = newToken();
+  const token = core.newToken();
   const requestedAt = core.clock.now();
   try {
     const result = await core.backend.acquire(request(core, spec, token, false));
@@ -56,15 +56,29 @@ export function acquire(core: ClientCore, spec: AcquireSpec, options: WaitOption
     core,
     {
       name: spec.name,
-      async ask(token) {
-        const requestedAt = core.clock.now();
+      async ask(token, requestedAt) {
         const result = await core.backend.acquire(request(core, spec, token, true));
         if (result.granted) return { done: grant(core, spec, token, result.fence, requestedAt) };
-        return { retryAfter: result.retryAfter };
+        return { retryAfter: result.retryAfter, serverTime: result.serverTime };
       },
+      granted: (token, handoff, sync) => handedOff(core, spec, token, handoff, sync),
       leave: (token) => core.backend.release(spec.name, token),
       timeout: (wait) => new LockTimeoutError(spec.name, wait),
     },
     options,
   );
+}
+
+/**
+ * A lease from a hand-off message. The grant happened at `handoff.serverTime`, no earlier on
+ * the backend's clock than `sync.serverTime`, when our request sent at `sync.requestedAt` was
+ * answered; so on our clock it happened no earlier than `sync.requestedAt` plus the backend
+ * time elapsed since, less a 1 % allowance for the two clocks' rates.
+ */
+function handedOff(core: ClientCore, spec: AcquireSpec, token: string, handoff: HandoffGrant, sync: Sync): Lease {
+  const elapsed = handoff.serverTime - sync.serverTime;
+  const requestedAt = sync.requestedAt + elapsed - Math.max(0, elapsed) * 0.01;
+  const lease = new Lease(core, { ...spec, token, fence: handoff.fence, requestedAt, grantedTtl: handoff.ttl });
+  core.track(lease);
+  return lease;
 }

@@ -12,10 +12,13 @@
  * backend *drains*: while the head waiter's permits fit (`used + permits <= its limit`), it is
  * granted on the spot with a fence and an expiry of `min(ttl, waiterTtl)` (a claim window, so a
  * waiter that died after enqueueing cannot hold the lock for a whole TTL) and its client is
- * woken with the token. The woken waiter then calls `acquire` again with the same token, which
- * recognises the grant, re-arms the full TTL and returns the fence: that second call is what
- * the client's local deadline is counted from. Strict FIFO: a large request at the head is not
- * overtaken by smaller ones behind it.
+ * woken with the token and the grant (fence, claim TTL, backend time of the grant). The waiter
+ * holds from that message on: its last queued acquire told it the backend's time then, so it
+ * places the grant on its own clock (no earlier than the send time of that acquire plus the
+ * backend time elapsed since) and counts its local deadline from there; its first renewal arms
+ * the full TTL. A waiter woken without a grant, or without a usable time, calls `acquire` again
+ * with the same token, which recognises the grant, re-arms the full TTL and returns the fence.
+ * Strict FIFO: a large request at the head is not overtaken by smaller ones behind it.
  *
  * Fences: `fence = max(lastFence + 1, backend wall-clock microseconds)`, so a fence is greater
  * than every earlier one of that name even after the backend lost its data.
@@ -56,6 +59,12 @@ export type AcquireResult =
        * retry exactly then (expiry is not an event on every backend). null otherwise.
        */
       readonly retryAfter: number | null;
+      /**
+       * The backend's clock (ms, any origin, fractional allowed) when it decided. A later
+       * hand-off grant says when it happened on the same clock, so the waiter can place the
+       * grant on its own clock without a second round trip. null when not known.
+       */
+      readonly serverTime: number | null;
     };
 
 export interface ExtendRequest {
@@ -206,8 +215,23 @@ export interface RateResult {
   readonly position: number;
 }
 
-/** How a backend reports that one of this client's waiters may now hold (hand-off). */
-export type WakeListener = (token: string) => void;
+/**
+ * What a hand-off granted, sent with the wake-up so the waiter holds the lock at once, in one
+ * message, instead of asking again.
+ */
+export interface HandoffGrant {
+  readonly fence: bigint;
+  /** The TTL the backend armed for this grant (the claim window, min(ttl, waiterTtl)), ms. */
+  readonly ttl: number;
+  /** The backend's clock at the grant, on the same clock as `serverTime` in acquire results. */
+  readonly serverTime: number;
+}
+
+/**
+ * How a backend reports that one of this client's waiters may now hold: `grant` when a
+ * hand-off granted it; null when it should just ask again (its turn may have come).
+ */
+export type WakeListener = (token: string, grant: HandoffGrant | null) => void;
 
 /** What every backend is built with. */
 export interface BackendContext {

@@ -2,6 +2,7 @@ import type { Redis } from 'ioredis';
 import type { Backend, BackendContext } from './backend.js';
 import { MemoryBackend } from './backends/memory/backend.js';
 import { MemoryStore } from './backends/memory/store.js';
+import { createServerBackend } from './backends/server/index.js';
 import { createRedisBackend } from './backends/redis/index.js';
 import { Holdfast } from './client.js';
 import { type Clock, realClock } from './clock.js';
@@ -22,7 +23,7 @@ export interface ConnectOptions {
    * dies leaves the queue after this; live waiters refresh it every third of it.
    */
   readonly waiterTtl?: number;
-  /** Redis only: how long one command may take before it fails, in ms (default 2000). */
+  /** Redis and holdfast:// only: how long one command may take before it fails, in ms (default 2000). */
   readonly commandTimeout?: number;
 }
 
@@ -32,7 +33,8 @@ const DEFAULT_WAITER_TTL = 6000;
 const MIN_WAITER_TTL = 300;
 
 /**
- * Connects to a backend: `memory://`, `redis://[user:pass@]host:port[/db]`, `rediss://…` (TLS),
+ * Connects to a backend: `memory://`, `holdfast://[token@]host[:port]` (the embedded server),
+ * `redis://[user:pass@]host:port[/db]`, `rediss://…` (TLS),
  * `{ memory: store }` or `{ redis: ioredisClient }` (which holdfast will not close).
  */
 export async function connect(target: ConnectTarget, options?: ConnectOptions): Promise<Holdfast> {
@@ -49,7 +51,7 @@ export async function connect(target: ConnectTarget, options?: ConnectOptions): 
   const context: BackendContext = {
     clientId: newClientId(),
     prefix,
-    onWake: (token) => core?.wake(token),
+    onWake: (token, grant) => core?.wake(token, grant),
     onResync: () => core?.resync(),
   };
   let backend: Backend;
@@ -62,6 +64,9 @@ export async function connect(target: ConnectTarget, options?: ConnectOptions): 
     }
     clock = store.clock;
     backend = new MemoryBackend(store, context);
+  } else if (kind === 'server') {
+    const timeout = commandTimeout === undefined ? {} : { commandTimeout };
+    backend = await createServerBackend(target as string, context, timeout);
   } else {
     const redisTarget = typeof target === 'string' ? { url: target } : { client: redisOf(target) };
     backend = await createRedisBackend(redisTarget, context, commandTimeout === undefined ? {} : { commandTimeout });
@@ -70,13 +75,14 @@ export async function connect(target: ConnectTarget, options?: ConnectOptions): 
   return new Holdfast(core);
 }
 
-function targetKind(target: unknown): 'memory' | 'redis' {
+function targetKind(target: unknown): 'memory' | 'redis' | 'server' {
   if (typeof target === 'string') {
     const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(target)?.[1]?.toLowerCase();
     if (scheme === 'memory') return 'memory';
     if (scheme === 'redis' || scheme === 'rediss') return 'redis';
+    if (scheme === 'holdfast') return 'server';
     throw new ValidationError(
-      `unsupported URL ${JSON.stringify(target.slice(0, 64))}: use memory://, redis:// or rediss://`,
+      `unsupported URL ${JSON.stringify(target.slice(0, 64))}: use memory://, holdfast://, redis:// or rediss://`,
     );
   }
   if (target !== null && typeof target === 'object') {

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { Backend } from './backend.js';
+import type { Backend, HandoffGrant } from './backend.js';
 import type { Clock } from './clock.js';
 import { ClosedError } from './errors.js';
 import type { Lease, LeaseHost } from './lease.js';
@@ -7,8 +7,8 @@ import { Renewer } from './renewer.js';
 
 /** A pending blocking acquire, as the client sees it. */
 export interface PendingWaiter {
-  /** A hand-off may have granted this waiter: ask the backend again. */
-  wake(): void;
+  /** A hand-off granted this waiter (`grant`), or its turn may have come (null): ask again. */
+  wake(grant: HandoffGrant | null): void;
   /** Stops waiting with `error`; resolves once the queue entry has been removed. */
   abandon(error: Error): Promise<void>;
 }
@@ -17,9 +17,29 @@ export interface Closable {
   close(): Promise<void>;
 }
 
-/** 128 bits from the OS CSPRNG: the lease token is the only proof of ownership. */
+const TOKEN_BYTES = 16;
+/** Tokens drawn per call into the OS CSPRNG: one syscall per 256 tokens, not one per lease. */
+const POOL_TOKENS = 256;
+
+/** Random bytes taken 16 at a time, like crypto.randomUUID's own entropy cache. */
+class TokenPool {
+  #pool = Buffer.alloc(0);
+  #offset = 0;
+
+  next(): string {
+    if (this.#offset + TOKEN_BYTES > this.#pool.length) {
+      this.#pool = randomBytes(TOKEN_BYTES * POOL_TOKENS);
+      this.#offset = 0;
+    }
+    const token = this.#pool.toString('base64url', this.#offset, this.#offset + TOKEN_BYTES);
+    this.#offset += TOKEN_BYTES;
+    return token;
+  }
+}
+
+/** One token straight from the CSPRNG, for code that has no client (the server's sessions). */
 export function newToken(): string {
-  return randomBytes(16).toString('base64url');
+  return randomBytes(TOKEN_BYTES).toString('base64url');
 }
 
 export function newClientId(): string {
@@ -35,6 +55,7 @@ export class ClientCore implements LeaseHost {
   readonly clock: Clock;
   readonly waiterTtl: number;
   readonly #renewer: Renewer;
+  readonly #tokens = new TokenPool();
   readonly #leases = new Set<Lease>();
   readonly #waiters = new Map<string, PendingWaiter>();
   /** Event streams and the like, ended by close(). */
@@ -48,6 +69,11 @@ export class ClientCore implements LeaseHost {
     this.#renewer = new Renewer(backend, clock);
   }
 
+  /** 128 bits from the OS CSPRNG: a lease token is the only proof of ownership. */
+  newToken(): string {
+    return this.#tokens.next();
+  }
+
   get closed(): boolean {
     return this.#closed;
   }
@@ -57,13 +83,13 @@ export class ClientCore implements LeaseHost {
   }
 
   /** Routed here by the backend when a hand-off may have granted one of our waiters. */
-  wake(token: string): void {
-    this.#waiters.get(token)?.wake();
+  wake(token: string, grant: HandoffGrant | null): void {
+    this.#waiters.get(token)?.wake(grant);
   }
 
   /** Wake-ups may have been lost (the notification channel was down): every waiter asks again. */
   resync(): void {
-    for (const waiter of this.#waiters.values()) waiter.wake();
+    for (const waiter of this.#waiters.values()) waiter.wake(null);
   }
 
   addWaiter(token: string, waiter: PendingWaiter): void {

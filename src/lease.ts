@@ -21,8 +21,13 @@ export interface LeaseGrant {
   readonly permits: number;
   readonly ttl: number;
   readonly autoExtend: boolean;
-  /** Local monotonic time taken *before* the granting request was sent. */
+  /**
+   * Local monotonic time no later than the grant on the backend: taken *before* the granting
+   * request was sent (or, for a hand-off, derived from the waiter's last request).
+   */
   readonly requestedAt: number;
+  /** The TTL the backend armed for this grant, when not `ttl` (a hand-off's claim window). */
+  readonly grantedTtl?: number;
 }
 
 /**
@@ -34,7 +39,7 @@ export function driftMargin(ttl: number): number {
   return Math.floor(ttl * 0.01) + 2;
 }
 
-type LeaseState = 'held' | 'lost' | 'released';
+type LeaseState = 'held' | 'lost' | 'released' | 'detached';
 
 /**
  * A granted hold on a lock or on permits. Renews itself (unless `autoExtend: false`) at about a
@@ -50,7 +55,10 @@ export class Lease {
   readonly permits: number;
   readonly autoExtend: boolean;
   readonly #host: LeaseHost;
-  readonly #controller = new AbortController();
+  /** Made on first use of `signal`: most leases are never asked for one. */
+  #controller: AbortController | null = null;
+  /** Why a lost lease ended (the signal's reason). */
+  #lostError: LeaseLostError | null = null;
   #ttl: number;
   #deadline: number;
   #confirmedAt: number;
@@ -66,8 +74,9 @@ export class Lease {
     this.autoExtend = grant.autoExtend;
     this.#ttl = grant.ttl;
     this.#confirmedAt = grant.requestedAt;
-    this.#deadline = grant.requestedAt + grant.ttl - driftMargin(grant.ttl);
-    this.#arm();
+    const armed = grant.grantedTtl ?? grant.ttl;
+    this.#deadline = grant.requestedAt + armed - driftMargin(armed);
+    this.#arm(Math.min(armed, grant.ttl));
   }
 
   /** The TTL, in ms, that renewals re-arm. */
@@ -77,6 +86,10 @@ export class Lease {
 
   /** Aborted when the lease ends; `reason` is a `LeaseLostError` when it was lost. */
   get signal(): AbortSignal {
+    if (!this.#controller) {
+      this.#controller = new AbortController();
+      if (this.#state !== 'held') this.#controller.abort(this.#endReason());
+    }
     return this.#controller.signal;
   }
 
@@ -120,12 +133,12 @@ export class Lease {
    * ended (a second release, or after expiry). Never frees anyone else's grant.
    */
   async release(): Promise<boolean> {
-    if (this.#state === 'released') return false;
-    const wasHeld = this.#state === 'held';
+    if (this.#state === 'released' || this.#state === 'detached') return false;
+    // Sent before anything else: a waiter's hand-off starts with this request.
+    const sent = this.#host.backend.release(this.name, this.token);
     this.#end('released');
-    if (wasHeld) this.#controller.abort(new DOMException('lease released', 'AbortError'));
     try {
-      return await this.#host.backend.release(this.name, this.token);
+      return await sent;
     } catch (error) {
       throw asBackendError(error, `release of "${this.name}"`);
     }
@@ -138,8 +151,7 @@ export class Lease {
    */
   detach(): void {
     if (this.#state !== 'held') return;
-    this.#end('released');
-    this.#controller.abort(new DOMException('lease detached', 'AbortError'));
+    this.#end('detached');
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
@@ -164,23 +176,25 @@ export class Lease {
   /** Ends the lease as lost: aborts `signal` with a `LeaseLostError`. */
   lose(why: string, cause?: unknown): void {
     if (this.#state !== 'held') return;
+    this.#lostError = new LeaseLostError(this.name, why, cause === undefined ? undefined : { cause });
     this.#end('lost');
-    this.#controller.abort(new LeaseLostError(this.name, why, cause === undefined ? undefined : { cause }));
   }
 
   #assertHeld(): void {
     if (this.#state === 'held' && !this.valid) this.#loseAtDeadline();
-    if (this.#state !== 'held') {
-      const reason = this.signal.reason;
-      throw reason instanceof LeaseLostError ? reason : new LeaseLostError(this.name, 'it was released');
-    }
+    if (this.#state !== 'held') throw this.#lostError ?? new LeaseLostError(this.name, `it was ${this.#state}`);
   }
 
-  #arm(): void {
+  #endReason(): unknown {
+    return this.#lostError ?? new DOMException(`lease ${this.#state}`, 'AbortError');
+  }
+
+  /** Arms the deadline timer and, if renewing, the next renewal a third of `ttl` from the last confirmation. */
+  #arm(ttl = this.#ttl): void {
     this.#deadlineTimer?.cancel();
     const now = this.#host.clock.now();
     this.#deadlineTimer = this.#host.clock.setTimer(() => this.#onDeadline(), this.#deadline - now);
-    if (this.autoExtend) this.#host.scheduleRenewal(this, this.#confirmedAt + this.#ttl / 3);
+    if (this.autoExtend) this.#host.scheduleRenewal(this, this.#confirmedAt + ttl / 3);
   }
 
   #onDeadline(): void {
@@ -202,5 +216,6 @@ export class Lease {
     this.#deadlineTimer = null;
     this.#host.cancelRenewal(this);
     this.#host.ended(this);
+    this.#controller?.abort(this.#endReason());
   }
 }

@@ -1,14 +1,32 @@
+import type { HandoffGrant } from './backend.js';
 import type { Timer } from './clock.js';
-import { type ClientCore, newToken, type PendingWaiter } from './core.js';
+import type { ClientCore, PendingWaiter } from './core.js';
 import { asBackendError } from './errors.js';
 
-/** The outcome of one turn in line: done, or ask again (exactly after `retryAfter` ms if known). */
-export type Turn<T> = { readonly done: T } | { readonly retryAfter: number | null };
+/**
+ * The outcome of one turn in line: done, or ask again (exactly after `retryAfter` ms if known).
+ * `serverTime` is the backend's clock at the decision, for placing a later hand-off in time.
+ */
+export type Turn<T> =
+  | { readonly done: T }
+  | { readonly retryAfter: number | null; readonly serverTime?: number | null };
+
+/** A local time and the backend's time at which the backend answered a request sent then. */
+export interface Sync {
+  /** Local monotonic time, taken before the request was sent. */
+  readonly requestedAt: number;
+  readonly serverTime: number;
+}
 
 export interface Line<T> {
   readonly name: string;
-  /** One round trip to the backend: take the turn, or (re)join / refresh the queue entry. */
-  ask(token: string): Promise<Turn<T>>;
+  /**
+   * One round trip to the backend: take the turn, or (re)join / refresh the queue entry.
+   * `requestedAt` is the local time taken just before sending.
+   */
+  ask(token: string, requestedAt: number): Promise<Turn<T>>;
+  /** The result of a hand-off `grant` that arrived with the wake-up (locks only). */
+  granted?(token: string, grant: HandoffGrant, sync: Sync): T;
   /** Leaves the queue, or undoes a grant that raced with giving up. */
   leave(token: string): Promise<unknown>;
   /** The error for running out of `wait`. */
@@ -38,7 +56,7 @@ class Waiter<T> implements PendingWaiter {
   readonly #core: ClientCore;
   readonly #line: Line<T>;
   readonly #signal: AbortSignal | undefined;
-  readonly #token = newToken();
+  readonly #token: string;
   #resolve!: (value: T) => void;
   #reject!: (error: unknown) => void;
   #settled = false;
@@ -46,10 +64,13 @@ class Waiter<T> implements PendingWaiter {
   #again = false;
   #timeout: Timer | null = null;
   #retry: Timer | null = null;
+  /** From the latest reply that left us queued: when the backend last saw us waiting. */
+  #sync: Sync | null = null;
 
   constructor(core: ClientCore, line: Line<T>, options: WaitOptions) {
     this.#core = core;
     this.#line = line;
+    this.#token = core.newToken();
     this.#signal = options.signal;
     this.promise = new Promise<T>((resolve, reject) => {
       this.#resolve = resolve;
@@ -65,7 +86,14 @@ class Waiter<T> implements PendingWaiter {
     this.#attempt();
   }
 
-  wake(): void {
+  wake(grant: HandoffGrant | null): void {
+    const build = this.#line.granted;
+    if (grant && this.#sync && build && !this.#settled) {
+      // Held from this message on: no second round trip (see src/backend.ts).
+      this.#finish();
+      this.#resolve(build.call(this.#line, this.#token, grant, this.#sync));
+      return;
+    }
     this.#attempt();
   }
 
@@ -92,7 +120,8 @@ class Waiter<T> implements PendingWaiter {
       return;
     }
     this.#inFlight = true;
-    this.#line.ask(this.#token).then(
+    const requestedAt = this.#core.clock.now();
+    this.#line.ask(this.#token, requestedAt).then(
       (turn) => {
         this.#inFlight = false;
         if (this.#settled) return;
@@ -101,6 +130,7 @@ class Waiter<T> implements PendingWaiter {
           this.#resolve(turn.done);
           return;
         }
+        if (turn.serverTime != null) this.#sync = { requestedAt, serverTime: turn.serverTime };
         this.#scheduleRetry(turn.retryAfter);
         if (this.#again) {
           this.#again = false;

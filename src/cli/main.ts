@@ -1,15 +1,19 @@
 #!/usr/bin/env node
 /**
  * `holdfast` — see and repair lock state (seed 000's "restoring-state procedure").
- * A thin shell over the public API: holdfast [--url URL] [--prefix P] ls [pattern] | inspect NAME | release NAME
+ * A thin shell over the public API: holdfast [--url URL] [--prefix P] ls [pattern] | inspect NAME | release NAME,
+ * and `holdfast server` (the embedded lock server).
  */
 import { parseArgs } from 'node:util';
 import { connect, type Holdfast, HoldfastError } from '../index.js';
+import { runServerCli } from '../server/main.js';
 
 const USAGE = `usage: holdfast [--url URL] [--prefix P] <command>
   ls [pattern]       names held or waited for (glob, default *)
   inspect NAME       holders (fence, permits, expiresIn, owner) and waiters of NAME
   release NAME       force-release NAME whoever holds it; its holders see their lease lost
+  server [--host H] [--port P] [--token T]
+                     run the embedded lock server (state in memory, single node)
 URL defaults to $HOLDFAST_URL, else redis://127.0.0.1:6379`;
 
 async function run(hf: Holdfast, command: string | undefined, arg: string | undefined): Promise<number> {
@@ -54,7 +58,9 @@ async function main(): Promise<number> {
   }
 }
 
-main().then(
+// `holdfast server …` takes options of its own, so it is routed before the parsing above.
+const [first, ...rest] = process.argv.slice(2);
+(first === 'server' ? runServerCli(rest) : main()).then(
   (code) => {
     process.exitCode = code;
   },

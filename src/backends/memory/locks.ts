@@ -60,7 +60,7 @@ export class LockTable {
       this.#drain(state, now, null);
       return this.#settle(state, { granted: true, fence });
     }
-    if (!req.enqueue) return this.#settle(state, { granted: false, position: -1, retryAfter: null });
+    if (!req.enqueue) return this.#settle(state, { granted: false, position: -1, retryAfter: null, serverTime: now });
     const queued = state.queue.get(req.token);
     if (queued) queued.expiresAt = now + req.waiterTtl;
     else {
@@ -70,7 +70,7 @@ export class LockTable {
     }
     const position = [...state.queue.keys()].indexOf(req.token);
     const retryAfter = position === 0 ? this.#earliestHolderExpiry(state) - now : null;
-    return this.#settle(state, { granted: false, position, retryAfter });
+    return this.#settle(state, { granted: false, position, retryAfter, serverTime: now });
   }
 
   release(name: string, token: string): boolean {
@@ -202,8 +202,9 @@ export class LockTable {
     for (const [token, waiter] of state.queue) {
       if (state.used + waiter.permits > waiter.limit) return;
       state.queue.delete(token);
-      this.#grant(state, token, waiter, now + Math.min(waiter.ttl, waiter.waiterTtl), 'handoff');
-      if (token !== quietToken) this.#services.wake(waiter.clientId, token);
+      const ttl = Math.min(waiter.ttl, waiter.waiterTtl);
+      const fence = this.#grant(state, token, waiter, now + ttl, 'handoff');
+      if (token !== quietToken) this.#services.wake(waiter.clientId, token, { fence, ttl, serverTime: now });
     }
   }
 

@@ -178,7 +178,7 @@ export class RateTable {
 
   #wakeHead(state: RateState): void {
     const [token, waiter] = state.queue.entries().next().value ?? [];
-    if (token !== undefined && waiter) this.#services.wake(waiter.clientId, token);
+    if (token !== undefined && waiter) this.#services.wake(waiter.clientId, token, null);
   }
 
   #emit(state: RateState, type: LockEventType, cost: number): void {

@@ -1,3 +1,4 @@
+import type { HandoffGrant } from '../../backend.js';
 import type { Clock } from '../../clock.js';
 import type { EventHub } from './events.js';
 
@@ -7,6 +8,6 @@ export interface StoreServices {
   readonly events: EventHub;
   /** max(last fence + 1, wall-clock µs): increasing across names, restarts and data loss. */
   nextFence(): bigint;
-  /** Wakes a waiter of a client (asynchronously, like a pub/sub message). */
-  wake(clientId: string, token: string): void;
+  /** Wakes a waiter of a client (asynchronously, like a pub/sub message), with its grant if any. */
+  wake(clientId: string, token: string, grant: HandoffGrant | null): void;
 }

@@ -26,10 +26,10 @@ export class MemoryStore {
       clock: this.clock,
       events: this.events,
       nextFence: () => this.#nextFence(),
-      wake: (clientId, token) => {
+      wake: (clientId, token, grant) => {
         const wake = this.#clients.get(clientId);
         // Asynchronous like a pub/sub message: the waker's own operation completes first.
-        if (wake) queueMicrotask(() => wake(token));
+        if (wake) queueMicrotask(() => wake(token, grant));
       },
     };
     this.locks = new LockTable(services);

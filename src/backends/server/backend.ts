@@ -1,0 +1,195 @@
+/**
+ * The holdfast:// backend: a client of the embedded lock server (`holdfast server`). Every
+ * Backend method is one command on the client's one connection (src/server/commands/*), run
+ * atomically by the server on its own clock; hand-offs and events arrive as RESP3 pushes.
+ */
+import type {
+  AcquireRequest,
+  AcquireResult,
+  Backend,
+  BackendContext,
+  BackendEvent,
+  ExtendRequest,
+  LockState,
+  RateRequest,
+  RateResult,
+} from '../../backend.js';
+import { asBackendError, ClosedError, ValidationError } from '../../errors.js';
+import { ServerConnection } from './connection.js';
+import {
+  parseAcquire,
+  parseCount,
+  parseFlag,
+  parseInspect,
+  parseNames,
+  parseRate,
+  parseSweep,
+  parseWake,
+  serverError,
+} from './replies.js';
+import { RespError, type RespValue } from './resp.js';
+import { parseServerUrl } from './url.js';
+import { Watches } from './watches.js';
+
+export interface ServerBackendOptions {
+  /** How long one round trip may take before it rejects with a BackendError, in ms. Default 2000. */
+  readonly commandTimeout?: number;
+}
+
+const DEFAULT_COMMAND_TIMEOUT = 2000;
+/** Leases per EXTENDMANY, well inside the server's default limit on arguments. */
+const EXTEND_BATCH = 256;
+
+/**
+ * Connects to `holdfast://[token@]host[:port]`: one TCP connection, set up with
+ * `HELLO 3 [AUTH]`, this client's id (so its waiters are woken here, also after a reconnect)
+ * and its prefix (the namespace its names live in on the server).
+ */
+export async function createServerBackend(
+  url: string,
+  context: BackendContext,
+  options: ServerBackendOptions = {},
+): Promise<Backend> {
+  const timeout = options.commandTimeout ?? DEFAULT_COMMAND_TIMEOUT;
+  if (!Number.isInteger(timeout) || timeout <= 0) {
+    throw new ValidationError(`commandTimeout must be a positive integer of ms, got ${timeout}`);
+  }
+  if (!/^[\x21-\x7e]{1,200}$/.test(context.clientId)) {
+    throw new ValidationError('clientId must be 1-200 printable ASCII characters without spaces');
+  }
+  const address = parseServerUrl(url);
+  let watches: Watches | undefined;
+  const connection = await ServerConnection.open({
+    address,
+    timeout,
+    handshake: () => [
+      ['HELLO', '3', ...(address.token === null ? [] : ['AUTH', 'default', address.token])],
+      ['HOLDFAST.CLIENTID', context.clientId],
+      ['HOLDFAST.PREFIX', context.prefix],
+      ...(watches?.patterns ?? []).map((pattern) => ['HOLDFAST.WATCH', pattern]),
+    ],
+    onPush: (items) => onPush(items, context, watches),
+    onReconnect: () => context.onResync(),
+  });
+  const backend = new ServerBackend(connection, context.clientId);
+  watches = backend.watches;
+  return backend;
+}
+
+function onPush(items: RespValue[], context: BackendContext, watches: Watches | undefined): void {
+  const [kind, first, second] = items;
+  const wake = kind === 'wake' ? parseWake(items) : null;
+  if (wake !== null) {
+    try {
+      context.onWake(wake.token, wake.grant);
+    } catch (error) {
+      // A throw here would surface inside the connection's reply loop.
+      const detail = error instanceof Error ? error.message : String(error);
+      process.emitWarning(`holdfast: a wake-up listener threw: ${detail}`);
+    }
+  } else if (kind === 'event') {
+    watches?.deliver(first ?? null, second ?? null);
+  }
+  // 'shutdown' and 'closing' announce a close that the connection handles when it happens.
+}
+
+class ServerBackend implements Backend {
+  readonly clientId: string;
+  readonly watches: Watches;
+  readonly #connection: ServerConnection;
+  #closed = false;
+
+  constructor(connection: ServerConnection, clientId: string) {
+    this.#connection = connection;
+    this.clientId = clientId;
+    this.watches = new Watches((args, what) => this.#call(args, what));
+  }
+
+  async acquire(r: AcquireRequest): Promise<AcquireResult> {
+    const what = `acquire "${r.name}"`;
+    const enqueue = r.enqueue ? 1 : 0;
+    const args = [r.name, r.kind, r.token, r.permits, r.limit, r.ttl, enqueue, r.waiterTtl, r.owner];
+    return parseAcquire(await this.#call(['HOLDFAST.ACQUIRE', ...args], what), what);
+  }
+
+  async release(name: string, token: string): Promise<boolean> {
+    const what = `release "${name}"`;
+    return parseFlag(await this.#call(['HOLDFAST.RELEASE', name, token], what), what);
+  }
+
+  async extend(request: ExtendRequest): Promise<boolean> {
+    const what = `extend "${request.name}"`;
+    return parseFlag(await this.#call(['HOLDFAST.EXTEND', request.name, request.token, request.ttl], what), what);
+  }
+
+  /** One round trip: EXTENDMANY commands of up to 256 leases each, pipelined. */
+  async extendMany(requests: readonly ExtendRequest[]): Promise<boolean[]> {
+    const what = `extend ${requests.length} leases`;
+    const batches: Promise<RespValue>[] = [];
+    for (let i = 0; i < requests.length; i += EXTEND_BATCH) {
+      const batch = requests.slice(i, i + EXTEND_BATCH);
+      const args = batch.flatMap((r) => [r.name, r.token, r.ttl]);
+      batches.push(this.#call(['HOLDFAST.EXTENDMANY', batch.length, ...args], what));
+    }
+    const replies = await Promise.all(batches);
+    return replies.flatMap((reply) => {
+      if (!Array.isArray(reply)) return [parseFlag(reply, what)];
+      return reply.map((flag) => parseFlag(flag, what));
+    });
+  }
+
+  async inspect(name: string): Promise<LockState | null> {
+    const what = `inspect "${name}"`;
+    return parseInspect(await this.#call(['HOLDFAST.INSPECT', name], what), what);
+  }
+
+  async list(pattern: string): Promise<string[]> {
+    const what = `list "${pattern}"`;
+    return parseNames(await this.#call(['HOLDFAST.LIST', pattern], what), what);
+  }
+
+  async forceRelease(name: string): Promise<number> {
+    const what = `forceRelease "${name}"`;
+    return parseCount(await this.#call(['HOLDFAST.FORCERELEASE', name], what), what);
+  }
+
+  async sweep(name: string): Promise<number | null> {
+    const what = `sweep "${name}"`;
+    return parseSweep(await this.#call(['HOLDFAST.SWEEP', name], what), what);
+  }
+
+  async rateTake(r: RateRequest): Promise<RateResult> {
+    const what = `rateTake "${r.name}"`;
+    const args = [r.name, r.algorithm, r.limit, r.window, r.burst, r.cost, r.token ?? '', r.waiterTtl];
+    return parseRate(await this.#call(['HOLDFAST.RATETAKE', ...args], what), what);
+  }
+
+  async rateLeave(name: string, token: string): Promise<void> {
+    const what = `rateLeave "${name}"`;
+    await this.#call(['HOLDFAST.RATELEAVE', name, token], what);
+  }
+
+  async watch(pattern: string, listener: (event: BackendEvent) => void): Promise<() => Promise<void>> {
+    if (this.#closed) throw new ClosedError();
+    return this.watches.add(pattern, listener);
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.#connection.close();
+  }
+
+  /** One round trip, every failure (an error reply included) turned into a HoldfastError. */
+  async #call(args: readonly (string | number)[], what: string): Promise<RespValue> {
+    if (this.#closed) throw new ClosedError();
+    let reply: RespValue;
+    try {
+      reply = await this.#connection.send(args, what);
+    } catch (error) {
+      throw asBackendError(error, what);
+    }
+    if (reply instanceof RespError) throw serverError(reply, what);
+    return reply;
+  }
+}

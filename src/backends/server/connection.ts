@@ -1,0 +1,272 @@
+/**
+ * The one TCP connection of a holdfast:// client. Requests are pipelined and matched to replies
+ * in order; pushes (wake-ups, events) go to `onPush`. When the connection drops it reconnects
+ * with exponential back-off (capped at 1 s), sets itself up again (`handshake`), then calls
+ * `onReconnect`. Requests made meanwhile wait for the connection, each bounded by the timeout.
+ */
+import { connect as netConnect, type Socket } from 'node:net';
+import { BackendError, ClosedError, type HoldfastError } from '../../errors.js';
+import { Fifo } from './queue.js';
+import { ReplyParser, RespError, type RespValue } from './resp.js';
+import type { ServerAddress } from './url.js';
+
+export interface ConnectionOptions {
+  readonly address: ServerAddress;
+  /** ms a request may take, from the call, before it rejects with a BackendError. */
+  readonly timeout: number;
+  /** Sent first on every connection; an error reply to any of them fails the connection. */
+  readonly handshake: () => readonly (readonly string[])[];
+  readonly onPush: (items: RespValue[]) => void;
+  /** The connection came back and is set up again; pushes sent during the outage are lost. */
+  readonly onReconnect: () => void;
+}
+
+interface Request {
+  readonly frame: string;
+  readonly what: string;
+  readonly resolve: (value: RespValue) => void;
+  readonly reject: (error: HoldfastError) => void;
+  timer: NodeJS.Timeout | null;
+  settled: boolean;
+}
+
+const MIN_BACKOFF_MS = 50;
+const MAX_BACKOFF_MS = 1000;
+/** Requests that may wait for a connection; more fail at once rather than pile up. */
+const MAX_OFFLINE = 10_000;
+const MAX_HEARTBEAT_MS = 15_000;
+
+export class ServerConnection {
+  readonly #options: ConnectionOptions;
+  readonly #inflight = new Fifo<Request>();
+  readonly #offline = new Fifo<Request>();
+  #socket: Socket | null = null;
+  #ready = false;
+  #opened = false;
+  #closed = false;
+  #outbox = '';
+  #retries = 0;
+  #reconnect: NodeJS.Timeout | null = null;
+  #heartbeat: NodeJS.Timeout | null = null;
+  #sentAt = 0;
+
+  /** Connects and sets up; rejects with a BackendError when the server cannot be reached. */
+  static async open(options: ConnectionOptions): Promise<ServerConnection> {
+    const connection = new ServerConnection(options);
+    await connection.#connect();
+    connection.#opened = true;
+    return connection;
+  }
+
+  private constructor(options: ConnectionOptions) {
+    this.#options = options;
+  }
+
+  /** One request; resolves with its reply (an error reply is a RespError value). */
+  send(args: readonly (string | number)[], what: string): Promise<RespValue> {
+    if (this.#closed) return Promise.reject(new ClosedError());
+    if (this.#ready) return this.#request(args, what);
+    if (this.#offline.size >= MAX_OFFLINE) {
+      return Promise.reject(new BackendError(`${what} failed: the holdfast server is unreachable`));
+    }
+    return new Promise((resolve, reject) => this.#offline.push(this.#newRequest(args, what, resolve, reject)));
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#stopTimers();
+    for (const request of this.#offline.drain()) this.#fail(request, new ClosedError());
+    const socket = this.#socket;
+    if (!socket) return;
+    const closed = new Promise((resolve) => socket.once('close', resolve));
+    socket.end();
+    const cutOff = setTimeout(() => socket.destroy(), this.#options.timeout);
+    await closed;
+    clearTimeout(cutOff);
+  }
+
+  #connect(): Promise<void> {
+    const { host, port } = this.#options.address;
+    return new Promise((resolve, reject) => {
+      const socket = netConnect({ host, port, noDelay: true });
+      const parser = new ReplyParser();
+      this.#socket = socket;
+      let settled = false;
+      const fail = (error: HoldfastError): void => {
+        if (settled) return;
+        settled = true;
+        reject(error);
+        socket.destroy();
+      };
+      const connectTimer = setTimeout(
+        () => fail(new BackendError(`connecting to ${host}:${port} timed out`)),
+        this.#options.timeout,
+      );
+      socket.once('connect', () => {
+        clearTimeout(connectTimer);
+        // close() was called while this attempt was under way.
+        if (this.#closed) return fail(new ClosedError());
+        this.#setUp().then(() => {
+          settled = true;
+          resolve();
+        }, fail);
+      });
+      socket.on('data', (chunk: Buffer) => this.#onData(socket, parser, chunk));
+      socket.on('error', (error) =>
+        fail(new BackendError(`holdfast server ${host}:${port}: ${error.message}`, { cause: error })),
+      );
+      socket.on('close', () => {
+        clearTimeout(connectTimer);
+        fail(new BackendError(`holdfast server ${host}:${port} closed the connection`));
+        this.#onClose(socket);
+      });
+    });
+  }
+
+  /** Sends the handshake, then whatever waited for the connection, all pipelined. */
+  async #setUp(): Promise<void> {
+    const steps = this.#options.handshake().map((args) => this.#request(args, 'connection setup'));
+    this.#ready = true;
+    for (const request of this.#offline.drain()) if (!request.settled) this.#transmit(request);
+    const replies = await Promise.all(steps);
+    const refused = replies.find((reply) => reply instanceof RespError);
+    if (refused instanceof RespError) {
+      throw new BackendError(`the holdfast server refused the connection: ${refused.code} ${refused.message}`);
+    }
+    this.#startHeartbeat(replies[0]);
+  }
+
+  #onData(socket: Socket, parser: ReplyParser, chunk: Buffer): void {
+    if (socket !== this.#socket) return;
+    parser.feed(chunk);
+    for (;;) {
+      let frame: ReturnType<ReplyParser['next']>;
+      try {
+        frame = parser.next();
+      } catch (error) {
+        socket.destroy(error instanceof Error ? error : undefined);
+        return;
+      }
+      if (frame === null) return;
+      if ('push' in frame) {
+        this.#options.onPush(frame.push);
+        continue;
+      }
+      const request = this.#inflight.shift();
+      // A reply nobody asked for: the stream is out of step, and only a new connection fixes it.
+      if (!request) {
+        socket.destroy();
+        return;
+      }
+      if (request.settled) continue;
+      request.settled = true;
+      if (request.timer) clearTimeout(request.timer);
+      request.resolve(frame.reply);
+    }
+  }
+
+  #onClose(socket: Socket): void {
+    if (socket !== this.#socket) return;
+    this.#socket = null;
+    this.#ready = false;
+    this.#outbox = '';
+    if (this.#heartbeat) clearInterval(this.#heartbeat);
+    this.#heartbeat = null;
+    const lost = this.#closed ? new ClosedError() : new BackendError('the connection to the holdfast server was lost');
+    for (const request of this.#inflight.drain()) this.#fail(request, lost);
+    if (!this.#closed && this.#opened) this.#scheduleReconnect();
+  }
+
+  #scheduleReconnect(): void {
+    const backoff = Math.min(MAX_BACKOFF_MS, MIN_BACKOFF_MS * 2 ** this.#retries);
+    this.#retries++;
+    // Jitter, so many clients of a restarted server do not all come back at the same instant.
+    this.#reconnect = setTimeout(
+      () => {
+        this.#reconnect = null;
+        this.#connect().then(
+          () => {
+            this.#retries = 0;
+            this.#options.onReconnect();
+          },
+          () => {}, // the socket's close schedules the next attempt
+        );
+      },
+      backoff * (0.5 + Math.random() / 2),
+    );
+    this.#reconnect.unref();
+  }
+
+  #startHeartbeat(hello: RespValue | undefined): void {
+    const idle = Array.isArray(hello) ? hello[hello.indexOf('idle-timeout') + 1] : undefined;
+    const every = typeof idle === 'number' && idle > 0 ? Math.min(idle / 3, MAX_HEARTBEAT_MS) : MAX_HEARTBEAT_MS;
+    // Keeps the server from closing a quiet connection, and finds a dead one (its PING times out).
+    this.#heartbeat = setInterval(() => {
+      if (Date.now() - this.#sentAt >= every) this.send(['PING'], 'heartbeat').catch(() => {});
+    }, every);
+    this.#heartbeat.unref();
+  }
+
+  #request(args: readonly (string | number)[], what: string): Promise<RespValue> {
+    return new Promise((resolve, reject) => this.#transmit(this.#newRequest(args, what, resolve, reject)));
+  }
+
+  #newRequest(
+    args: readonly (string | number)[],
+    what: string,
+    resolve: (value: RespValue) => void,
+    reject: (error: HoldfastError) => void,
+  ): Request {
+    const request: Request = { frame: encode(args), what, resolve, reject, timer: null, settled: false };
+    // Not unref()'d: a request in flight keeps the process alive until it settles.
+    request.timer = setTimeout(() => this.#expire(request), this.#options.timeout);
+    return request;
+  }
+
+  #transmit(request: Request): void {
+    this.#inflight.push(request);
+    if (this.#outbox === '') queueMicrotask(() => this.#flush());
+    this.#outbox += request.frame;
+  }
+
+  #flush(): void {
+    if (this.#outbox === '' || !this.#socket) return;
+    this.#socket.write(this.#outbox);
+    this.#outbox = '';
+    this.#sentAt = Date.now();
+  }
+
+  #expire(request: Request): void {
+    if (request.settled) return;
+    this.#offline.remove(request);
+    this.#fail(request, new BackendError(`${request.what} timed out after ${this.#options.timeout} ms`));
+    // A sent request without a reply in that time means a dead link more often than a slow
+    // server: start over on a new connection rather than wait on this one.
+    if (this.#ready) this.#socket?.destroy();
+  }
+
+  #fail(request: Request, error: HoldfastError): void {
+    if (request.settled) return;
+    request.settled = true;
+    if (request.timer) clearTimeout(request.timer);
+    request.reject(error);
+  }
+
+  #stopTimers(): void {
+    if (this.#reconnect) clearTimeout(this.#reconnect);
+    if (this.#heartbeat) clearInterval(this.#heartbeat);
+    this.#reconnect = null;
+    this.#heartbeat = null;
+  }
+}
+
+/** A request as RESP: an array of bulk strings. */
+function encode(args: readonly (string | number)[]): string {
+  let frame = `*${args.length}\r\n`;
+  for (const arg of args) {
+    const text = String(arg);
+    frame += `$${Buffer.byteLength(text, 'utf8')}\r\n${text}\r\n`;
+  }
+  return frame;
+}

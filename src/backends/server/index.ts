@@ -1,0 +1,1 @@
+export { createServerBackend, type ServerBackendOptions } from './backend.js';

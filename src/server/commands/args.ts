@@ -1,0 +1,120 @@
+/**
+ * Reading command arguments: every argument is untrusted text, checked with the same rules the
+ * Node client applies before any I/O, and refused with `-VALIDATION …` otherwise.
+ */
+import type { LockKind, RateAlgorithm } from '../../backend.js';
+import { HoldfastError, ValidationError } from '../../errors.js';
+import { MAX_OWNER_BYTES } from '../../owner.js';
+import { checkMs, checkName, checkPositiveInt } from '../../validate.js';
+import type { ErrorReply } from '../reply.js';
+
+/** A refusal with a stable code word: `-LIMIT …`, `-NOAUTH …`, … */
+export class CommandError extends Error {
+  readonly code: string;
+
+  constructor(code: string, message: string) {
+    super(message);
+    this.code = code;
+    this.name = 'CommandError';
+  }
+}
+
+/** The most permits a semaphore (and units a rate limiter) may have, as in the Node client. */
+export const MAX_COUNT = 1_000_000;
+const MAX_TOKEN_BYTES = 256;
+const KINDS: readonly LockKind[] = ['mutex', 'semaphore', 'rwlock', 'election'];
+const ALGORITHMS: readonly RateAlgorithm[] = ['sliding-window', 'token-bucket', 'fixed-window'];
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+export function toErrorReply(error: unknown): ErrorReply {
+  if (error instanceof CommandError) return { error: error.code, message: error.message };
+  if (error instanceof HoldfastError) return { error: error.code, message: error.message };
+  // A bug of ours, not the client's: say so, and keep serving everyone else.
+  return { error: 'ERR', message: `internal error: ${error instanceof Error ? error.message : String(error)}` };
+}
+
+/** Arguments as text; bytes that are not UTF-8 could name two things as one, so they are refused. */
+export function decodeArg(raw: Buffer, index: number): string {
+  try {
+    return utf8.decode(raw);
+  } catch {
+    throw new ValidationError(`argument ${index} is not valid UTF-8`);
+  }
+}
+
+/** A short, printable rendering of client text for an error message. */
+export function shown(text: string): string {
+  return JSON.stringify(text.length > 64 ? `${text.slice(0, 64)}…` : text);
+}
+
+export function nameArg(text: string | undefined, what = 'name'): string {
+  return checkName(text ?? '', what);
+}
+
+export function integerArg(text: string | undefined, what: string): number {
+  if (text === undefined || !/^-?\d{1,16}$/.test(text)) {
+    throw new ValidationError(`${what} must be an integer, got ${shown(text ?? '')}`);
+  }
+  return Number(text);
+}
+
+export function msArg(text: string | undefined, what: string): number {
+  return checkMs(integerArg(text, what), what);
+}
+
+export function countArg(text: string | undefined, what: string, max = MAX_COUNT): number {
+  return checkPositiveInt(integerArg(text, what), what, max);
+}
+
+export function tokenArg(text: string | undefined): string {
+  if (text === undefined || text.length === 0) throw new ValidationError('token must not be empty');
+  if (Buffer.byteLength(text, 'utf8') > MAX_TOKEN_BYTES) {
+    throw new ValidationError(`token is longer than ${MAX_TOKEN_BYTES} bytes`);
+  }
+  return text;
+}
+
+export function ownerArg(text: string | undefined): string {
+  const owner = text ?? '';
+  const bytes = Buffer.byteLength(owner, 'utf8');
+  if (bytes > MAX_OWNER_BYTES) throw new ValidationError(`owner is ${bytes} bytes; the limit is ${MAX_OWNER_BYTES}`);
+  return owner;
+}
+
+export function kindArg(text: string | undefined): LockKind {
+  const kind = KINDS.find((k) => k === text);
+  if (!kind) throw new ValidationError(`kind must be one of ${KINDS.join(', ')}, got ${shown(text ?? '')}`);
+  return kind;
+}
+
+export function algorithmArg(text: string | undefined): RateAlgorithm {
+  const algorithm = ALGORITHMS.find((a) => a === text?.toLowerCase());
+  if (!algorithm) {
+    throw new ValidationError(`algorithm must be one of ${ALGORITHMS.join(', ')}, got ${shown(text ?? '')}`);
+  }
+  return algorithm;
+}
+
+export function flagArg(text: string | undefined, what: string): boolean {
+  if (text !== '0' && text !== '1') throw new ValidationError(`${what} must be 0 or 1, got ${shown(text ?? '')}`);
+  return text === '1';
+}
+
+/**
+ * `KEYWORD value` pairs after the fixed arguments (WAIT 500 OWNER {...}), keywords
+ * case-insensitive, each at most once, only those in `known`.
+ */
+export function optionArgs(args: readonly string[], known: readonly string[]): Map<string, string> {
+  const options = new Map<string, string>();
+  for (let i = 0; i < args.length; i += 2) {
+    const keyword = (args[i] ?? '').toUpperCase();
+    const value = args[i + 1];
+    if (!known.includes(keyword)) {
+      throw new ValidationError(`unknown option ${shown(args[i] ?? '')}; known: ${known.join(', ')}`);
+    }
+    if (value === undefined) throw new ValidationError(`option ${keyword} needs a value`);
+    if (options.has(keyword)) throw new ValidationError(`option ${keyword} given twice`);
+    options.set(keyword, value);
+  }
+  return options;
+}

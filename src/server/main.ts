@@ -1,0 +1,90 @@
+/**
+ * `holdfast server [--host H] [--port P] [--token T]`: runs the lock server in the foreground
+ * until SIGTERM or SIGINT, then shuts down gracefully and resolves with exit code 0.
+ */
+import { parseArgs } from 'node:util';
+import { HoldfastError } from '../errors.js';
+import { DEFAULT_HOST, DEFAULT_PORT, type RunningServer, startServer } from './server.js';
+
+export const SERVER_USAGE = `usage: holdfast server [--host ${DEFAULT_HOST}] [--port ${DEFAULT_PORT}] [--token SECRET]
+  --host   address to bind; anything but loopback requires a token
+  --token  clients must present it (default $HOLDFAST_TOKEN); holdfast://SECRET@host:port
+  --port   TCP port; 0 picks a free one`;
+
+export interface CliOutput {
+  out(line: string): void;
+  err(line: string): void;
+}
+
+const consoleOutput: CliOutput = { out: (line) => console.log(line), err: (line) => console.error(line) };
+
+/** What the server says about itself when it starts: where it is, and what it is not. */
+export function banner(host: string, port: number, auth: boolean): string {
+  const where = host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+  return [
+    `holdfast server listening on ${where} (holdfast://${auth ? 'TOKEN@' : ''}${where})`,
+    `  auth: ${auth ? 'a token is required' : 'none (loopback only)'}`,
+    '  State is in memory, on this single node: every lock, queue and rate limiter is lost when',
+    '  the server stops. Fences keep increasing across restarts (they are seeded from the clock).',
+    '  For durability or high availability, move to Redis (redis://, or Redlock over several).',
+    '  Stop with Ctrl-C or SIGTERM.',
+  ].join('\n');
+}
+
+/** Runs until a signal; resolves with the process exit code (the CLI sets it). */
+export async function runServerCli(argv: readonly string[], output: CliOutput = consoleOutput): Promise<number> {
+  let values: { host?: string | undefined; port?: string | undefined; token?: string | undefined; help?: boolean };
+  try {
+    ({ values } = parseArgs({
+      args: [...argv],
+      options: {
+        host: { type: 'string' },
+        port: { type: 'string' },
+        token: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    }));
+  } catch (error) {
+    output.err(`holdfast server: ${error instanceof Error ? error.message : String(error)}\n${SERVER_USAGE}`);
+    return 2;
+  }
+  if (values.help) {
+    output.out(SERVER_USAGE);
+    return 0;
+  }
+  const port = values.port === undefined ? DEFAULT_PORT : Number(values.port);
+  if (!/^\d{1,5}$/.test(values.port ?? '0') || port > 65_535) {
+    output.err(`holdfast server: --port must be 0-65535\n${SERVER_USAGE}`);
+    return 2;
+  }
+  const token = values.token ?? (process.env.HOLDFAST_TOKEN || undefined);
+  let server: RunningServer;
+  try {
+    server = await startServer({
+      host: values.host ?? DEFAULT_HOST,
+      port,
+      ...(token === undefined ? {} : { token }),
+    });
+  } catch (error) {
+    output.err(`holdfast server: ${error instanceof HoldfastError ? error.message : String(error)}`);
+    return 1;
+  }
+  output.out(banner(server.address, server.port, token !== undefined));
+  await untilSignal();
+  output.out('holdfast server: stopping (clients are told, then disconnected)');
+  await server.close();
+  output.out('holdfast server: stopped');
+  return 0;
+}
+
+function untilSignal(): Promise<void> {
+  return new Promise((resolve) => {
+    const stop = (): void => {
+      process.off('SIGTERM', stop);
+      process.off('SIGINT', stop);
+      resolve();
+    };
+    process.on('SIGTERM', stop);
+    process.on('SIGINT', stop);
+  });
+}
