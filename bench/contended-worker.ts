@@ -1,10 +1,10 @@
 /**
  * One of the contending processes of measure 2 (started by contended.ts): from `startAt` for
- * `duration` ms it loops acquire → `busy` ms of work → release on one key, and reports what
- * each acquire waited.
+ * `duration` ms it loops acquire → `busy` ms of work → release → `gap` ms of other (async) work
+ * on one key, and reports what each acquire waited.
  */
 import { type Command, serveWorker } from './ipc.js';
-import { busyWork, wallNow } from './stats.js';
+import { busyWork, sleep, wallNow } from './stats.js';
 
 export interface RunCommand extends Command {
   readonly cmd: 'run';
@@ -12,7 +12,10 @@ export interface RunCommand extends Command {
   /** Wall-clock ms (see wallNow) at which every worker starts. */
   readonly startAt: number;
   readonly duration: number;
+  /** ms of busy work while holding. */
   readonly busy: number;
+  /** ms of other work between a release and the next acquire (a timer: the event loop is free); 0: none. */
+  readonly gap: number;
 }
 
 export interface RunResult {
@@ -25,7 +28,7 @@ export interface RunResult {
 }
 
 serveWorker(async (command, locker): Promise<RunResult> => {
-  const { key, startAt, duration, busy } = command as RunCommand;
+  const { key, startAt, duration, busy, gap } = command as RunCommand;
   await new Promise((resolve) => setTimeout(resolve, Math.max(0, startAt - wallNow())));
   const end = startAt + duration;
   const waits: number[] = [];
@@ -46,6 +49,7 @@ serveWorker(async (command, locker): Promise<RunResult> => {
     if (held <= end) waits.push(held - asked);
     busyWork(busy);
     await release();
+    if (gap > 0) await sleep(gap);
   }
   return { ops: waits.length, failures, waits };
 });

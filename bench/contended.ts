@@ -1,11 +1,16 @@
 /**
- * Measure 2: one key, several processes looping acquire → tiny critical section → release.
- * Total throughput and the acquire wait (p50, p99) across all processes; each library at its
- * defaults (holdfast queues FIFO with hand-off, redlock retries 10× every 200 ± 100 ms,
- * redis-semaphore polls every 10 ms), failures counted.
+ * Measure 2: one key, several processes contending, in two shapes:
+ * - back-to-back: acquire → tiny critical section → release → acquire again at once (every
+ *   process always wants the lock: the worst case for a FIFO queue's waits);
+ * - with other work: the same, then ~2 ms of other (async) work before the next acquire, which
+ *   is how real services contend.
+ * Total throughput, the acquire wait (p50, p99, max) across all processes and fairness (fewest ÷
+ * most acquires of any process); each library at its defaults (holdfast queues FIFO with
+ * hand-off, redlock retries 10× every 200 ± 100 ms, redis-semaphore polls every 10 ms), failures
+ * counted. The same worker processes run both shapes, on different keys.
  */
 import type { RunCommand, RunResult } from './contended-worker.js';
-import { startWorkers, stopAll } from './ipc.js';
+import { startWorkers, stopAll, type Worker } from './ipc.js';
 import { LIBS, type LibName } from './libs.js';
 import { percentile, wallNow } from './stats.js';
 import type { Row } from './table.js';
@@ -13,54 +18,67 @@ import type { Row } from './table.js';
 export const PROCESSES = 4;
 const DURATION = 3000;
 const BUSY_MS = 0.2;
+export const GAP_MS = 2;
+
+/** The measure names' prefixes (targets.ts finds the p99 rows by them). */
+export const BACK_TO_BACK = `contended, ${PROCESSES} processes, 1 key`;
+export const WITH_GAP = `contended + ${GAP_MS} ms other work between acquires, ${PROCESSES} processes, 1 key`;
 
 interface LibResult {
   readonly throughput: number;
   readonly p50: number;
   readonly p99: number;
   readonly max: number;
-  readonly failures: string;
+  /** Fewest ÷ most acquires of any process (1: perfectly even). */
+  readonly fairness: number;
+  readonly notes: string;
 }
 
-async function measureLib(lib: LibName, url: string): Promise<LibResult> {
+async function run(workers: readonly Worker[], key: string, gap: number): Promise<LibResult> {
+  const command: RunCommand = {
+    cmd: 'run',
+    key,
+    startAt: wallNow() + 50,
+    duration: DURATION,
+    busy: BUSY_MS,
+    gap,
+  };
+  const results = await Promise.all(workers.map((w) => w.call<RunResult>(command)));
+  const waits = results.flatMap((r) => r.waits);
+  const failures = new Map<string, number>();
+  for (const r of results) {
+    for (const [name, count] of Object.entries(r.failures)) failures.set(name, (failures.get(name) ?? 0) + count);
+  }
+  const counts = results.map((r) => r.ops);
+  const most = Math.max(...counts);
+  const failed = [...failures].map(([name, count]) => `${count} ${name}`).join(', ') || '0 failed';
+  return {
+    throughput: (waits.length * 1000) / DURATION,
+    p50: percentile(waits, 50),
+    p99: percentile(waits, 99),
+    max: percentile(waits, 100),
+    fairness: most > 0 ? Math.min(...counts) / most : Number.NaN,
+    notes: `${failed}; acquires per process ${counts.join('/')}`,
+  };
+}
+
+async function measureLib(lib: LibName, url: string): Promise<[LibResult, LibResult]> {
   const workers = await startWorkers('./contended-worker.ts', lib, url, PROCESSES);
   try {
-    const command: RunCommand = {
-      cmd: 'run',
-      key: 'contended',
-      startAt: wallNow() + 50,
-      duration: DURATION,
-      busy: BUSY_MS,
-    };
-    const results = await Promise.all(workers.map((w) => w.call<RunResult>(command)));
-    const waits = results.flatMap((r) => r.waits);
-    const failures = new Map<string, number>();
-    for (const r of results) {
-      for (const [name, count] of Object.entries(r.failures)) failures.set(name, (failures.get(name) ?? 0) + count);
-    }
-    const perWorker = results.map((r) => r.ops).join('/');
-    const failed = [...failures].map(([name, count]) => `${count} ${name}`).join(', ') || '0 failed';
-    return {
-      throughput: (waits.length * 1000) / DURATION,
-      p50: percentile(waits, 50),
-      p99: percentile(waits, 99),
-      max: percentile(waits, 100),
-      failures: `${failed}; acquires per process ${perWorker}`,
-    };
+    const backToBack = await run(workers, 'contended', 0);
+    const withGap = await run(workers, 'contended-gap', GAP_MS);
+    return [backToBack, withGap];
   } finally {
     await stopAll(workers);
   }
 }
 
-export async function runContended(url: string): Promise<Row[]> {
-  const results = {} as Record<LibName, LibResult>;
-  for (const lib of LIBS) results[lib] = await measureLib(lib, url);
+function rows(label: string, results: Record<LibName, LibResult>): Row[] {
   const values = (f: (r: LibResult) => number): Record<LibName, number> => ({
     holdfast: f(results.holdfast),
     redlock: f(results.redlock),
     'redis-semaphore': f(results['redis-semaphore']),
   });
-  const label = `contended, ${PROCESSES} processes, 1 key`;
   return [
     {
       measure: `${label}: throughput`,
@@ -68,14 +86,27 @@ export async function runContended(url: string): Promise<Row[]> {
       better: 'higher',
       values: values((r) => r.throughput),
       notes: {
-        holdfast: results.holdfast.failures,
-        redlock: results.redlock.failures,
-        'redis-semaphore': results['redis-semaphore'].failures,
+        holdfast: results.holdfast.notes,
+        redlock: results.redlock.notes,
+        'redis-semaphore': results['redis-semaphore'].notes,
       },
     },
     { measure: `${label}: acquire wait p50`, unit: 'ms', better: 'lower', values: values((r) => r.p50) },
     { measure: `${label}: acquire wait p99`, unit: 'ms', better: 'lower', values: values((r) => r.p99) },
     // A poller's long waits are few (one per retry delay), so they can hide beyond p99.
     { measure: `${label}: acquire wait max`, unit: 'ms', better: 'lower', values: values((r) => r.max) },
+    {
+      measure: `${label}: fairness (fewest ÷ most acquires per process)`,
+      unit: 'min/max',
+      better: 'higher',
+      values: values((r) => r.fairness),
+    },
   ];
+}
+
+export async function runContended(url: string): Promise<Row[]> {
+  const backToBack = {} as Record<LibName, LibResult>;
+  const withGap = {} as Record<LibName, LibResult>;
+  for (const lib of LIBS) [backToBack[lib], withGap[lib]] = await measureLib(lib, url);
+  return [...rows(BACK_TO_BACK, backToBack), ...rows(WITH_GAP, withGap)];
 }

@@ -33,8 +33,11 @@ process.on('exit', () => {
   for (const child of running) child.kill('SIGKILL');
 });
 
-/** Starts `file` (relative to bench/) for `lib`; resolves once it is connected and ready. */
-export async function startWorker(file: string, lib: LibName, url: string): Promise<Worker> {
+/**
+ * Starts `file` (relative to bench/) for `lib` (a LibName, or a RateLib for rate-worker.ts);
+ * resolves once it is connected and ready.
+ */
+export async function startWorker(file: string, lib: string, url: string): Promise<Worker> {
   const path = fileURLToPath(new URL(file, import.meta.url));
   const child = spawn(process.execPath, ['--import', 'tsx', path, lib, url], {
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
@@ -78,7 +81,7 @@ export async function startWorker(file: string, lib: LibName, url: string): Prom
 }
 
 /** Starts `count` workers at once; if one fails, stops the others and rethrows. */
-export async function startWorkers(file: string, lib: LibName, url: string, count: number): Promise<Worker[]> {
+export async function startWorkers(file: string, lib: string, url: string, count: number): Promise<Worker[]> {
   const started = await Promise.allSettled(Array.from({ length: count }, () => startWorker(file, lib, url)));
   const workers = started.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
   const failed = started.find((s) => s.status === 'rejected');
@@ -91,15 +94,28 @@ export async function stopAll(workers: readonly Worker[]): Promise<void> {
   await Promise.all(workers.map((w) => w.stop()));
 }
 
-export type Handler = (command: Command, locker: Locker) => Promise<unknown>;
+export type Handler<S = Locker> = (command: Command, subject: S) => Promise<unknown>;
+
+/** What a worker connects: a Locker (the default), or a RateLimiterAdapter in rate-worker.ts. */
+export interface Subject {
+  close(): Promise<void>;
+}
 
 /**
  * The worker side: connects the library named in argv, then answers commands with `handler`
  * (concurrently). 'ready' answers once connected; 'exit' closes the library and exits.
  */
 export function serveWorker(handler: Handler): void {
-  const [lib, url] = process.argv.slice(2) as [LibName, string];
-  const opened = openLocker(lib, url);
+  serveWith((lib, url) => openLocker(lib as LibName, url), handler);
+}
+
+/** serveWorker for a subject other than a Locker, opened by `open(lib, url)`. */
+export function serveWith<S extends Subject>(
+  open: (lib: string, url: string) => Promise<S>,
+  handler: Handler<S>,
+): void {
+  const [lib, url] = process.argv.slice(2) as [string, string];
+  const opened = open(lib, url);
   // If the parent dies, so does the worker.
   process.on('disconnect', () => process.exit(1));
   process.on('message', (message: Command & { id: number }) => {
@@ -107,13 +123,13 @@ export function serveWorker(handler: Handler): void {
       process.send?.({ ...reply, id: message.id }, then);
     };
     const run = async (): Promise<unknown> => {
-      const locker = await opened;
+      const subject = await opened;
       if (message.cmd === 'ready') return null;
       if (message.cmd === 'exit') {
-        await locker.close();
+        await subject.close();
         return null;
       }
-      return handler(message, locker);
+      return handler(message, subject);
     };
     run().then(
       (result) => answer({ ok: true, result }, message.cmd === 'exit' ? () => process.exit(0) : undefined),

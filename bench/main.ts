@@ -1,7 +1,8 @@
 /**
- * `npm run bench`: holdfast against redlock and redis-semaphore on one private redis-server,
- * in one run. Prints one row per measure, holdfast's ratio to each peer (> 1: holdfast is
- * better) and the issue's targets with ✓/✗. Not a test: it never fails on a missed target.
+ * `npm run bench`: holdfast against redlock and redis-semaphore (locks), and against
+ * rate-limiter-flexible (rate limiters), on one private redis-server, in one run. Prints one row
+ * per measure, holdfast's ratio to each peer (> 1: holdfast is better) and the issue's targets
+ * with ✓/✗. Not a test: it never fails on a missed target.
  */
 import { cpus, loadavg } from 'node:os';
 import { Redis } from 'ioredis';
@@ -9,8 +10,10 @@ import { runContended } from './contended.js';
 import { runExpiry } from './expiry.js';
 import { runHandoff } from './handoff.js';
 import { peerDefaults, versions } from './libs.js';
+import { RATE_LAYOUT, runRate } from './rate.js';
+import { rlfVersion } from './rate-libs.js';
 import { type RedisServer, startRedis } from './redis.js';
-import { type Row, renderTable, renderTargets } from './table.js';
+import { LOCK_LAYOUT, type Row, renderTable, renderTargets } from './table.js';
 import { checkTargets } from './targets.js';
 import { runUncontended } from './uncontended.js';
 
@@ -45,20 +48,27 @@ async function main(): Promise<void> {
     const url = server.url;
     console.log('holdfast bench — compared:');
     for (const line of versions()) console.log(`  ${line}`);
+    console.log(`  ${rlfVersion()} (RateLimiterRedis, RateLimiterQueue)`);
     console.log(
       `  redis-server ${await redisVersion(url)} (private, pid ${server.pid}, ${url}), node ${process.version}, ${cpus().length} CPUs, load average ${loadavg()[0]?.toFixed(2)}`,
     );
     console.log('peers at their defaults:');
     for (const line of peerDefaults()) console.log(`  ${line}`);
+    console.log(
+      '  rate-limiter-flexible: RateLimiterRedis defaults (a fixed window from the first consume to key expiry)',
+    );
     console.log('');
     const rows: Row[] = [];
     rows.push(...(await timed('uncontended', () => runUncontended(url))));
     rows.push(...(await timed('contended', () => runContended(url))));
     rows.push(...(await timed('hand-off', () => runHandoff(url))));
     rows.push(...(await timed('expiry take-over', () => runExpiry(url))));
-    const targets = checkTargets(rows);
+    const rateRows = await timed('rate limiter', () => runRate(url));
+    const targets = checkTargets(rows, rateRows);
     console.log('');
-    console.log(renderTable(rows));
+    console.log(renderTable(rows, LOCK_LAYOUT));
+    console.log('');
+    console.log(renderTable(rateRows, RATE_LAYOUT));
     console.log('');
     console.log('targets:');
     console.log(renderTargets(targets));

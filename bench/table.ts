@@ -1,19 +1,40 @@
-/** The result table: one row per measure, the three libraries, holdfast's ratios, targets. */
+/**
+ * The result tables: one row per measure, one column per compared library (or setting),
+ * holdfast's ratios to the peers, targets. The lock table compares holdfast with redlock and
+ * redis-semaphore; the rate-limiter table with rate-limiter-flexible (see rate.ts).
+ */
 import { LIBS, type LibName } from './libs.js';
 
-export type Better = 'higher' | 'lower';
+/** `none`: no better direction a ratio could express (counts, ratios of counts at 0). */
+export type Better = 'higher' | 'lower' | 'none';
 
-export interface Row {
+export interface Row<C extends string = LibName> {
   readonly measure: string;
   readonly unit: string;
   readonly better: Better;
   /** null: the library has no such primitive, or the measure does not apply. */
-  readonly values: Readonly<Record<LibName, number | null>>;
+  readonly values: Readonly<Record<C, number | null>>;
   /** The issue's target for this row with ✓/✗, shown in the last column. */
   readonly target?: string;
   /** Printed under the table, e.g. failure counts. */
-  readonly notes?: Readonly<Partial<Record<LibName, string>>>;
+  readonly notes?: Readonly<Partial<Record<C, string>>>;
+  /** For a `lower` row: values below this (the measurement's resolution) count as this in ratios. */
+  readonly resolution?: number;
 }
+
+/** Which columns a table has, and which ratio columns (`of`'s advantage over `vs`). */
+export interface Layout<C extends string> {
+  readonly columns: readonly C[];
+  readonly ratios: readonly { readonly label: string; readonly of: C; readonly vs: C }[];
+}
+
+export const LOCK_LAYOUT: Layout<LibName> = {
+  columns: LIBS,
+  ratios: [
+    { label: 'hf vs redlock', of: 'holdfast', vs: 'redlock' },
+    { label: 'hf vs redis-sem', of: 'holdfast', vs: 'redis-semaphore' },
+  ],
+};
 
 export interface Target {
   readonly text: string;
@@ -22,23 +43,26 @@ export interface Target {
   readonly detail: string;
 }
 
-/** holdfast's advantage over `peer`: > 1 means holdfast is better (faster, or less waiting). */
-export function ratio(row: Row, peer: LibName): number | null {
-  const hf = row.values.holdfast;
-  const other = row.values[peer];
+/** `of`'s advantage over `vs`: > 1 means `of` is better (faster, or less waiting). */
+export function ratio<C extends string>(row: Row<C>, vs: C, of: C = 'holdfast' as C): number | null {
+  const hf = row.values[of];
+  const other = row.values[vs];
+  if (row.better === 'none') return null;
   if (hf === null || other === null || !Number.isFinite(hf) || !Number.isFinite(other)) return null;
   if (row.better === 'higher') return other === 0 ? Number.POSITIVE_INFINITY : hf / other;
   // A latency at or below zero (a take-over measured a hair before the TTL on the wall clock)
-  // is floored at 1 µs so the ratio stays finite and meaningful.
-  return Math.max(other, 0.001) / Math.max(hf, 0.001);
+  // is floored at 1 µs (or the row's resolution) so the ratio stays finite and meaningful.
+  const floor = row.resolution ?? 0.001;
+  return Math.max(other, floor) / Math.max(hf, floor);
 }
 
 export function formatValue(value: number | null, unit: string): string {
   if (value === null) return 'n/a';
   if (Number.isNaN(value)) return '—';
-  if (unit === 'ops/s') return Math.round(value).toLocaleString('en-US');
+  if (unit.endsWith('/s')) return Math.round(value).toLocaleString('en-US');
   if (unit === 'ms') return Math.abs(value) >= 100 ? value.toFixed(0) : value.toFixed(Math.abs(value) >= 10 ? 1 : 3);
   if (unit === 'µs') return value.toFixed(1);
+  if (unit === 'min/max') return value.toFixed(2);
   return String(value);
 }
 
@@ -48,14 +72,14 @@ function formatRatio(value: number | null): string {
   return `${value >= 100 ? value.toFixed(0) : value.toFixed(value >= 10 ? 1 : 2)}×`;
 }
 
-export function renderTable(rows: readonly Row[]): string {
-  const header = ['measure', 'unit', ...LIBS, 'hf vs redlock', 'hf vs redis-sem', 'target'];
+export function renderTable<C extends string>(rows: readonly Row<C>[], layout: Layout<C>): string {
+  const { columns, ratios } = layout;
+  const header = ['measure', 'unit', ...columns, ...ratios.map((r) => r.label), 'target'];
   const body = rows.map((row) => [
     row.measure,
     row.unit,
-    ...LIBS.map((lib) => formatValue(row.values[lib], row.unit)),
-    formatRatio(ratio(row, 'redlock')),
-    formatRatio(ratio(row, 'redis-semaphore')),
+    ...columns.map((column) => formatValue(row.values[column], row.unit)),
+    ...ratios.map((r) => formatRatio(ratio(row, r.vs, r.of))),
     row.target ?? '',
   ]);
   const all = [header, ...body];
@@ -67,10 +91,10 @@ export function renderTable(rows: readonly Row[]): string {
       .trimEnd();
   const rule = widths.map((w) => '─'.repeat(w)).join('─┼─');
   const notes = rows.flatMap((row) =>
-    row.notes ? [`  ${row.measure}:`, ...LIBS.map((lib) => `    ${lib}: ${row.notes?.[lib] ?? '—'}`)] : [],
+    row.notes ? [`  ${row.measure}:`, ...columns.map((column) => `    ${column}: ${row.notes?.[column] ?? '—'}`)] : [],
   );
-  const legend = 'hf vs X: > 1 means holdfast is better (ops/s: holdfast ÷ X; ms: X ÷ holdfast)';
-  return [line(header), rule, ...body.map(line), legend, '', 'notes:', ...notes].join('\n');
+  const legend = `${ratios.map((r) => r.label).join(', ')}: > 1 means the first is better (per second: first ÷ second; ms: second ÷ first)`;
+  return [line(header), rule, ...body.map(line), legend, ...(notes.length ? ['', 'notes:', ...notes] : [])].join('\n');
 }
 
 export function renderTargets(targets: readonly Target[]): string {

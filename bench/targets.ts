@@ -1,8 +1,11 @@
 /**
  * The issue's targets, checked against the result rows. Each checked row also gets its verdict
- * (✓/✗) in the table's last column.
+ * (✓/✗) in the table's last column. Every verdict is printed, met or not.
  */
-import { PROCESSES } from './contended.js';
+import { BACK_TO_BACK, WITH_GAP } from './contended.js';
+import type { LibName } from './libs.js';
+import { RATE_LABEL } from './rate.js';
+import type { RateLib } from './rate-libs.js';
 import { type Row, ratio, type Target } from './table.js';
 
 const mark = (met: boolean): string => (met ? '✓' : '✗');
@@ -21,16 +24,17 @@ function versusBoth(row: Row): string {
   return `${fmt(ratio(row, 'redlock'))} vs redlock, ${fmt(ratio(row, 'redis-semaphore'))} vs redis-semaphore`;
 }
 
-class Checker {
-  readonly targets: Target[] = [];
-  readonly #rows: Row[];
+class Checker<C extends string> {
+  readonly targets: Target[];
+  readonly #rows: Row<C>[];
 
-  constructor(rows: Row[]) {
+  constructor(rows: Row<C>[], targets: Target[]) {
     this.#rows = rows;
+    this.targets = targets;
   }
 
   /** The row whose measure starts with `prefix`; `verdict` is appended to its target column. */
-  row(prefix: string, verdict: (row: Row) => string): Row {
+  row(prefix: string, verdict: (row: Row<C>) => string): Row<C> {
     const index = this.#rows.findIndex((r) => r.measure.startsWith(prefix));
     const row = this.#rows[index];
     if (row === undefined) throw new Error(`no row "${prefix}"`);
@@ -43,9 +47,13 @@ class Checker {
   }
 }
 
-/** Checks the targets; replaces the checked rows in `rows` by copies with a target column. */
-export function checkTargets(rows: Row[]): Target[] {
-  const check = new Checker(rows);
+/**
+ * Checks the targets; replaces the checked rows in `rows` and `rateRows` by copies with a target
+ * column.
+ */
+export function checkTargets(rows: Row<LibName>[], rateRows: Row<RateLib>[]): Target[] {
+  const targets: Target[] = [];
+  const check = new Checker(rows, targets);
 
   const handoff = check.row('hand-off latency p50', (r) => {
     return `≤ 0.5 ms ${mark((r.values.holdfast ?? Number.NaN) <= 0.5)}, ≥ 10× ${mark(worst(r) >= 10)}`;
@@ -54,9 +62,14 @@ export function checkTargets(rows: Row[]): Target[] {
   check.add('hand-off p50 ≤ 0.5 ms', p50 <= 0.5, `holdfast p50 ${p50.toFixed(3)} ms`);
   check.add('hand-off p50 ≥ 10× faster than both peers', worst(handoff) >= 10, versusBoth(handoff));
 
-  const label = `contended, ${PROCESSES} processes, 1 key: acquire wait p99`;
-  const contended = check.row(label, (r) => `≥ 10× ${mark(worst(r) >= 10)}`);
-  check.add('contended wait p99 ≥ 10× lower than both peers', worst(contended) >= 10, versusBoth(contended));
+  for (const [label, shape] of [
+    [BACK_TO_BACK, 'back-to-back'],
+    [WITH_GAP, 'with other work between acquires'],
+  ] as const) {
+    const contended = check.row(`${label}: acquire wait p99`, (r) => `≥ 10× ${mark(worst(r) >= 10)}`);
+    const text = `contended wait p99 ≥ 10× lower than both peers (${shape})`;
+    check.add(text, worst(contended) >= 10, versusBoth(contended));
+  }
 
   for (const setting of ['hf autoExtend:false', 'hf defaults']) {
     const info = setting === 'hf defaults' ? ' (informational)' : '';
@@ -66,5 +79,38 @@ export function checkTargets(rows: Row[]): Target[] {
       check.add(text, worst(row) >= 1.2, `${fmt(worst(row))} the faster peer`);
     }
   }
-  return check.targets;
+
+  checkRateTargets(new Checker(rateRows, targets));
+  return targets;
+}
+
+const WAIT_P99 = 5;
+
+function checkRateTargets(check: Checker<RateLib>): void {
+  const peer = 'rate-limiter-flexible';
+  const over = check.row(`${RATE_LABEL}: over-admissions`, (r) => `0 ${mark(r.values.holdfast === 0)}`);
+  const overs = over.values.holdfast ?? Number.NaN;
+  const met = (r: Row<RateLib>): boolean =>
+    (r.values.holdfast ?? Number.NaN) >= (r.values[peer] ?? Number.NaN) && overs === 0;
+  const rate = check.row(`${RATE_LABEL}: decisions/s`, (r) => `≥ RLF with 0 over-admissions ${mark(met(r))}`);
+  const value = (x: number | null): string => Math.round(x ?? Number.NaN).toLocaleString('en-US');
+  check.add(
+    'rate limiter: holdfast decisions/s ≥ rate-limiter-flexible decisions/s with 0 over-admissions',
+    met(rate),
+    `${value(rate.values.holdfast)} vs ${value(rate.values[peer])} decisions/s (${fmt(ratio(rate, peer))}), ` +
+      `${overs} over-admissions (RLF ${over.values[peer]}, by client receive times)`,
+  );
+
+  const p50 = check.row('rate limiter wait for a slot p50', () => '');
+  const p99 = check.row('rate limiter wait for a slot p99', (r) => `≤ ${WAIT_P99} ms ${mark(waitMet(r))}`);
+  const ms = (x: number | null): string => `${(x ?? Number.NaN).toFixed(1)} ms`;
+  check.add(
+    `rate limiter take() admitted within a few ms of the slot opening (p99 ≤ ${WAIT_P99} ms)`,
+    waitMet(p99),
+    `holdfast p50 ${ms(p50.values.holdfast)}, p99 ${ms(p99.values.holdfast)}`,
+  );
+}
+
+function waitMet(row: Row<RateLib>): boolean {
+  return (row.values.holdfast ?? Number.NaN) <= WAIT_P99;
 }
