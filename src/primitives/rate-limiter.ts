@@ -1,8 +1,17 @@
 import type { RateAlgorithm, RateRequest, RateResult } from '../backend.js';
 import type { ClientCore } from '../core.js';
 import { asBackendError, RateLimitTimeoutError, ValidationError } from '../errors.js';
-import { checkMs, checkName, checkOptions, checkPositiveInt, checkSignal, optional } from '../validate.js';
+import {
+  checkBoolean,
+  checkMs,
+  checkName,
+  checkOptions,
+  checkPositiveInt,
+  checkSignal,
+  optional,
+} from '../validate.js';
 import { waitInLine } from '../waiter.js';
+import { RefusalMemory } from './refusal-memory.js';
 
 export type { RateAlgorithm } from '../backend.js';
 
@@ -19,6 +28,12 @@ export interface RateLimiterOptions {
   readonly algorithm?: RateAlgorithm;
   /** token-bucket only: the largest burst (default `limit`). */
   readonly burst?: number;
+  /**
+   * Remember a refusal until its `retryAfter` and answer tries for as much or more within it
+   * locally, without a round trip (default true). It never admits by itself, so it cannot
+   * over-admit; turn it off to have every try decided by the backend.
+   */
+  readonly localRefusals?: boolean;
 }
 
 export interface TakeResult {
@@ -55,11 +70,12 @@ export class RateLimiter {
   readonly algorithm: RateAlgorithm;
   readonly burst: number;
   readonly #core: ClientCore;
+  readonly #refusals: RefusalMemory | null;
 
   /** @internal use `hf.rateLimiter(name, options)`. */
   constructor(core: ClientCore, name: unknown, options: RateLimiterOptions) {
     this.name = checkName(name);
-    const keys = ['limit', 'window', 'algorithm', 'burst'];
+    const keys = ['limit', 'window', 'algorithm', 'burst', 'localRefusals'];
     const raw = checkOptions<RateLimiterOptions>(options, keys, 'rateLimiter options');
     if (raw.limit === undefined || raw.window === undefined) {
       throw new ValidationError('rateLimiter options need `limit` and `window`');
@@ -71,15 +87,25 @@ export class RateLimiter {
       throw new ValidationError('burst applies to the token-bucket algorithm only');
     }
     this.burst = optional(raw.burst, (v) => checkPositiveInt(v, 'burst', MAX_RATE_LIMIT)) ?? this.limit;
+    const local = optional(raw.localRefusals, (v) => checkBoolean(v, 'localRefusals')) ?? true;
+    this.#refusals = local ? new RefusalMemory(core.clock) : null;
     this.#core = core;
   }
 
-  /** Takes `n` (default 1) now if they fit: one round trip, never waits. */
+  /**
+   * Takes `n` (default 1) now if they fit: one round trip, never waits. A refusal is
+   * remembered until its `retryAfter` (see `localRefusals`), so hammering costs no I/O.
+   */
   async tryTake(n: number = 1): Promise<TakeResult> {
     const request = this.#request(n, null);
     this.#core.assertOpen();
+    const remembered = this.#refusals?.answer(request.cost);
+    if (remembered) return remembered;
+    const requestedAt = this.#core.clock.now();
     try {
-      return toTake(await this.#core.backend.rateTake(request));
+      const result = toTake(await this.#core.backend.rateTake(request));
+      this.#refusals?.learn(request.cost, requestedAt, result);
+      return result;
     } catch (error) {
       throw asBackendError(error, `tryTake on "${this.name}"`);
     }
