@@ -12,8 +12,9 @@ const USAGE = `usage: holdfast [--url URL] [--prefix P] <command>
   ls [pattern]       names held or waited for (glob, default *)
   inspect NAME       holders (fence, permits, expiresIn, owner) and waiters of NAME
   release NAME       force-release NAME whoever holds it; its holders see their lease lost
-  server [--host H] [--port P] [--token T]
-                     run the embedded lock server (state in memory, single node)
+  server [--host H] [--port P] [--http-port P | --no-http] [--token T]
+                     run the embedded lock server (state in memory, single node):
+                     RESP on --port (7700), HTTP/JSON on --http-port (--port + 1)
 URL defaults to $HOLDFAST_URL, else redis://127.0.0.1:6379`;
 
 async function run(hf: Holdfast, command: string | undefined, arg: string | undefined): Promise<number> {

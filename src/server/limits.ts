@@ -8,25 +8,33 @@ import { checkOptions } from '../validate.js';
 export interface ServerLimits {
   /** Largest request (one command with its arguments), in bytes. Default 1 MiB. */
   readonly maxFrameBytes: number;
+  /** Largest HTTP request body, in bytes (more is answered 413). Default 64 KiB. */
+  readonly maxBodyBytes: number;
   /** Most arguments in one request. Default 4096 (an EXTENDMANY of 1365 leases). */
   readonly maxArgs: number;
   /** Longest inline (telnet-style) command line, in bytes. Default 16 KiB. */
   readonly maxInlineBytes: number;
   /** Most queued waiters on one name (a lock's or a rate limiter's queue). Default 1000. */
   readonly maxWaitersPerKey: number;
-  /** Most queued waiters one connection may have at once. Default 1000. */
+  /** Most queued waiters one connection (HTTP: one client address) may have at once. Default 1000. */
   readonly maxWaitersPerConnection: number;
-  /** Most distinct names one connection may hold, wait for or rate-limit on at once. Default 10000. */
+  /**
+   * Most distinct names one connection (HTTP: one client address) may hold, wait for or
+   * rate-limit on at once. Default 10000.
+   */
   readonly maxNamesPerClient: number;
-  /** Most WATCH patterns of one connection. Default 100. */
+  /** Most WATCH patterns of one connection (HTTP: event streams of one client address). Default 100. */
   readonly maxWatchesPerConnection: number;
-  /** Most connections at once. Default 10000. */
+  /** Most connections at once (RESP and HTTP each). Default 10000. */
   readonly maxConnections: number;
-  /** A connection that sends nothing for this long is closed, in ms (0: never). Default 60000. */
+  /**
+   * A connection that sends nothing for this long is closed, in ms (0: never); HTTP: a kept-alive
+   * connection between requests. Default 60000.
+   */
   readonly idleTimeout: number;
   /**
-   * A request begun but not finished within this many ms, or output the client has not read for
-   * this long, closes the connection. Default 10000.
+   * A request begun but not finished within this many ms (HTTP: its headers and body; answered
+   * 408), or output the client has not read for this long, closes the connection. Default 10000.
    */
   readonly slowClientTimeout: number;
   /** Unread output beyond this many bytes closes the connection. Default 8 MiB. */
@@ -35,6 +43,7 @@ export interface ServerLimits {
 
 export const DEFAULT_LIMITS: ServerLimits = {
   maxFrameBytes: 1024 * 1024,
+  maxBodyBytes: 64 * 1024,
   maxArgs: 4096,
   maxInlineBytes: 16 * 1024,
   maxWaitersPerKey: 1000,

@@ -1,15 +1,20 @@
 /**
- * `holdfast server [--host H] [--port P] [--token T]`: runs the lock server in the foreground
- * until SIGTERM or SIGINT, then shuts down gracefully and resolves with exit code 0.
+ * `holdfast server [--host H] [--port P] [--http-port P | --no-http] [--token T]`: runs the lock
+ * server (RESP, and the HTTP/JSON API) in the foreground until SIGTERM or SIGINT, then shuts
+ * down gracefully and resolves with exit code 0.
  */
 import { parseArgs } from 'node:util';
 import { HoldfastError } from '../errors.js';
+import { DEFAULT_HTTP_PORT } from './http/listener.js';
 import { DEFAULT_HOST, DEFAULT_PORT, type RunningServer, startServer } from './server.js';
 
-export const SERVER_USAGE = `usage: holdfast server [--host ${DEFAULT_HOST}] [--port ${DEFAULT_PORT}] [--token SECRET]
-  --host   address to bind; anything but loopback requires a token
-  --token  clients must present it (default $HOLDFAST_TOKEN); holdfast://SECRET@host:port
-  --port   TCP port; 0 picks a free one`;
+export const SERVER_USAGE = `usage: holdfast server [--host ${DEFAULT_HOST}] [--port ${DEFAULT_PORT}] [--http-port ${DEFAULT_HTTP_PORT} | --no-http] [--token SECRET]
+  --host       address to bind; anything but loopback requires a token
+  --token      clients must present it (default $HOLDFAST_TOKEN); holdfast://SECRET@host:port,
+               or Authorization: Bearer SECRET over HTTP
+  --port       TCP port of the RESP protocol; 0 picks a free one
+  --http-port  TCP port of the HTTP/JSON API (default: --port + 1; 0 when --port is 0)
+  --no-http    serve no HTTP API`;
 
 export interface CliOutput {
   out(line: string): void;
@@ -19,10 +24,12 @@ export interface CliOutput {
 const consoleOutput: CliOutput = { out: (line) => console.log(line), err: (line) => console.error(line) };
 
 /** What the server says about itself when it starts: where it is, and what it is not. */
-export function banner(host: string, port: number, auth: boolean): string {
-  const where = host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+export function banner(host: string, port: number, auth: boolean, httpPort: number | null = null): string {
+  const at = (p: number): string => (host.includes(':') ? `[${host}]:${p}` : `${host}:${p}`);
+  const where = at(port);
   return [
     `holdfast server listening on ${where} (holdfast://${auth ? 'TOKEN@' : ''}${where})`,
+    ...(httpPort === null ? [] : [`  http: http://${at(httpPort)}/v1/ (HTTP/JSON API, for curl, PHP, Python, …)`]),
     `  auth: ${auth ? 'a token is required' : 'none (loopback only)'}`,
     '  State is in memory, on this single node: every lock, queue and rate limiter is lost when',
     '  the server stops. Fences keep increasing across restarts (they are seeded from the clock).',
@@ -33,13 +40,22 @@ export function banner(host: string, port: number, auth: boolean): string {
 
 /** Runs until a signal; resolves with the process exit code (the CLI sets it). */
 export async function runServerCli(argv: readonly string[], output: CliOutput = consoleOutput): Promise<number> {
-  let values: { host?: string | undefined; port?: string | undefined; token?: string | undefined; help?: boolean };
+  let values: {
+    host?: string | undefined;
+    port?: string | undefined;
+    'http-port'?: string | undefined;
+    'no-http'?: boolean | undefined;
+    token?: string | undefined;
+    help?: boolean;
+  };
   try {
     ({ values } = parseArgs({
       args: [...argv],
       options: {
         host: { type: 'string' },
         port: { type: 'string' },
+        'http-port': { type: 'string' },
+        'no-http': { type: 'boolean' },
         token: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -52,9 +68,11 @@ export async function runServerCli(argv: readonly string[], output: CliOutput = 
     output.out(SERVER_USAGE);
     return 0;
   }
-  const port = values.port === undefined ? DEFAULT_PORT : Number(values.port);
-  if (!/^\d{1,5}$/.test(values.port ?? '0') || port > 65_535) {
-    output.err(`holdfast server: --port must be 0-65535\n${SERVER_USAGE}`);
+  const port = portOption(values.port, DEFAULT_PORT);
+  const nextPort = port === 0 ? 0 : (port ?? 0) + 1;
+  const httpPort = values['no-http'] ? null : portOption(values['http-port'], nextPort);
+  if (port === undefined || httpPort === undefined || (httpPort !== null && httpPort > 65_535)) {
+    output.err(`holdfast server: --port and --http-port must be 0-65535\n${SERVER_USAGE}`);
     return 2;
   }
   const token = values.token ?? (process.env.HOLDFAST_TOKEN || undefined);
@@ -63,18 +81,26 @@ export async function runServerCli(argv: readonly string[], output: CliOutput = 
     server = await startServer({
       host: values.host ?? DEFAULT_HOST,
       port,
+      ...(httpPort === null ? {} : { httpPort }),
       ...(token === undefined ? {} : { token }),
     });
   } catch (error) {
     output.err(`holdfast server: ${error instanceof HoldfastError ? error.message : String(error)}`);
     return 1;
   }
-  output.out(banner(server.address, server.port, token !== undefined));
+  output.out(banner(server.address, server.port, token !== undefined, server.httpPort));
   await untilSignal();
   output.out('holdfast server: stopping (clients are told, then disconnected)');
   await server.close();
   output.out('holdfast server: stopped');
   return 0;
+}
+
+/** A port number given as text, `fallback` when absent; undefined when it is not one. */
+function portOption(text: string | undefined, fallback: number): number | undefined {
+  if (text === undefined) return fallback;
+  const port = Number(text);
+  return /^\d{1,5}$/.test(text) && port <= 65_535 ? port : undefined;
 }
 
 function untilSignal(): Promise<void> {

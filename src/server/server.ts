@@ -8,6 +8,7 @@ import { BackendError, ValidationError } from '../errors.js';
 import { checkOptions } from '../validate.js';
 import { isLoopback, tokenChecker } from './auth.js';
 import type { ServerContext } from './context.js';
+import { type HttpListener, startHttp } from './http/listener.js';
 import { resolveLimits, type ServerLimits } from './limits.js';
 import { ClientRegistry } from './registry.js';
 import { Session } from './session.js';
@@ -22,6 +23,8 @@ export interface ServerOptions {
   readonly port?: number;
   /** Clients must present it (AUTH, or holdfast://TOKEN@host:port); compared in constant time. */
   readonly token?: string;
+  /** Also serve the HTTP/JSON API on this port (0 picks a free one); none when absent. */
+  readonly httpPort?: number;
   readonly limits?: Partial<ServerLimits>;
 }
 
@@ -30,6 +33,8 @@ export interface RunningServer {
   readonly port: number;
   /** The address bound. */
   readonly address: string;
+  /** The HTTP API's port, or null when it is not served. */
+  readonly httpPort: number | null;
   /** Connections open now. */
   readonly connections: number;
   /** Stops accepting, ends blocking commands, tells clients (RESP3 `shutdown` push), closes. */
@@ -40,11 +45,15 @@ export interface RunningServer {
 const SHUTDOWN_GRACE_MS = 2000;
 
 export async function startServer(options?: ServerOptions): Promise<RunningServer> {
-  const raw = checkOptions<ServerOptions>(options, ['host', 'port', 'token', 'limits'], 'server options');
+  const raw = checkOptions<ServerOptions>(options, ['host', 'port', 'token', 'httpPort', 'limits'], 'server options');
   const host = raw.host ?? DEFAULT_HOST;
   const port = raw.port ?? DEFAULT_PORT;
   if (typeof host !== 'string' || host === '') throw new ValidationError('host must be a non-empty string');
   if (!Number.isInteger(port) || port < 0 || port > 65_535) throw new ValidationError(`invalid port ${port}`);
+  const httpPort = raw.httpPort;
+  if (httpPort !== undefined && (!Number.isInteger(httpPort) || httpPort < 0 || httpPort > 65_535)) {
+    throw new ValidationError(`invalid httpPort ${httpPort}`);
+  }
   if (raw.token !== undefined && (typeof raw.token !== 'string' || raw.token === '')) {
     throw new ValidationError('token must be a non-empty string');
   }
@@ -68,9 +77,17 @@ export async function startServer(options?: ServerOptions): Promise<RunningServe
     else sessions.add(new Session(ctx, socket, (session) => sessions.delete(session)));
   });
   const bound = await listen(server, host, port);
+  let http: HttpListener | null = null;
+  if (httpPort !== undefined) {
+    http = await startHttp(ctx, host, httpPort).catch((error: unknown) => {
+      server.close();
+      throw error;
+    });
+  }
   return {
     port: bound,
     address: host,
+    httpPort: http?.port ?? null,
     get connections() {
       return sessions.size;
     },
@@ -78,12 +95,13 @@ export async function startServer(options?: ServerOptions): Promise<RunningServe
       if (closing) return;
       closing = true;
       const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
+      const httpClosed = http?.close(SHUTDOWN_GRACE_MS);
       const goodbyes = Promise.all([...sessions].map((session) => session.shutdown()));
       const grace = new Promise((resolve) => setTimeout(resolve, SHUTDOWN_GRACE_MS).unref());
       await Promise.race([goodbyes, grace]);
       // Whoever did not leave in time is cut off, so close() always finishes.
       for (const session of sessions) session.destroy();
-      await stopped;
+      await Promise.all([stopped, httpClosed]);
     },
   };
 }

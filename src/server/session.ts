@@ -246,3 +246,9 @@ export class Session implements WakeTarget {
     this.#onClosed(this);
   }
 }
+
+/**
+ * What the shared operations (commands/ops.ts) and server-side waiting (waiting.ts) use of a
+ * session: a RESP connection's Session has it, and so does an HTTP client.
+ */
+export type SessionView = Pick<Session, 'ctx' | 'ledger' | 'waiters' | 'clientId' | 'key' | 'now'>;

@@ -5,7 +5,7 @@
  */
 import type { Timer } from '../clock.js';
 import type { Reply } from './reply.js';
-import type { Session, SessionWaiter } from './session.js';
+import type { SessionView, SessionWaiter } from './session.js';
 
 /** The queue entry's own TTL: the server refreshes it at a third of this while it waits. */
 export const SERVER_WAITER_TTL = 6000;
@@ -25,7 +25,7 @@ export interface WaitSpec {
   failed(error: unknown): Reply;
 }
 
-export function waitOnServer(session: Session, spec: WaitSpec): Promise<Reply> {
+export function waitOnServer(session: SessionView, spec: WaitSpec): Promise<Reply> {
   return new Promise((resolve) => {
     const waiter = new ServerWaiter(session, spec, resolve);
     waiter.wake();
@@ -33,14 +33,14 @@ export function waitOnServer(session: Session, spec: WaitSpec): Promise<Reply> {
 }
 
 class ServerWaiter implements SessionWaiter {
-  readonly #session: Session;
+  readonly #session: SessionView;
   readonly #spec: WaitSpec;
   readonly #resolve: (reply: Reply) => void;
   readonly #deadline: Timer;
   #retry: Timer | null = null;
   #settled = false;
 
-  constructor(session: Session, spec: WaitSpec, resolve: (reply: Reply) => void) {
+  constructor(session: SessionView, spec: WaitSpec, resolve: (reply: Reply) => void) {
     this.#session = session;
     this.#spec = spec;
     this.#resolve = resolve;

@@ -4,21 +4,21 @@
  * keeps count of what it holds and awaits.
  */
 import type { AcquireRequest, AcquireResult, RateRequest, RateResult } from '../../backend.js';
-import type { Session } from '../session.js';
+import type { SessionView } from '../session.js';
 import { CommandError } from './args.js';
 
 /** Ledger keys: a lock and a rate limiter of the same name are two things in the store. */
-const lockKey = (session: Session, name: string): string => `L${session.key(name)}`;
-const rateKey = (session: Session, name: string): string => `R${session.key(name)}`;
+const lockKey = (session: SessionView, name: string): string => `L${session.key(name)}`;
+const rateKey = (session: SessionView, name: string): string => `R${session.key(name)}`;
 
-function checkNames(session: Session, ledgerKey: string): void {
+function checkNames(session: SessionView, ledgerKey: string): void {
   const max = session.ctx.limits.maxNamesPerClient;
   if (session.ledger.tooManyNames(ledgerKey, max, session.now())) {
     throw new CommandError('LIMIT', `this connection already uses ${max} names`);
   }
 }
 
-function checkConnectionWaiters(session: Session, token: string): void {
+function checkConnectionWaiters(session: SessionView, token: string): void {
   const max = session.ctx.limits.maxWaitersPerConnection;
   if (session.ledger.tooManyWaiters(token, max, session.now())) {
     throw new CommandError('LIMIT', `this connection already has ${max} waiters`);
@@ -29,7 +29,7 @@ function tooManyOnKey(): CommandError {
   return new CommandError('LIMIT', 'too many waiters on this key');
 }
 
-export function acquireOp(session: Session, request: AcquireRequest): AcquireResult {
+export function acquireOp(session: SessionView, request: AcquireRequest): AcquireResult {
   const { store, limits } = session.ctx;
   const key = session.key(request.name);
   const ledgerKey = lockKey(session, request.name);
@@ -46,19 +46,19 @@ export function acquireOp(session: Session, request: AcquireRequest): AcquireRes
   return result;
 }
 
-export function releaseOp(session: Session, name: string, token: string): boolean {
+export function releaseOp(session: SessionView, name: string, token: string): boolean {
   session.ledger.drop(token);
   return session.ctx.store.locks.release(session.key(name), token);
 }
 
-export function extendOp(session: Session, name: string, token: string, ttl: number): boolean {
+export function extendOp(session: SessionView, name: string, token: string, ttl: number): boolean {
   const held = session.ctx.store.locks.extend(session.key(name), token, ttl);
   if (held) session.ledger.note(token, lockKey(session, name), false, session.now() + ttl);
   else session.ledger.drop(token);
   return held;
 }
 
-export function rateTakeOp(session: Session, request: RateRequest): RateResult {
+export function rateTakeOp(session: SessionView, request: RateRequest): RateResult {
   const { store, limits } = session.ctx;
   const ledgerKey = rateKey(session, request.name);
   checkNames(session, ledgerKey);
@@ -77,7 +77,7 @@ export function rateTakeOp(session: Session, request: RateRequest): RateResult {
   return result;
 }
 
-export function rateLeaveOp(session: Session, name: string, token: string): void {
+export function rateLeaveOp(session: SessionView, name: string, token: string): void {
   session.ledger.drop(token);
   session.ctx.store.rates.leave(session.key(name), token);
 }
