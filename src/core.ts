@@ -58,6 +58,8 @@ export class ClientCore implements LeaseHost {
   readonly #tokens = new TokenPool();
   readonly #leases = new Set<Lease>();
   readonly #waiters = new Map<string, PendingWaiter>();
+  /** Releases sent and not yet answered: close() lets them finish. */
+  readonly #inFlight = new Set<Promise<unknown>>();
   /** Event streams and the like, ended by close(). */
   readonly #closables = new Set<Closable>();
   #closed = false;
@@ -124,6 +126,14 @@ export class ClientCore implements LeaseHost {
     this.#leases.delete(lease);
   }
 
+  inFlight(request: Promise<unknown>): void {
+    this.#inFlight.add(request);
+    const done = (): void => {
+      this.#inFlight.delete(request);
+    };
+    request.then(done, done);
+  }
+
   /** Abandons every waiter, releases every lease, then closes the backend. Idempotent. */
   async close(): Promise<void> {
     if (this.#closed) return;
@@ -135,6 +145,7 @@ export class ClientCore implements LeaseHost {
       ...waiters.map((waiter) => waiter.abandon(new ClosedError())),
       ...leases.map((lease) => lease.release()),
       ...[...this.#closables].map((closable) => closable.close()),
+      ...this.#inFlight,
     ]);
     this.#renewer.stop();
     await this.backend.close();

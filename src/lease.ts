@@ -12,6 +12,8 @@ export interface LeaseHost {
   cancelRenewal(lease: Lease): void;
   /** The lease ended (released or lost); the client stops tracking it. */
   ended(lease: Lease): void;
+  /** A release in flight: `close()` waits for it before closing the connection. */
+  inFlight(request: Promise<unknown>): void;
 }
 
 export interface LeaseGrant {
@@ -136,6 +138,7 @@ export class Lease {
     if (this.#state === 'released' || this.#state === 'detached') return false;
     // Sent before anything else: a waiter's hand-off starts with this request.
     const sent = this.#host.backend.release(this.name, this.token);
+    this.#host.inFlight(sent);
     this.#end('released');
     try {
       return await sent;
