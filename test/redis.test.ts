@@ -84,12 +84,13 @@ describe('redis specifics', () => {
       assert.equal((await counted(() => held.extend(5000)))[1], 1, 'extend');
       const waiting = b.mutex('m').acquire();
       await waitFor(async () => ((await a.inspect('m'))?.waiters.length ?? 0) === 1, { what: 'the waiter to queue' });
-      // The release hands off in the same call; the woken waiter confirms with one more.
+      // The release hands off in the same call, and the wake-up carries the grant: the waiter
+      // holds from that message, with no call of its own.
       const [, handOffCalls] = await counted(async () => {
         await held.release();
         return withTimeout(waiting, 5000, 'the hand-off');
       });
-      assert.equal(handOffCalls, 2, 'release with hand-off, then the waiter’s confirmation');
+      assert.equal(handOffCalls, 1, 'release with hand-off, and nothing more');
       await (await waiting).release();
     } finally {
       await closeAll(hfs);

@@ -18,9 +18,17 @@ import type {
 } from '../../backend.js';
 import { asBackendError, ClosedError, ValidationError } from '../../errors.js';
 import { closeConnection, openClient, openSubscriber, withTimeout } from './connection.js';
-import { dataKeyPattern, eventPrefix, nameKeys, nameOfDataKey, rateKeys, wakeChannel, wakePrefix } from './keys.js';
-import { parseAcquire, parseCount, parseFlag, parseInspect, parseRate, parseSweep } from './replies.js';
-import { loadScripts, runScript, runScriptMany, type ScriptArg, type ScriptCall, type Scripts } from './scripts.js';
+import { dataKeyPattern, nameKeys, nameOfDataKey, rateKeys, wakeChannel } from './keys.js';
+import { parseAcquire, parseCount, parseFlag, parseInspect, parseRate, parseSweep, parseWake } from './replies.js';
+import {
+  loadScripts,
+  runScript,
+  runScriptMany,
+  type ScriptArg,
+  type ScriptCall,
+  type ScriptName,
+  type Scripts,
+} from './scripts.js';
 import { Watches } from './watches.js';
 
 export type RedisTarget = { readonly url: string } | { readonly client: Redis };
@@ -63,7 +71,7 @@ export async function createRedisBackend(
     const subscriber = await openSubscriber(
       client,
       channel,
-      (token) => wake(context, token),
+      (message) => wake(context, message),
       () => context.onResync(),
       timeout,
     );
@@ -75,9 +83,11 @@ export async function createRedisBackend(
   }
 }
 
-function wake(context: BackendContext, token: string): void {
+/** A message on the client's wake channel: a hand-off grant, or a bare token (replies.ts). */
+function wake(context: BackendContext, message: string): void {
   try {
-    context.onWake(token);
+    const { token, grant } = parseWake(message);
+    context.onWake(token, grant);
   } catch (error) {
     // A throw here would surface inside ioredis's reply parser and break the connection.
     const detail = error instanceof Error ? error.message : String(error);
@@ -96,25 +106,29 @@ interface Parts {
   readonly timeout: number;
 }
 
+/**
+ * Every lock and rate-limiter script takes the four keys of one name and starts its ARGV with
+ * the prefix (the scripts build the channels `<prefix>wake:<clientId>` and `<prefix>ev:<name>`
+ * from it, as keys.ts does) and the name; each script's header lists the rest.
+ */
 class RedisBackend implements Backend {
   readonly clientId: string;
   readonly #parts: Parts;
   readonly #prefix: string;
-  readonly #wakePrefix: string;
-  readonly #eventPrefix: string;
   #closed = false;
 
   constructor(parts: Parts) {
     this.#parts = parts;
     this.clientId = parts.context.clientId;
     this.#prefix = parts.context.prefix;
-    this.#wakePrefix = wakePrefix(parts.context.prefix);
-    this.#eventPrefix = eventPrefix(parts.context.prefix);
   }
 
   async acquire(request: AcquireRequest): Promise<AcquireResult> {
-    const what = `acquire "${request.name}"`;
+    const { name } = request;
+    const what = `acquire "${name}"`;
     const args = [
+      this.#prefix,
+      name,
       request.token,
       request.permits,
       request.limit,
@@ -125,20 +139,19 @@ class RedisBackend implements Backend {
       request.owner,
       request.kind,
     ];
-    const reply = await this.#run(what, (c, s) => runScript(c, s.acquire, this.#call(request.name, args)));
-    return parseAcquire(reply, what);
+    return parseAcquire(await this.#eval(what, 'acquire', nameKeys(this.#prefix, name), args), what);
   }
 
   async release(name: string, token: string): Promise<boolean> {
     const what = `release "${name}"`;
-    const call = this.#call(name, [token]);
-    return parseFlag(await this.#run(what, (c, s) => runScript(c, s.release, call)), what);
+    const args = [this.#prefix, name, token];
+    return parseFlag(await this.#eval(what, 'release', nameKeys(this.#prefix, name), args), what);
   }
 
   async extend(request: ExtendRequest): Promise<boolean> {
     const what = `extend "${request.name}"`;
-    const call = this.#call(request.name, [request.token, request.ttl]);
-    return parseFlag(await this.#run(what, (c, s) => runScript(c, s.extend, call)), what);
+    const reply = await this.#eval(what, 'extend', nameKeys(this.#prefix, request.name), this.#extendArgs(request));
+    return parseFlag(reply, what);
   }
 
   /**
@@ -148,7 +161,9 @@ class RedisBackend implements Backend {
   async extendMany(requests: readonly ExtendRequest[]): Promise<boolean[]> {
     if (requests.length === 0) return [];
     const what = `extend ${requests.length} leases`;
-    const calls = requests.map((r) => this.#call(r.name, [r.token, r.ttl]));
+    const calls = requests.map(
+      (r): ScriptCall => ({ keys: nameKeys(this.#prefix, r.name), args: this.#extendArgs(r) }),
+    );
     const results = await this.#run(what, (c, s) => runScriptMany(c, s.extend, calls));
     return results.map((result) => {
       if (!result.ok) throw asBackendError(result.error, what);
@@ -158,35 +173,31 @@ class RedisBackend implements Backend {
 
   async inspect(name: string): Promise<LockState | null> {
     const what = `inspect "${name}"`;
-    const call = { keys: nameKeys(this.#prefix, name), args: [] };
-    const reply = await this.#run(what, (c, s) => runScript(c, s.inspect, call));
-    return parseInspect(name, reply, what);
+    return parseInspect(name, await this.#eval(what, 'inspect', nameKeys(this.#prefix, name), []), what);
   }
 
   async forceRelease(name: string): Promise<number> {
     const what = `forceRelease "${name}"`;
-    const call = this.#call(name, []);
-    return parseCount(await this.#run(what, (c, s) => runScript(c, s['force-release'], call)), what);
+    const reply = await this.#eval(what, 'force-release', nameKeys(this.#prefix, name), [this.#prefix, name]);
+    return parseCount(reply, what);
   }
 
   async sweep(name: string): Promise<number | null> {
     const what = `sweep "${name}"`;
-    const call = this.#call(name, []);
-    return parseSweep(await this.#run(what, (c, s) => runScript(c, s.sweep, call)), what);
+    return parseSweep(await this.#eval(what, 'sweep', nameKeys(this.#prefix, name), [this.#prefix, name]), what);
   }
 
   async rateTake(request: RateRequest): Promise<RateResult> {
     const { name, algorithm, limit, window, burst, cost, token, waiterTtl } = request;
     const what = `rateTake "${name}"`;
-    const args = [algorithm, limit, window, burst, cost, token ?? '', waiterTtl, this.clientId, this.#wakePrefix];
-    const call = { keys: rateKeys(this.#prefix, name), args: [...args, this.#eventPrefix, name] };
-    return parseRate(await this.#run(what, (c, s) => runScript(c, s['rate-take'], call)), what);
+    const args = [this.#prefix, name, algorithm, limit, window, burst, cost, token ?? '', waiterTtl, this.clientId];
+    return parseRate(await this.#eval(what, 'rate-take', rateKeys(this.#prefix, name), args), what);
   }
 
   async rateLeave(name: string, token: string): Promise<void> {
     const what = `rateLeave "${name}"`;
-    const call = { keys: rateKeys(this.#prefix, name), args: [token, this.#wakePrefix, this.#eventPrefix, name] };
-    parseFlag(await this.#run(what, (c, s) => runScript(c, s['rate-leave'], call)), what);
+    const args = [this.#prefix, name, token];
+    parseFlag(await this.#eval(what, 'rate-leave', rateKeys(this.#prefix, name), args), what);
   }
 
   async watch(pattern: string, listener: (event: BackendEvent) => void): Promise<() => Promise<void>> {
@@ -243,9 +254,20 @@ class RedisBackend implements Backend {
     return names.filter((_, i) => latest(1 + 2 * i) > now || latest(2 + 2 * i) > now);
   }
 
-  /** A lock script's call: its own arguments, then the tail every such script ends with. */
-  #call(name: string, args: readonly ScriptArg[]): ScriptCall {
-    return { keys: nameKeys(this.#prefix, name), args: [...args, this.#wakePrefix, this.#eventPrefix, name] };
+  #extendArgs(request: ExtendRequest): ScriptArg[] {
+    return [this.#prefix, request.name, request.token, request.ttl];
+  }
+
+  /** One script call, as #run sends any command. */
+  async #eval(what: string, script: ScriptName, keys: readonly string[], args: readonly ScriptArg[]): Promise<unknown> {
+    if (this.#closed) throw new ClosedError();
+    const { client, scripts, owned, timeout } = this.#parts;
+    try {
+      const sent = runScript(client, scripts[script], { keys, args });
+      return await (owned ? sent : withTimeout(sent, timeout, what));
+    } catch (error) {
+      throw asBackendError(error, what);
+    }
   }
 
   /**

@@ -11,13 +11,16 @@ const MAX_RETRIES_PER_REQUEST = 3;
 /**
  * Our own command connection. Commands issued while disconnected wait in the offline queue
  * for a reconnect, but `commandTimeout` makes a lost reply reject instead of hang. The URL
- * carries user, password, db and TLS (`rediss://`); ioredis parses it.
+ * carries user, password, db and TLS (`rediss://`); ioredis parses it. Commands issued in the
+ * same tick (many leases, many callers) go out in one write (auto-pipelining); a user's own
+ * client keeps the options it was made with.
  */
 export function openClient(url: string, commandTimeout: number): Redis {
   const client = new Redis(url, {
     enableOfflineQueue: true,
     maxRetriesPerRequest: MAX_RETRIES_PER_REQUEST,
     commandTimeout,
+    enableAutoPipelining: true,
   });
   ignoreErrorEvents(client);
   return client;
@@ -44,7 +47,12 @@ export async function openSubscriber(
   onResync: () => void,
   timeout: number,
 ): Promise<Redis> {
-  const subscriber = client.duplicate({ enableOfflineQueue: true, autoResubscribe: true, commandTimeout: timeout });
+  const subscriber = client.duplicate({
+    enableOfflineQueue: true,
+    autoResubscribe: true,
+    commandTimeout: timeout,
+    enableAutoPipelining: false,
+  });
   ignoreErrorEvents(subscriber);
   subscriber.on('message', (from: string, message: string) => {
     if (from === channel) onMessage(message);

@@ -7,6 +7,7 @@ import type {
   AcquireResult,
   BackendEvent,
   EventKind,
+  HandoffGrant,
   HolderInfo,
   LockEventType,
   LockKind,
@@ -124,14 +125,50 @@ export function parseEvent(message: string): BackendEvent | null {
   };
 }
 
+/** Decimal ms with an optional fraction: the server's clock as the scripts write it (serverMs in includes/lock.lua). */
+const SERVER_MS = /^\d+(?:\.\d+)?$/;
+const DIGITS = /^\d+$/;
+
+/**
+ * The acquire reply (acquire.lua): {1, fence} or {0, position, retryAfter, serverMs}.
+ */
 export function parseAcquire(reply: unknown, what: string): AcquireResult {
   if (!Array.isArray(reply)) throw unexpected(reply, what);
   const status = integer(reply[0], reply, what);
   if (status < 0) throw scriptError(status, what);
   if (status === 1) return { granted: true, fence: BigInt(text(reply[1], reply, what)) };
+  if (status !== 0) throw unexpected(reply, what);
   const position = integer(reply[1], reply, what);
   const retryAfter = integer(reply[2], reply, what);
-  return { granted: false, position, retryAfter: retryAfter < 0 ? null : retryAfter };
+  const serverMs = text(reply[3], reply, what);
+  if (!SERVER_MS.test(serverMs)) throw unexpected(reply, what);
+  return { granted: false, position, retryAfter: retryAfter < 0 ? null : retryAfter, serverTime: Number(serverMs) };
+}
+
+/** A wake-up on the client's channel: whose, and what a hand-off granted it (or null). */
+export interface Wake {
+  readonly token: string;
+  readonly grant: HandoffGrant | null;
+}
+
+/**
+ * A wake-up message (scripts/includes/drain.lua): `token|fence|serverMs|claimTtl` for a
+ * hand-off grant, else just the token. The grant's three fields are taken from the right, so a
+ * message that does not end in them is a bare token, whatever it contains.
+ */
+export function parseWake(message: string): Wake {
+  const third = message.lastIndexOf('|');
+  const second = third > 0 ? message.lastIndexOf('|', third - 1) : -1;
+  const first = second > 0 ? message.lastIndexOf('|', second - 1) : -1;
+  if (first <= 0) return { token: message, grant: null };
+  const fence = message.slice(first + 1, second);
+  const serverMs = message.slice(second + 1, third);
+  const ttl = message.slice(third + 1);
+  if (!DIGITS.test(fence) || !SERVER_MS.test(serverMs) || !DIGITS.test(ttl)) return { token: message, grant: null };
+  return {
+    token: message.slice(0, first),
+    grant: { fence: BigInt(fence), ttl: Number(ttl), serverTime: Number(serverMs) },
+  };
 }
 
 /** The inspect reply: nil, or kind, limit, counted holders, counted waiters (inspect.lua). */

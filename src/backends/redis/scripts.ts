@@ -3,7 +3,8 @@
  *
  * Each file is read once per process, with every `--- @include "path"` line replaced by that
  * file (relative to the including file, `.lua` implied, each include inlined once per
- * script). Scripts run with EVALSHA; on NOSCRIPT (a `SCRIPT FLUSH`, a restarted or failed-over
+ * script). An include may stand after a script's early return: Lua creates a function only
+ * when a run reaches its definition, and each one costs the run (scripts/includes/name.lua). Scripts run with EVALSHA; on NOSCRIPT (a `SCRIPT FLUSH`, a restarted or failed-over
  * server) the same call is repeated with EVAL, which also caches the script again. Nothing is
  * registered on the client (no `defineCommand`), so a user's ioredis client stays untouched.
  */

@@ -6,10 +6,10 @@
   KEYS[3] waiters  ZSET token -> waiter expiresAt (ms)
   KEYS[4] data     HASH h:<token>, w:<token>, used, seq, fence, kind, limit
 
-  ARGV[1] token       ARGV[2] permits   ARGV[3] limit      ARGV[4] ttl (ms)
-  ARGV[5] enqueue ('1' or '0')          ARGV[6] waiterTtl (ms)
-  ARGV[7] clientId    ARGV[8] owner     ARGV[9] kind       ARGV[10] wake channel prefix
-  ARGV[11] event channel prefix         ARGV[12] name
+  ARGV[1] prefix (of the channels)      ARGV[2] name
+  ARGV[3] token       ARGV[4] permits   ARGV[5] limit      ARGV[6] ttl (ms)
+  ARGV[7] enqueue ('1' or '0')          ARGV[8] waiterTtl (ms)
+  ARGV[9] clientId    ARGV[10] owner    ARGV[11] kind
 
   Publishes (includes/events.lua) `expired` / `left` for what the purge removed, `handoff`
   for every grant from the queue (the caller's own included, when its purge made room),
@@ -17,68 +17,104 @@
   caller joins the queue (not when it refreshes its entry). Re-arming a holder's TTL is no
   event: it confirms a grant already reported.
 
-  Returns {1, fence}                    granted (or already held: TTL re-armed)
-          {0, position, retryAfter}     queued at 0-based position; retryAfter = ms until the
-                                        earliest holder expires when at the head, else -1
-          {0, -1, -1}                   not granted, not queued (a try)
-          {ERR_ARGS} | {ERR_PERMITS}    refused; nothing changed
+  Returns {1, fence}                            granted (or already held: TTL re-armed)
+          {0, position, retryAfter, serverMs}   queued at 0-based position; retryAfter = ms
+                                                until the earliest holder expires when at the
+                                                head, else -1
+          {0, -1, -1, serverMs}                 not granted, not queued (a try)
+          {ERR_ARGS} | {ERR_PERMITS}            refused; nothing changed
+  serverMs is the script's clock as decimal ms text (includes/now.lua), the clock a later
+  hand-off's wake-up names (includes/drain.lua).
 ]]
 --- @include "includes/args"
---- @include "includes/now"
---- @include "includes/purge"
---- @include "includes/drain"
---- @include "includes/touch-keys"
---- @include "includes/events"
+--- @include "includes/name"
 
-local token, clientId, owner, kind, wakePrefix = ARGV[1], ARGV[7], ARGV[8], ARGV[9], ARGV[10]
-local permits, limit = positiveInt(ARGV[2]), positiveInt(ARGV[3])
-local ttl, waiterTtl = positiveInt(ARGV[4]), positiveInt(ARGV[6])
+local token, clientId, owner, kind = ARGV[3], ARGV[9], ARGV[10], ARGV[11]
+local permits, limit = positiveInt(ARGV[4]), positiveInt(ARGV[5])
+local ttl, waiterTtl = positiveInt(ARGV[6]), positiveInt(ARGV[8])
 if not (permits and limit and ttl and waiterTtl) or token == '' or string.find(clientId, '|', 1, true) then
   return { ERR_ARGS }
 end
 -- a head that can never fit would block the queue until its waiter expires
 if permits > limit then return { ERR_PERMITS } end
 
-local function queueFor(now, publish)
-  if not redis.call('ZSCORE', KEYS[2], token) then
-    redis.call('ZADD', KEYS[2], redis.call('HINCRBY', KEYS[4], 'seq', 1), token)
+now, nowMicros = serverTime()
+publish, listening = newEvents(D, PREFIX, NAME, kind, now)
+
+if redis.call('EXISTS', H, Q) == 0 then
+  -- The common case, a free name: nothing to purge, nobody queued, so grant at once (as
+  -- grant() in includes/grant.lua would, with used = 0) and arm the two keys that exist.
+  local fence = int(math.max(tonumber(redis.call('HGET', D, 'fence') or '0') + 1, nowMicros))
+  local held = int(permits)
+  redis.call('HSET', D, 'fence', fence, 'used', held, 'h:' .. token, held .. '|' .. fence .. '|' .. owner,
+    'kind', kind, 'limit', int(limit))
+  redis.call('ZADD', H, now + ttl, token)
+  redis.call('PEXPIRE', H, ttl + KEY_MARGIN_MS)
+  redis.call('PEXPIRE', D, ttl + KEY_MARGIN_MS)
+  publish('acquired', fence, permits, owner, ttl)
+  return { 1, fence }
+end
+
+--- @include "includes/purge"
+--- @include "includes/drain"
+--- @include "includes/touch-keys"
+
+-- Every acquire records the kind and limit its caller believes in (shown by inspect). A
+-- path that writes the data hash anyway stores them in the same HSET.
+local function storeKindAndLimit()
+  -- two new fields: the hash did not exist, so it has no TTL yet either
+  if redis.call('HSET', D, 'kind', kind, 'limit', int(limit)) == 2 then grew = true end
+end
+
+local function queueFor()
+  local position = queued > 0 and redis.call('ZRANK', Q, token)
+  if not position then
+    queued = queued + redis.call('ZADD', Q, redis.call('HINCRBY', D, 'seq', 1), token)
     publish('waiting', nil, permits, owner)
+    position = redis.call('ZRANK', Q, token)
   end
-  local record = { int(permits), int(limit), int(math.min(ttl, waiterTtl)), clientId, owner }
-  redis.call('HSET', KEYS[4], 'w:' .. token, table.concat(record, '|'))
-  redis.call('ZADD', KEYS[3], now + waiterTtl, token)
-  local position = redis.call('ZRANK', KEYS[2], token)
+  local record = int(permits) .. '|' .. int(limit) .. '|' .. int(math.min(ttl, waiterTtl)) .. '|' .. clientId .. '|' .. owner
+  redis.call('HSET', D, 'w:' .. token, record, 'kind', kind, 'limit', int(limit))
+  redis.call('ZADD', W, now + waiterTtl, token)
+  grew = true
   local retryAfter = -1
-  if position == 0 then
-    local earliest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')[2]
+  if position == 0 and holders > 0 then
+    local earliest = redis.call('ZRANGE', H, 0, 0, 'WITHSCORES')[2]
     if earliest then retryAfter = math.max(0, math.ceil(tonumber(earliest) - now)) end
   end
-  return { 0, position, retryAfter }
+  return { 0, position, retryAfter, serverMs() }
 end
 
-local function decide(now, nowMicros, publish, headBefore)
-  local held = redis.call('ZSCORE', KEYS[1], token) and readHolder(KEYS, token)
+local function decide()
+  local heldUntil = holders > 0 and redis.call('ZSCORE', H, token)
+  local held = heldUntil and parseHolder(redis.call('HGET', D, 'h:' .. token))
   if held then
-    redis.call('ZADD', KEYS[1], now + ttl, token)
+    local expiresAt = now + ttl
+    redis.call('ZADD', H, expiresAt, token)
+    if expiresAt > tonumber(heldUntil) then grow(expiresAt) end
+    storeKindAndLimit()
     return { 1, held.fence }
   end
-  local head = redis.call('ZRANGE', KEYS[2], 0, 0)[1]
-  if (not head or head == token) and usedPermits(KEYS) + permits <= limit then
-    local fence = grant(KEYS, token, permits, owner, now + ttl, nowMicros)
-    publish('acquired', fence, permits, owner, ttl)
-    drain(KEYS, now, nowMicros, wakePrefix, nil, publish, headBefore)
-    return { 1, fence }
+  local head = queued > 0 and queueHead() or nil
+  if not head or head == token then
+    counters()
+    if used + permits <= limit then
+      local fence = grant(token, permits, owner, now + ttl, kind, limit)
+      publish('acquired', fence, permits, owner, ttl)
+      if head then
+        removeWaiter(token)
+        drain(nil)
+      end
+      return { 1, fence }
+    end
   end
-  if ARGV[5] == '1' then return queueFor(now, publish) end
-  return { 0, -1, -1 }
+  if ARGV[7] == '1' then return queueFor() end
+  storeKindAndLimit()
+  return { 0, -1, -1, serverMs() }
 end
 
-local now, nowMicros = serverTime()
-local publish = newEvents(ARGV[11], ARGV[12], kind, now)
-local headBefore = queueHead(KEYS)
-purge(KEYS, now, publish)
-drain(KEYS, now, nowMicros, wakePrefix, token, publish, headBefore)
-redis.call('HSET', KEYS[4], 'kind', kind, 'limit', int(limit))
-local result = decide(now, nowMicros, publish, headBefore)
-touchKeys(KEYS, now)
+holders, queued = redis.call('ZCARD', H), redis.call('ZCARD', Q)
+if purge() then drain(token) end
+local result = decide()
+touchKeys()
 return result

@@ -3,31 +3,56 @@
   are pipelined EVALSHAs of this script, so each keeps to its own hash slot.
 
   KEYS[1] holders  KEYS[2] queue  KEYS[3] waiters  KEYS[4] data   (as in acquire.lua)
-  ARGV[1] token    ARGV[2] ttl (ms)    ARGV[3] wake channel prefix
-  ARGV[4] event channel prefix         ARGV[5] name
+  ARGV[1] prefix (of the channels)      ARGV[2] name
+  ARGV[3] token    ARGV[4] ttl (ms)
 
   Publishes what purge and drain report (includes/events.lua); a renewal itself is no event.
   Returns 1 when the token still holds (expiry now + ttl), 0 when it does not,
   ERR_ARGS for a bad ttl.
 ]]
 --- @include "includes/args"
---- @include "includes/now"
+--- @include "includes/name"
+
+local token, ttl = ARGV[3], positiveInt(ARGV[4])
+if not ttl then return ERR_ARGS end
+now, nowMicros = serverTime()
+local heldUntil = redis.call('ZSCORE', H, token)
+holders, queued = redis.call('ZCARD', H), redis.call('ZCARD', Q)
+-- purge removes only expiries <= now, and drain removes no holder (it may add the caller: below)
+local holds = heldUntil and tonumber(heldUntil) > now
+local expiresAt = now + ttl
+
+if holds and holders == 1 and queued == 0 then
+  -- The common case: the only holder, unexpired, and nobody waits: nothing to purge or hand
+  -- off, and the latest expiry is this one (a shorter lease needs no longer-lived keys).
+  redis.call('ZADD', H, expiresAt, token)
+  if expiresAt > tonumber(heldUntil) then
+    redis.call('PEXPIRE', H, ttl + KEY_MARGIN_MS)
+    redis.call('PEXPIRE', D, ttl + KEY_MARGIN_MS)
+  end
+  return 1
+end
+
 --- @include "includes/purge"
 --- @include "includes/drain"
 --- @include "includes/touch-keys"
---- @include "includes/events"
 
-local token, ttl, wakePrefix = ARGV[1], positiveInt(ARGV[2]), ARGV[3]
-if not ttl then return ERR_ARGS end
-local now, nowMicros = serverTime()
-local publish = newEvents(ARGV[4], ARGV[5], storedKind(KEYS), now)
-local headBefore = queueHead(KEYS)
-purge(KEYS, now, publish)
-drain(KEYS, now, nowMicros, wakePrefix, nil, publish, headBefore)
-local result = 0
-if redis.call('ZSCORE', KEYS[1], token) then
-  redis.call('ZADD', KEYS[1], now + ttl, token)
-  result = 1
+publish, listening = newEvents(D, PREFIX, NAME, nil, now)
+local freed
+if holds and holders == 1 then
+  freed = purgeWaiters() -- the only holder has not expired
+else
+  freed = purge()
 end
-touchKeys(KEYS, now)
-return result
+if freed then drain(nil) end
+if not holds and fresh > 0 then
+  -- the drain this call's purge set off may have handed the permits to the caller itself
+  heldUntil = redis.call('ZSCORE', H, token)
+  holds = heldUntil and true
+end
+if holds then
+  redis.call('ZADD', H, expiresAt, token)
+  if expiresAt > tonumber(heldUntil) then grow(expiresAt) end
+end
+touchKeys()
+return holds and 1 or 0

@@ -3,28 +3,32 @@
   queue: the repair tool for a stuck lock.
 
   KEYS[1] holders  KEYS[2] queue  KEYS[3] waiters  KEYS[4] data   (as in acquire.lua)
-  ARGV[1] wake channel prefix    ARGV[2] event channel prefix    ARGV[3] name
+  ARGV[1] prefix (of the channels)      ARGV[2] name
 
   Publishes `lost` for each holder removed, plus what purge and drain report.
   Returns how many holders were removed.
 ]]
---- @include "includes/now"
+--- @include "includes/name"
 --- @include "includes/purge"
 --- @include "includes/drain"
 --- @include "includes/touch-keys"
---- @include "includes/events"
 
-local wakePrefix = ARGV[1]
-local now, nowMicros = serverTime()
-local publish = newEvents(ARGV[2], ARGV[3], storedKind(KEYS), now)
-local headBefore = queueHead(KEYS)
-purge(KEYS, now, publish)
-local holders = redis.call('ZRANGE', KEYS[1], 0, -1)
-for _, token in ipairs(holders) do
-  local holder = readHolder(KEYS, token)
-  removeHolder(KEYS, token)
-  if holder then publish('lost', holder.fence, holder.permits, holder.owner) end
+now, nowMicros = serverTime()
+publish, listening = newEvents(D, PREFIX, NAME, nil, now)
+holders, queued = redis.call('ZCARD', H), redis.call('ZCARD', Q)
+local freed = purge()
+local tokens = holders > 0 and redis.call('ZRANGE', H, 0, -1) or {}
+if #tokens > 0 then
+  local records = listening() and readRecords('h:', tokens, parseHolder) or {}
+  redis.call('DEL', H)
+  deleteRecords('h:', tokens)
+  holdersLeft(holders, 0)
+  for i = 1, #tokens do
+    local holder = records[i]
+    if holder then publish('lost', holder.fence, holder.permits, holder.owner) end
+  end
+  freed = true
 end
-drain(KEYS, now, nowMicros, wakePrefix, nil, publish, headBefore)
-touchKeys(KEYS, now)
-return #holders
+if freed then drain(nil) end
+touchKeys()
+return #tokens

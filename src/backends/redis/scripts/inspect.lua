@@ -12,17 +12,25 @@
 --- @include "includes/now"
 --- @include "includes/records"
 
+local function readHolder(token)
+  return parseHolder(redis.call('HGET', KEYS[4], 'h:' .. token))
+end
+
+local function readWaiter(token)
+  return parseWaiter(redis.call('HGET', KEYS[4], 'w:' .. token))
+end
+
 local now = serverTime()
 local holders, waiters = {}, {}
 local scored = redis.call('ZRANGE', KEYS[1], 0, -1, 'WITHSCORES')
 for i = 1, #scored, 2 do
-  local expiresAt, holder = tonumber(scored[i + 1]), readHolder(KEYS, scored[i])
+  local expiresAt, holder = tonumber(scored[i + 1]), readHolder(scored[i])
   if expiresAt > now and holder then
     table.insert(holders, { holder.fence, holder.permits, math.ceil(expiresAt - now), holder.owner })
   end
 end
 for _, token in ipairs(redis.call('ZRANGE', KEYS[2], 0, -1)) do
-  local expiresAt, waiter = redis.call('ZSCORE', KEYS[3], token), readWaiter(KEYS, token)
+  local expiresAt, waiter = redis.call('ZSCORE', KEYS[3], token), readWaiter(token)
   if expiresAt and tonumber(expiresAt) > now and waiter then
     table.insert(waiters, { waiter.permits, waiter.owner })
   end

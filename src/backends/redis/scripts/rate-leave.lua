@@ -4,8 +4,8 @@
   leaving only shortens how long the state matters.
 
   KEYS[1] log  KEYS[2] queue  KEYS[3] waiters  KEYS[4] data   (as in rate-take.lua)
-  ARGV[1] token    ARGV[2] wake channel prefix
-  ARGV[3] event channel prefix    ARGV[4] name
+  ARGV[1] prefix (of the channels, as in rate-take.lua)    ARGV[2] name
+  ARGV[3] token
 
   Returns 1 when the token was queued, else 0.
 ]]
@@ -13,9 +13,9 @@
 --- @include "includes/events"
 --- @include "includes/rate-queue"
 
-local token, wakePrefix = ARGV[1], ARGV[2]
+local token, wakePrefix = ARGV[3], ARGV[1] .. 'wake:'
 local now = serverTime()
-local publish = newEvents(ARGV[3], ARGV[4], 'rate-limiter', now)
+local publish = newEvents(KEYS[4], ARGV[1], ARGV[2], 'rate-limiter', now)
 purgeRateWaiters(KEYS, now, wakePrefix, token, publish)
 if not redis.call('ZSCORE', KEYS[2], token) then return 0 end
 local head = rateHead(KEYS)

@@ -7,11 +7,12 @@
   KEYS[3] waiters  ZSET waiter token -> entry expiresAt (ms)
   KEYS[4] data     HASH used, seq, tat, win, count, w:<token> = cost|clientId
 
-  ARGV[1] algorithm ('sliding-window' | 'token-bucket' | 'fixed-window')
-  ARGV[2] limit    ARGV[3] window (ms)   ARGV[4] burst (token bucket; else ignored)
-  ARGV[5] cost     ARGV[6] token ('' for a try)          ARGV[7] waiterTtl (ms)
-  ARGV[8] clientId ARGV[9] wake channel prefix
-  ARGV[10] event channel prefix          ARGV[11] name
+  ARGV[1] prefix (of the channels: <prefix>wake:<clientId>, <prefix>ev:<name>)
+  ARGV[2] name
+  ARGV[3] algorithm ('sliding-window' | 'token-bucket' | 'fixed-window')
+  ARGV[4] limit    ARGV[5] window (ms)   ARGV[6] burst (token bucket; else ignored)
+  ARGV[7] cost     ARGV[8] token ('' for a try)          ARGV[9] waiterTtl (ms)
+  ARGV[10] clientId
 
   A try is admitted only when nobody waits and the cost fits; a waiter only when it is the
   head (or nobody waits) and the cost fits, and then the next head is woken. A waiter that
@@ -32,9 +33,9 @@
 
 local IDLE_MS = 60000
 
-local algorithm, token, clientId, wakePrefix = ARGV[1], ARGV[6], ARGV[8], ARGV[9]
-local limit, window, burst = positiveInt(ARGV[2]), positiveInt(ARGV[3]), positiveInt(ARGV[4])
-local cost, waiterTtl = positiveInt(ARGV[5]), positiveInt(ARGV[7])
+local algorithm, token, clientId, wakePrefix = ARGV[3], ARGV[8], ARGV[10], ARGV[1] .. 'wake:'
+local limit, window, burst = positiveInt(ARGV[4]), positiveInt(ARGV[5]), positiveInt(ARGV[6])
+local cost, waiterTtl = positiveInt(ARGV[7]), positiveInt(ARGV[9])
 if not (limit and window and cost and waiterTtl) or clientId == '' or string.find(clientId, '|', 1, true) then
   return { ERR_ARGS }
 end
@@ -71,7 +72,7 @@ local function refuse(limiter, now, wait, publish)
 end
 
 local now, nowMicros = serverTime()
-local publish = newEvents(ARGV[10], ARGV[11], 'rate-limiter', now)
+local publish = newEvents(KEYS[4], ARGV[1], ARGV[2], 'rate-limiter', now)
 local limiter = open(now, nowMicros)
 purgeRateWaiters(KEYS, now, wakePrefix, token, publish)
 local head = rateHead(KEYS)

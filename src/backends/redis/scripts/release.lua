@@ -3,36 +3,57 @@
   (release-and-hand-off in one round trip). Never touches any other token.
 
   KEYS[1] holders  KEYS[2] queue  KEYS[3] waiters  KEYS[4] data   (as in acquire.lua)
-  ARGV[1] token    ARGV[2] wake channel prefix
-  ARGV[3] event channel prefix    ARGV[4] name
+  ARGV[1] prefix (of the channels)      ARGV[2] name
+  ARGV[3] token
 
   Publishes `released` (a holder) or `left` (a queued waiter), plus what purge and drain
   report (includes/events.lua).
   Returns 1 when the token was a holder, 0 otherwise (a waiter that left, or unknown).
 ]]
---- @include "includes/now"
+--- @include "includes/name"
+
+local token = ARGV[3]
+now, nowMicros = serverTime()
+publish, listening = newEvents(D, PREFIX, NAME, nil, now)
+local heldUntil = redis.call('ZSCORE', H, token)
+holders, queued = redis.call('ZCARD', H), redis.call('ZCARD', Q)
+-- purge removes only expiries <= now, and nothing else here removes a holder before it
+local holds = heldUntil and tonumber(heldUntil) > now
+
+if holds and holders == 1 and queued == 0 then
+  -- The common case: the only holder leaves and nobody waits, so the name goes idle: the
+  -- sorted sets go and the data hash keeps its fence (as in includes/touch-keys.lua).
+  if listening() then
+    local holder = parseHolder(redis.call('HGET', D, 'h:' .. token))
+    if holder then publish('released', holder.fence, holder.permits, holder.owner) end
+  end
+  redis.call('HDEL', D, 'h:' .. token)
+  redis.call('DEL', H, Q, W)
+  return 1
+end
+
 --- @include "includes/purge"
 --- @include "includes/drain"
 --- @include "includes/touch-keys"
---- @include "includes/events"
 
-local token, wakePrefix = ARGV[1], ARGV[2]
-local now, nowMicros = serverTime()
-local publish = newEvents(ARGV[3], ARGV[4], storedKind(KEYS), now)
-local headBefore = queueHead(KEYS)
-purge(KEYS, now, publish)
-local result = 0
-if redis.call('ZSCORE', KEYS[1], token) then
-  local holder = readHolder(KEYS, token)
-  removeHolder(KEYS, token)
-  if holder then publish('released', holder.fence, holder.permits, holder.owner) end
-  result = 1
+local freed
+if holds and holders == 1 then
+  freed = purgeWaiters() -- the only holder has not expired
 else
-  -- a departing waiter may have been the head that blocked smaller requests behind it
-  local waiter = redis.call('ZSCORE', KEYS[2], token) and readWaiter(KEYS, token)
-  removeWaiter(KEYS, token)
-  if waiter then publish('left', nil, waiter.permits, waiter.owner) end
+  freed = purge()
 end
-drain(KEYS, now, nowMicros, wakePrefix, nil, publish, headBefore)
-touchKeys(KEYS, now)
+local result = 0
+if holds then
+  local holder = removeHolder(token)
+  if holder then publish('released', holder.fence, holder.permits, holder.owner) end
+  freed, result = true, 1
+elseif queued > 0 and redis.call('ZRANK', Q, token) then
+  -- a departing waiter may have been the head that blocked smaller requests behind it
+  local waiter = listening() and parseWaiter(redis.call('HGET', D, 'w:' .. token))
+  removeWaiter(token)
+  if waiter then publish('left', nil, waiter.permits, waiter.owner) end
+  freed = true
+end
+if freed then drain(nil) end
+touchKeys()
 return result

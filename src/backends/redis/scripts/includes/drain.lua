@@ -1,42 +1,51 @@
 --[[
-  drain(keys, now, nowMicros, wakePrefix, quietToken, publish): while the head of the queue
-  fits (used + its permits <= its limit) it is granted for its claim window, `handoff` is
-  published and its client is woken on wakePrefix .. clientId with the token. Stops at the
-  first head that does not fit: a large request is never overtaken by smaller ones behind it
+  drain(quietToken): while the head of the queue fits (used + its permits <= its limit) it is
+  granted for its claim window, `handoff` is published and its client is woken on
+  <prefix>wake:<clientId> with `token|fence|serverMs|claimTtl` (serverMs: this run's clock,
+  serverMs() in includes/lock.lua; claimTtl: the TTL armed for the grant). Stops at the first
+  head that does not fit: a large request is never overtaken by smaller ones behind it
   (strict FIFO).
   quietToken (or nil) is granted without a wake-up: it is the caller of this very script,
   which learns the outcome from the reply.
-  headBefore is the queue's head when the script started. A new head that does not fit is
-  woken too, so it asks again and learns when the current holders expire (only the head is
-  told that); otherwise it would notice a crashed holder only at its safety timer. A grant from the queue is a `handoff` whoever's
-  operation ran the drain, so the events do not depend on which client noticed an expiry.
+  A new head that does not fit (one that was not the head when the script started:
+  headBefore in includes/lock.lua) is woken too, with just its token, so it asks again and
+  learns when the current holders expire (only the head is told that); otherwise it would
+  notice a crashed holder only at its safety timer. A grant from the queue is a `handoff`
+  whoever's operation ran the drain, so the events do not depend on which client noticed an
+  expiry.
+  Only freeing can make a head fit, and every script drains after it frees, so a script that
+  freed nothing (and did not grant its caller from the head) need not drain.
 ]]
---- @include "records"
+--- @include "lock"
 --- @include "grant"
 
-local function queueHead(keys)
-  return redis.call('ZRANGE', keys[2], 0, 0)[1]
-end
-
-local function drain(keys, now, nowMicros, wakePrefix, quietToken, publish, headBefore)
-  while true do
-    local head = redis.call('ZRANGE', keys[2], 0, 0)[1]
-    if not head then return end
-    local waiter = readWaiter(keys, head)
+local function drain(quietToken)
+  noteHead()
+  while queued > 0 do
+    local head = queueHead()
+    if not head then
+      queued = 0
+      return
+    end
+    local waiter = parseWaiter(redis.call('HGET', D, 'w:' .. head))
     if not waiter then
       -- a queue entry without its record cannot be granted; dropping it unblocks the rest
-      removeWaiter(keys, head)
-    elseif usedPermits(keys) + waiter.permits <= waiter.limit then
-      local fence = grant(keys, head, waiter.permits, waiter.owner, now + waiter.claimTtl, nowMicros)
+      removeWaiter(head)
+    else
+      counters()
+      if used + waiter.permits > waiter.limit then
+        if head ~= headBefore and head ~= quietToken then
+          redis.call('PUBLISH', PREFIX .. 'wake:' .. waiter.clientId, head)
+        end
+        return
+      end
+      local fence = grant(head, waiter.permits, waiter.owner, now + waiter.claimTtl)
+      removeWaiter(head)
       publish('handoff', fence, waiter.permits, waiter.owner, waiter.claimTtl)
       if head ~= quietToken then
-        redis.call('PUBLISH', wakePrefix .. waiter.clientId, head)
+        redis.call('PUBLISH', PREFIX .. 'wake:' .. waiter.clientId,
+          head .. '|' .. fence .. '|' .. serverMs() .. '|' .. int(waiter.claimTtl))
       end
-    else
-      if head ~= headBefore and head ~= quietToken then
-        redis.call('PUBLISH', wakePrefix .. waiter.clientId, head)
-      end
-      return
     end
   end
 end

@@ -1,24 +1,41 @@
 --[[
   Change events, published by the same script run (the same atomic step) as the change, on
-  channel <event channel base><name>, as compact JSON:
-    { t = type, n = name, k = kind, f = fence or '', p = permits, o = owner,
-      a = server ms since the epoch, e = ms until the grant expires, or -1 }
-  newEvents(channelBase, name, kind, now) returns publish(type, fence, permits, owner,
-  expiresIn) for one run; fence, owner and expiresIn may be nil.
-  Publishing to a channel nobody listens to costs one small command and nothing more.
-]]
-local function newEvents(channelBase, name, kind, now)
-  local channel, at = channelBase .. name, math.floor(now)
-  return function(type, fence, permits, owner, expiresIn)
-    local event = {
-      t = type, n = name, k = kind, f = fence or '', p = permits, o = owner or '', a = at,
-      e = expiresIn and math.ceil(expiresIn) or -1,
-    }
-    redis.call('PUBLISH', channel, cjson.encode(event))
-  end
-end
+  channel <prefix>ev:<name>, as compact JSON:
+    { "t": type, "n": name, "k": kind, "f": fence or "", "p": permits, "o": owner,
+      "a": server ms since the epoch, "e": ms until the grant expires, or -1 }
 
--- The kind a name was last acquired as (its holders and waiters agree on it).
-local function storedKind(keys)
-  return redis.call('HGET', keys[4], 'kind') or 'mutex'
+  newEvents(dataKey, prefix, name, kind, now) returns, for one script run,
+    publish(type, fence, permits, owner, expiresIn)   fence, owner and expiresIn may be nil
+    listening()                                       true when an event would reach anyone
+  kind nil means the name's stored kind (field `kind` of dataKey, else 'mutex'), read when
+  the first event is built.
+
+  Events cost nothing when nobody listens: the first publish (or listening()) asks the server
+  once whether any client has a pattern subscription (PUBSUB NUMPAT: every watch is a
+  PSUBSCRIBE) or a plain subscription to this name's channel (PUBSUB NUMSUB); when neither,
+  nothing is read, encoded or published for the rest of the run. Both are O(1) and allowed in
+  scripts. The JSON is concatenated, with only the free texts (name, kind, owner) encoded.
+]]
+--- @include "records"
+
+local function newEvents(dataKey, prefix, name, kind, now)
+  local channel, listens, tail
+  local function listening()
+    if listens == nil then
+      channel = prefix .. 'ev:' .. name
+      listens = redis.call('PUBSUB', 'NUMPAT') > 0 or redis.call('PUBSUB', 'NUMSUB', channel)[2] > 0
+    end
+    return listens
+  end
+  local function publish(type, fence, permits, owner, expiresIn)
+    if not listening() then return end
+    if not tail then
+      kind = kind or redis.call('HGET', dataKey, 'kind') or 'mutex'
+      tail = ',"n":' .. cjson.encode(name) .. ',"k":' .. cjson.encode(kind) .. ',"a":' .. int(math.floor(now))
+    end
+    redis.call('PUBLISH', channel, '{"t":"' .. type .. '","f":"' .. (fence or '') .. '","p":' .. int(permits)
+      .. ',"o":' .. cjson.encode(owner or '') .. ',"e":' .. (expiresIn and int(math.ceil(expiresIn)) or '-1')
+      .. tail .. '}')
+  end
+  return publish, listening
 end

@@ -1,19 +1,34 @@
 --[[
-  grant(keys, token, permits, owner, expiresAt, nowMicros): makes token a holder until
-  expiresAt and returns its fence as a string (doubles are exact to 2^53, and µs since the
-  epoch stay below that for centuries, but only a string survives the trip to JavaScript).
-  fence = max(last fence + 1, server µs): above every earlier grant of this name, and still
-  above them after the data was lost, because the wall clock has moved on since.
-]]
---- @include "records"
+  grant(token, permits, owner, expiresAt, kind, limit): makes token a holder until expiresAt
+  and returns its fence as a string (doubles are exact to 2^53, and µs since the epoch stay
+  below that for centuries, but only a string survives the trip to JavaScript). kind and limit
+  (or nil) are stored with the grant, in the same HSET. The caller removes the token from the
+  queue when it was queued; a grant itself never touches the queue's keys. (acquire.lua's
+  fast path writes the same for a free name.)
 
-local function grant(keys, token, permits, owner, expiresAt, nowMicros)
-  local last = tonumber(redis.call('HGET', keys[4], 'fence') or '0')
-  local fence = int(math.max(last + 1, nowMicros))
-  redis.call('HSET', keys[4], 'fence', fence,
-    'h:' .. token, int(permits) .. '|' .. fence .. '|' .. owner)
-  redis.call('HINCRBY', keys[4], 'used', permits)
-  redis.call('ZADD', keys[1], expiresAt, token)
-  removeWaiter(keys, token)
+  fence = max(last fence + 1, server µs): above every earlier grant of this name, and still
+  above them after the data hash is gone. The data hash (with `fence`) outlives the name's last
+  holder and waiter by at least the key margin (includes/touch-keys.lua); after that, or after
+  a data loss, the fence re-seeds from the server's µs clock, which is above every earlier
+  fence of the name: each fence is at most the µs of its own script run plus the grants before
+  it in that run (one per waiter a drain hands off, each costing more than 1 µs of the run), so
+  at most the µs at which that run ended, and any later run reads a later clock (as long as the
+  server's clock does not jump backwards, see the README).
+]]
+--- @include "lock"
+
+local function grant(token, permits, owner, expiresAt, kind, limit)
+  counters()
+  local fence = int(math.max(lastFence + 1, nowMicros))
+  lastFence = tonumber(fence)
+  used = used + permits
+  local record = int(permits) .. '|' .. fence .. '|' .. owner
+  if kind then
+    redis.call('HSET', D, 'fence', fence, 'used', int(used), 'h:' .. token, record, 'kind', kind, 'limit', int(limit))
+  else
+    redis.call('HSET', D, 'fence', fence, 'used', int(used), 'h:' .. token, record)
+  end
+  holders = holders + redis.call('ZADD', H, expiresAt, token)
+  grow(expiresAt)
   return fence
 end

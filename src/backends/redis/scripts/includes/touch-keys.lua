@@ -1,26 +1,36 @@
 --[[
-  touchKeys(keys, now): no key lives forever. Runs last in every mutating script.
-  Idle (no holder, no waiter): the sorted sets go, and the data hash keeps only what must
-  outlive a quiet spell (fence, seq, kind, limit) for IDLE_MS. Busy: every key lives until
-  the latest holder or waiter expiry plus IDLE_MS, so a crashed client's keys still vanish.
+  touchKeys(): no key lives forever, and none vanishes while it matters. Runs last in every
+  mutating lock script.
+  Idle (no holder, no waiter): the sorted sets go. The data hash stays, under the TTL it
+  already has (at least the latest expiry it served plus KEY_MARGIN_MS), so the name's last
+  fence (includes/grant.lua), seq, kind and limit outlive a quiet spell; every record in it
+  was deleted with its holder or waiter.
+  Busy: every key lives until the latest holder or waiter expiry plus KEY_MARGIN_MS, so a
+  crashed client's keys still vanish. That TTL is set only when this run may have moved an
+  expiry beyond what it covers or created a key (grow(); a queue change sets `grew` itself):
+  releases, purges and renewals that shorten need none. The latest expiry is known without
+  reading when every holder was (re)armed by this run and nobody waits (the uncontended case).
 ]]
-local IDLE_MS = 60000
-local KEPT_FIELDS = { 'fence', 'seq', 'kind', 'limit' }
+--- @include "lock"
 
-local function touchKeys(keys, now)
-  local lastHolder = redis.call('ZRANGE', keys[1], -1, -1, 'WITHSCORES')[2]
-  local lastWaiter = redis.call('ZRANGE', keys[3], -1, -1, 'WITHSCORES')[2]
-  if not lastHolder and not lastWaiter then
-    redis.call('DEL', keys[1], keys[2], keys[3])
-    local kept = redis.call('HMGET', keys[4], unpack(KEPT_FIELDS))
-    redis.call('DEL', keys[4])
-    for i, field in ipairs(KEPT_FIELDS) do
-      if kept[i] then redis.call('HSET', keys[4], field, kept[i]) end
-    end
-    redis.call('PEXPIRE', keys[4], IDLE_MS)
+local function touchKeys()
+  if holders == 0 and queued == 0 then
+    redis.call('DEL', H, Q, W)
     return
   end
-  local latest = math.max(tonumber(lastHolder or '0'), tonumber(lastWaiter or '0'))
-  local ttl = math.ceil(latest - now) + IDLE_MS
-  for _, key in ipairs(keys) do redis.call('PEXPIRE', key, ttl) end
+  if not grew then return end
+  local latest = grownTo
+  if holders > fresh then
+    latest = math.max(latest, tonumber(redis.call('ZRANGE', H, -1, -1, 'WITHSCORES')[2] or '0'))
+  end
+  if queued > 0 then
+    latest = math.max(latest, tonumber(redis.call('ZRANGE', W, -1, -1, 'WITHSCORES')[2] or '0'))
+  end
+  local ttl = math.max(0, math.ceil(latest - now)) + KEY_MARGIN_MS
+  redis.call('PEXPIRE', H, ttl)
+  redis.call('PEXPIRE', D, ttl)
+  if queued > 0 then
+    redis.call('PEXPIRE', Q, ttl)
+    redis.call('PEXPIRE', W, ttl)
+  end
 end
