@@ -7,13 +7,14 @@
  * Total throughput, the acquire wait (p50, p99, max) across all processes and fairness (fewest ÷
  * most acquires of any process); each library at its defaults (holdfast queues FIFO with
  * hand-off, redlock retries 10× every 200 ± 100 ms, redis-semaphore polls every 10 ms), failures
- * counted. The same worker processes run both shapes, on different keys.
+ * counted. The same worker processes run both shapes, on different keys. holdfast:// (the embedded
+ * server, informational) runs the same workers with the same settings against its own server.
  */
 import type { RunCommand, RunResult } from './contended-worker.js';
 import { startWorkers, stopAll, type Worker } from './ipc.js';
 import { LIBS, type LibName } from './libs.js';
 import { percentile, wallNow } from './stats.js';
-import type { Row } from './table.js';
+import { byColumn, LOCK_COLUMNS, type LockColumn, type Row } from './table.js';
 
 export const PROCESSES = 4;
 const DURATION = 3000;
@@ -73,23 +74,16 @@ async function measureLib(lib: LibName, url: string): Promise<[LibResult, LibRes
   }
 }
 
-function rows(label: string, results: Record<LibName, LibResult>): Row[] {
-  const values = (f: (r: LibResult) => number): Record<LibName, number> => ({
-    holdfast: f(results.holdfast),
-    redlock: f(results.redlock),
-    'redis-semaphore': f(results['redis-semaphore']),
-  });
+function rows(label: string, results: Record<LockColumn, LibResult>): Row[] {
+  const values = (f: (r: LibResult) => number): Record<LockColumn, number> =>
+    byColumn(LOCK_COLUMNS, (column) => f(results[column]));
   return [
     {
       measure: `${label}: throughput`,
       unit: 'ops/s',
       better: 'higher',
       values: values((r) => r.throughput),
-      notes: {
-        holdfast: results.holdfast.notes,
-        redlock: results.redlock.notes,
-        'redis-semaphore': results['redis-semaphore'].notes,
-      },
+      notes: byColumn(LOCK_COLUMNS, (column) => results[column].notes),
     },
     { measure: `${label}: acquire wait p50`, unit: 'ms', better: 'lower', values: values((r) => r.p50) },
     { measure: `${label}: acquire wait p99`, unit: 'ms', better: 'lower', values: values((r) => r.p99) },
@@ -104,9 +98,13 @@ function rows(label: string, results: Record<LibName, LibResult>): Row[] {
   ];
 }
 
-export async function runContended(url: string): Promise<Row[]> {
-  const backToBack = {} as Record<LibName, LibResult>;
-  const withGap = {} as Record<LibName, LibResult>;
-  for (const lib of LIBS) [backToBack[lib], withGap[lib]] = await measureLib(lib, url);
+/** `url`: the Redis server; `serverUrl`: the embedded holdfast server (holdfast://). */
+export async function runContended(url: string, serverUrl: string): Promise<Row[]> {
+  const backToBack = {} as Record<LockColumn, LibResult>;
+  const withGap = {} as Record<LockColumn, LibResult>;
+  for (const lib of LIBS) {
+    [backToBack[lib], withGap[lib]] = await measureLib(lib, url);
+    if (lib === 'holdfast') [backToBack['holdfast://'], withGap['holdfast://']] = await measureLib(lib, serverUrl);
+  }
   return [...rows(BACK_TO_BACK, backToBack), ...rows(WITH_GAP, withGap)];
 }

@@ -3,13 +3,14 @@
  * acquire(); A notes t0 right before release(), B notes t1 when its acquire resolves;
  * latency = t1 − t0 (one machine, so both high-resolution wall clocks agree). A releases at a
  * random 5–205 ms after B started waiting, so polling peers are caught at a random phase of
- * their retry cycle. Several keys run side by side to keep the run short.
+ * their retry cycle. Several keys run side by side to keep the run short. holdfast:// (the embedded
+ * server, informational) runs the same, as many times.
  */
 import type { Acquired } from './handoff-worker.js';
 import { startWorkers, stopAll, type Worker } from './ipc.js';
 import { LIBS, type LibName } from './libs.js';
 import { percentile, uniform } from './stats.js';
-import type { Row } from './table.js';
+import { byColumn, LOCK_COLUMNS, type LockColumn, type Row } from './table.js';
 
 const REPS = 200;
 const LANES = 10;
@@ -47,19 +48,19 @@ async function measureLib(lib: LibName, url: string): Promise<LibResult> {
   }
 }
 
-export async function runHandoff(url: string): Promise<Row[]> {
-  const results = {} as Record<LibName, LibResult>;
-  for (const lib of LIBS) results[lib] = await measureLib(lib, url);
-  const values = (p: number): Record<LibName, number> => ({
-    holdfast: percentile(results.holdfast.samples, p),
-    redlock: percentile(results.redlock.samples, p),
-    'redis-semaphore': percentile(results['redis-semaphore'].samples, p),
-  });
-  const notes = {} as Record<LibName, string>;
+/** `url`: the Redis server; `serverUrl`: the embedded holdfast server (holdfast://). */
+export async function runHandoff(url: string, serverUrl: string): Promise<Row[]> {
+  const results = {} as Record<LockColumn, LibResult>;
   for (const lib of LIBS) {
-    const { samples, failures } = results[lib];
-    notes[lib] = `${samples.length} hand-offs, ${failures.length} failed${failures.length ? ` (${failures[0]})` : ''}`;
+    results[lib] = await measureLib(lib, url);
+    if (lib === 'holdfast') results['holdfast://'] = await measureLib(lib, serverUrl);
   }
+  const values = (p: number): Record<LockColumn, number> =>
+    byColumn(LOCK_COLUMNS, (column) => percentile(results[column].samples, p));
+  const notes = byColumn(LOCK_COLUMNS, (column) => {
+    const { samples, failures } = results[column];
+    return `${samples.length} hand-offs, ${failures.length} failed${failures.length ? ` (${failures[0]})` : ''}`;
+  });
   return [
     {
       measure: 'hand-off latency p50 (release → waiter holds)',

@@ -25,6 +25,8 @@ export interface Worker {
   call<R>(command: Command): Promise<R>;
   /** Asks the worker to close its connections and exit; kills it if it does not in 5 s. */
   stop(): Promise<void>;
+  /** A crash: SIGKILL by PID (nothing is closed or released), resolves once it has exited. */
+  kill(): Promise<void>;
 }
 
 // Workers still running, so a failing run does not leave any behind.
@@ -76,6 +78,12 @@ export async function startWorker(file: string, lib: string, url: string): Promi
       await call({ cmd: 'exit' }).catch(() => {});
       await exited;
       clearTimeout(timer);
+    },
+    async kill() {
+      if (child.exitCode === null && child.signalCode === null && child.pid !== undefined) {
+        process.kill(child.pid, 'SIGKILL');
+      }
+      await exited;
     },
   };
 }

@@ -2,13 +2,16 @@
  * `npm run bench`: holdfast against redlock and redis-semaphore (locks), and against
  * rate-limiter-flexible (rate limiters), on one private redis-server, in one run. Prints one row
  * per measure, holdfast's ratio to each peer (> 1: holdfast is better) and the issue's targets
- * with ✓/✗. Not a test: it never fails on a missed target.
+ * with ✓/✗. Not a test: it never fails on a missed target. An informational "holdfast://" column
+ * runs holdfast on its embedded server (a private one, in a process of its own, as Redis is)
+ * for the main lock measures and the rate limiter's throughput: the embedded default vs Redis.
  */
 import { cpus, loadavg } from 'node:os';
 import { Redis } from 'ioredis';
 import { runContended } from './contended.js';
 import { runExpiry } from './expiry.js';
 import { runHandoff } from './handoff.js';
+import { type HoldfastServer, startHoldfastServer } from './holdfast-server.js';
 import { peerDefaults, versions } from './libs.js';
 import { RATE_LAYOUT, runRate } from './rate.js';
 import { rlfVersion } from './rate-libs.js';
@@ -38,19 +41,32 @@ async function timed<T>(what: string, fn: () => Promise<T>): Promise<T> {
 async function main(): Promise<void> {
   const started = performance.now();
   let server: RedisServer | undefined;
+  let hfServer: HoldfastServer | undefined;
+  const stopServers = async (): Promise<void> => {
+    await Promise.allSettled([server?.stop(), hfServer?.stop()]);
+  };
   const stopOnSignal = (signal: NodeJS.Signals): void => {
-    void (server?.stop() ?? Promise.resolve()).finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
+    void stopServers().finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
   };
   process.once('SIGINT', stopOnSignal);
   process.once('SIGTERM', stopOnSignal);
   try {
     server = await startRedis();
+    hfServer = await startHoldfastServer();
     const url = server.url;
+    const hfUrl = hfServer.url;
     console.log('holdfast bench — compared:');
     for (const line of versions()) console.log(`  ${line}`);
     console.log(`  ${rlfVersion()} (RateLimiterRedis, RateLimiterQueue)`);
     console.log(
       `  redis-server ${await redisVersion(url)} (private, pid ${server.pid}, ${url}), node ${process.version}, ${cpus().length} CPUs, load average ${loadavg()[0]?.toFixed(2)}`,
+    );
+    console.log(
+      `  holdfast:// — holdfast's embedded server (this working tree; private, in-memory, its own process, pid ${hfServer.pid}, ${hfUrl}):`,
+    );
+    console.log('    informational columns, no targets: the embedded default vs Redis, same client code and settings;');
+    console.log(
+      '    measured: uncontended (autoExtend:false rows, CPU), contended, hand-off, expiry, rate limiter throughput; n/a: not measured',
     );
     console.log('peers at their defaults:');
     for (const line of peerDefaults()) console.log(`  ${line}`);
@@ -59,11 +75,12 @@ async function main(): Promise<void> {
     );
     console.log('');
     const rows: Row[] = [];
-    rows.push(...(await timed('uncontended', () => runUncontended(url))));
-    rows.push(...(await timed('contended', () => runContended(url))));
-    rows.push(...(await timed('hand-off', () => runHandoff(url))));
-    rows.push(...(await timed('expiry take-over', () => runExpiry(url))));
-    const rateRows = await timed('rate limiter', () => runRate(url));
+    const hf = hfServer;
+    rows.push(...(await timed('uncontended', () => runUncontended(url, hf))));
+    rows.push(...(await timed('contended', () => runContended(url, hfUrl))));
+    rows.push(...(await timed('hand-off', () => runHandoff(url, hfUrl))));
+    rows.push(...(await timed('expiry take-over', () => runExpiry(url, hfUrl))));
+    const rateRows = await timed('rate limiter', () => runRate(url, hfUrl));
     const targets = checkTargets(rows, rateRows);
     console.log('');
     console.log(renderTable(rows, LOCK_LAYOUT));
@@ -77,7 +94,7 @@ async function main(): Promise<void> {
     const load = loadavg()[0]?.toFixed(2);
     console.log(`total ${((performance.now() - started) / 1000).toFixed(1)} s, load average now ${load}`);
   } finally {
-    await server?.stop();
+    await stopServers();
   }
 }
 

@@ -17,12 +17,14 @@
  *   waits for 1 (holdfast take(1, { wait }), the peer's RateLimiterQueue.removeTokens(1));
  *   latency = admitted − the moment a slot opened (holdfast: both on the server's clock; peer:
  *   the key's expiry estimated from the fill's round trip and PTTL, against the receive time).
+ * holdfast:// (holdfast's default sliding window on the embedded server, informational) runs the
+ * throughput measure only (its decisions/s and the admitted counts of that same run).
  */
 import { startWorkers, stopAll } from './ipc.js';
 import { LIMIT, openRateLimiter, RATE_LIBS, type RateLib, WINDOW } from './rate-libs.js';
 import type { HammerCommand, HammerResult } from './rate-worker.js';
 import { lanes, percentile, sleep, uniform, wallNow } from './stats.js';
-import type { Layout, Row } from './table.js';
+import { byColumn, type Layout, type Row } from './table.js';
 
 const PROCESSES = 2;
 const LOOPS = 16;
@@ -38,12 +40,18 @@ const WAIT_MAX_DELAY = 200;
 /** A fill must leave at least this long before its slot opens, or the client would call too late. */
 const WAIT_MIN_REMAINING = WAIT_MAX_DELAY + 50;
 
-export const RATE_LAYOUT: Layout<RateLib> = {
-  columns: RATE_LIBS,
+/** The rate table's columns: the limiters on Redis, and holdfast's default on its embedded server. */
+export const RATE_COLUMNS = ['holdfast', 'holdfast://', 'hf fixed-window', 'rate-limiter-flexible'] as const;
+export type RateColumn = (typeof RATE_COLUMNS)[number];
+
+export const RATE_LAYOUT: Layout<RateColumn> = {
+  columns: RATE_COLUMNS,
   ratios: [
     { label: 'hf vs RLF', of: 'holdfast', vs: 'rate-limiter-flexible' },
     { label: 'hf fixed vs RLF', of: 'hf fixed-window', vs: 'rate-limiter-flexible' },
+    { label: 'hf:// vs hf redis', of: 'holdfast://', vs: 'holdfast' },
   ],
+  headers: { holdfast: 'holdfast (redis)' },
 };
 
 export const RATE_LABEL = `rate limiter ${LIMIT}/${WINDOW} ms, ${PROCESSES}×${LOOPS} loops on 1 key`;
@@ -191,30 +199,38 @@ async function waitForSlot(lib: RateLib, url: string): Promise<Waited> {
 
 interface LibResult {
   readonly hammered: Hammered;
-  readonly latency: Latency;
-  readonly waited: Waited;
+  /** null: not measured (holdfast://). */
+  readonly latency: Latency | null;
+  readonly waited: Waited | null;
 }
 
-export async function runRate(url: string): Promise<Row<RateLib>[]> {
-  const results = {} as Record<RateLib, LibResult>;
+/** `url`: the Redis server; `serverUrl`: the embedded holdfast server (holdfast://). */
+export async function runRate(url: string, serverUrl: string): Promise<Row<RateColumn>[]> {
+  const results = {} as Record<RateColumn, LibResult>;
   for (const lib of RATE_LIBS) {
     results[lib] = {
       hammered: await hammer(lib, url),
       latency: await latency(lib, url),
       waited: await waitForSlot(lib, url),
     };
+    if (lib === 'holdfast') {
+      results['holdfast://'] = { hammered: await hammer(lib, serverUrl), latency: null, waited: null };
+    }
   }
-  const values = (f: (r: LibResult) => number): Record<RateLib, number> => ({
-    holdfast: f(results.holdfast),
-    'hf fixed-window': f(results['hf fixed-window']),
-    'rate-limiter-flexible': f(results['rate-limiter-flexible']),
-  });
-  const notes = (f: (r: LibResult) => string): Record<RateLib, string> => ({
-    holdfast: f(results.holdfast),
-    'hf fixed-window': f(results['hf fixed-window']),
-    'rate-limiter-flexible': f(results['rate-limiter-flexible']),
-  });
-  const waitNotes = ({ waited }: LibResult): string => {
+  const values = <T>(f: (r: LibResult) => T): Record<RateColumn, T> =>
+    byColumn(RATE_COLUMNS, (column) => f(results[column]));
+  const notes = (f: (r: LibResult) => string | undefined): Partial<Record<RateColumn, string>> => {
+    const all: Partial<Record<RateColumn, string>> = {};
+    for (const column of RATE_COLUMNS) {
+      const note = f(results[column]);
+      if (note !== undefined) all[column] = note;
+    }
+    return all;
+  };
+  const latencyAt = (p: number) => (r: LibResult) => (r.latency ? percentile(r.latency.samples, p) : null);
+  const waitAt = (p: number) => (r: LibResult) => (r.waited ? percentile(r.waited.samples, p) : null);
+  const waitNotes = ({ waited }: LibResult): string | undefined => {
+    if (waited === null) return undefined;
     const { samples, failures } = waited;
     return `${samples.length} waits, ${failures.length} failed${failures.length ? ` (${failures[0]})` : ''}`;
   };
@@ -242,14 +258,16 @@ export async function runRate(url: string): Promise<Row<RateLib>[]> {
       measure: 'rate limiter decision latency p50 (1 client, sequential)',
       unit: 'ms',
       better: 'lower',
-      values: values((r) => percentile(r.latency.samples, 50)),
-      notes: notes((r) => `${r.latency.samples.length} decisions, ${r.latency.allowed} admitted`),
+      values: values(latencyAt(50)),
+      notes: notes((r) =>
+        r.latency ? `${r.latency.samples.length} decisions, ${r.latency.allowed} admitted` : undefined,
+      ),
     },
     {
       measure: 'rate limiter decision latency p99 (1 client, sequential)',
       unit: 'ms',
       better: 'lower',
-      values: values((r) => percentile(r.latency.samples, 99)),
+      values: values(latencyAt(99)),
     },
     {
       measure: 'rate limiter wait for a slot p50 (admitted − slot opened)',
@@ -257,7 +275,7 @@ export async function runRate(url: string): Promise<Row<RateLib>[]> {
       better: 'lower',
       // holdfast's times are whole ms
       resolution: 1,
-      values: values((r) => percentile(r.waited.samples, 50)),
+      values: values(waitAt(50)),
       notes: notes(waitNotes),
     },
     {
@@ -266,7 +284,7 @@ export async function runRate(url: string): Promise<Row<RateLib>[]> {
       better: 'lower',
       // holdfast's times are whole ms
       resolution: 1,
-      values: values((r) => percentile(r.waited.samples, 99)),
+      values: values(waitAt(99)),
     },
   ];
 }

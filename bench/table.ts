@@ -1,14 +1,24 @@
 /**
  * The result tables: one row per measure, one column per compared library (or setting),
  * holdfast's ratios to the peers, targets. The lock table compares holdfast with redlock and
- * redis-semaphore; the rate-limiter table with rate-limiter-flexible (see rate.ts).
+ * redis-semaphore; the rate-limiter table with rate-limiter-flexible (see rate.ts). Both also
+ * have an informational "holdfast://" column: holdfast on its embedded server (its own process)
+ * instead of Redis, with no targets.
  */
-import { LIBS, type LibName } from './libs.js';
+
+/** The lock table's columns: the libraries on Redis, and holdfast on its embedded server. */
+export const LOCK_COLUMNS = ['holdfast', 'holdfast://', 'redlock', 'redis-semaphore'] as const;
+export type LockColumn = (typeof LOCK_COLUMNS)[number];
+
+/** `f(column)` for every column. */
+export function byColumn<C extends string, T>(columns: readonly C[], f: (column: C) => T): Record<C, T> {
+  return Object.fromEntries(columns.map((column) => [column, f(column)])) as Record<C, T>;
+}
 
 /** `none`: no better direction a ratio could express (counts, ratios of counts at 0). */
 export type Better = 'higher' | 'lower' | 'none';
 
-export interface Row<C extends string = LibName> {
+export interface Row<C extends string = LockColumn> {
   readonly measure: string;
   readonly unit: string;
   readonly better: Better;
@@ -26,14 +36,18 @@ export interface Row<C extends string = LibName> {
 export interface Layout<C extends string> {
   readonly columns: readonly C[];
   readonly ratios: readonly { readonly label: string; readonly of: C; readonly vs: C }[];
+  /** A column's header when it is not the column's name. */
+  readonly headers?: Readonly<Partial<Record<C, string>>>;
 }
 
-export const LOCK_LAYOUT: Layout<LibName> = {
-  columns: LIBS,
+export const LOCK_LAYOUT: Layout<LockColumn> = {
+  columns: LOCK_COLUMNS,
   ratios: [
     { label: 'hf vs redlock', of: 'holdfast', vs: 'redlock' },
     { label: 'hf vs redis-sem', of: 'holdfast', vs: 'redis-semaphore' },
+    { label: 'hf:// vs hf redis', of: 'holdfast://', vs: 'holdfast' },
   ],
+  headers: { holdfast: 'holdfast (redis)' },
 };
 
 export interface Target {
@@ -74,7 +88,8 @@ function formatRatio(value: number | null): string {
 
 export function renderTable<C extends string>(rows: readonly Row<C>[], layout: Layout<C>): string {
   const { columns, ratios } = layout;
-  const header = ['measure', 'unit', ...columns, ...ratios.map((r) => r.label), 'target'];
+  const name = (column: C): string => layout.headers?.[column] ?? column;
+  const header = ['measure', 'unit', ...columns.map(name), ...ratios.map((r) => r.label), 'target'];
   const body = rows.map((row) => [
     row.measure,
     row.unit,
@@ -91,7 +106,9 @@ export function renderTable<C extends string>(rows: readonly Row<C>[], layout: L
       .trimEnd();
   const rule = widths.map((w) => '─'.repeat(w)).join('─┼─');
   const notes = rows.flatMap((row) =>
-    row.notes ? [`  ${row.measure}:`, ...columns.map((column) => `    ${column}: ${row.notes?.[column] ?? '—'}`)] : [],
+    row.notes
+      ? [`  ${row.measure}:`, ...columns.map((column) => `    ${name(column)}: ${row.notes?.[column] ?? '—'}`)]
+      : [],
   );
   const legend = `${ratios.map((r) => r.label).join(', ')}: > 1 means the first is better (per second: first ÷ second; ms: second ÷ first)`;
   return [line(header), rule, ...body.map(line), legend, ...(notes.length ? ['', 'notes:', ...notes] : [])].join('\n');

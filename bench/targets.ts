@@ -1,11 +1,10 @@
 /**
  * The issue's targets, checked against the result rows. Each checked row also gets its verdict
- * (✓/✗) in the table's last column. Every verdict is printed, met or not.
+ * (✓/✗) in the table's last column. Every verdict is printed, met or not. The holdfast://
+ * columns are informational: no target looks at them.
  */
 import { BACK_TO_BACK, WITH_GAP } from './contended.js';
-import type { LibName } from './libs.js';
-import { RATE_LABEL } from './rate.js';
-import type { RateLib } from './rate-libs.js';
+import { RATE_LABEL, type RateColumn } from './rate.js';
 import { type Row, ratio, type Target } from './table.js';
 
 const mark = (met: boolean): string => (met ? '✓' : '✗');
@@ -51,7 +50,7 @@ class Checker<C extends string> {
  * Checks the targets; replaces the checked rows in `rows` and `rateRows` by copies with a target
  * column.
  */
-export function checkTargets(rows: Row<LibName>[], rateRows: Row<RateLib>[]): Target[] {
+export function checkTargets(rows: Row[], rateRows: Row<RateColumn>[]): Target[] {
   const targets: Target[] = [];
   const check = new Checker(rows, targets);
 
@@ -86,11 +85,11 @@ export function checkTargets(rows: Row<LibName>[], rateRows: Row<RateLib>[]): Ta
 
 const WAIT_P99 = 5;
 
-function checkRateTargets(check: Checker<RateLib>): void {
+function checkRateTargets(check: Checker<RateColumn>): void {
   const peer = 'rate-limiter-flexible';
   const over = check.row(`${RATE_LABEL}: over-admissions`, (r) => `0 ${mark(r.values.holdfast === 0)}`);
   const overs = over.values.holdfast ?? Number.NaN;
-  const met = (r: Row<RateLib>): boolean =>
+  const met = (r: Row<RateColumn>): boolean =>
     (r.values.holdfast ?? Number.NaN) >= (r.values[peer] ?? Number.NaN) && overs === 0;
   const rate = check.row(`${RATE_LABEL}: decisions/s`, (r) => `≥ RLF with 0 over-admissions ${mark(met(r))}`);
   const value = (x: number | null): string => Math.round(x ?? Number.NaN).toLocaleString('en-US');
@@ -111,6 +110,6 @@ function checkRateTargets(check: Checker<RateLib>): void {
   );
 }
 
-function waitMet(row: Row<RateLib>): boolean {
+function waitMet(row: Row<RateColumn>): boolean {
   return (row.values.holdfast ?? Number.NaN) <= WAIT_P99;
 }

@@ -1,12 +1,14 @@
 /**
  * Measure 1: uncontended acquire + release throughput, in this process. Sequential (one loop)
  * and 64 loops in parallel on 64 distinct keys, each library on its own connection. holdfast runs
- * with `autoExtend: false` for the like-for-like rows and again with its defaults.
+ * with `autoExtend: false` for the like-for-like rows and again with its defaults. holdfast:// (the
+ * embedded server, informational) runs the like-for-like rows only.
  */
 import { Redis } from 'ioredis';
+import type { HoldfastServer } from './holdfast-server.js';
 import { LIBS, type LibName, type Locker, type LockOptions, openLocker, type Release } from './libs.js';
 import { lanes } from './stats.js';
-import type { Row } from './table.js';
+import { byColumn, LOCK_COLUMNS, type LockColumn, type Row } from './table.js';
 
 const DURATION = 1000;
 /** Before each row; the first row of a library is preceded by a longer `FIRST_WARMUP`. */
@@ -26,20 +28,25 @@ interface Throughput {
 }
 
 /** The Redis server's CPU seconds so far (user + system), from INFO. */
-async function serverCpu(admin: Redis): Promise<number> {
+async function redisCpu(admin: Redis): Promise<number> {
   const info = await admin.info('cpu');
   const field = (name: string): number => Number(new RegExp(`${name}:(\\S+)`).exec(info)?.[1] ?? Number.NaN);
   return field('used_cpu_user') + field('used_cpu_sys');
 }
 
 /** acquire+release per second over `DURATION` ms with `parallel` loops, after `warmup` ms of the same. */
-async function throughput(admin: Redis, parallel: number, op: Op, warmup = WARMUP): Promise<Throughput> {
+async function throughput(
+  serverCpu: () => Promise<number>,
+  parallel: number,
+  op: Op,
+  warmup = WARMUP,
+): Promise<Throughput> {
   const warm = performance.now() + warmup;
   await lanes(parallel, async (lane) => {
     while (performance.now() < warm) await (await op(lane))();
   });
   let ops = 0;
-  const server = await serverCpu(admin);
+  const server = await serverCpu();
   const client = process.cpuUsage();
   const start = performance.now();
   const end = start + DURATION;
@@ -51,7 +58,7 @@ async function throughput(admin: Redis, parallel: number, op: Op, warmup = WARMU
   });
   const elapsed = performance.now() - start;
   const { user, system } = process.cpuUsage(client);
-  const serverUs = ((await serverCpu(admin)) - server) * 1e6;
+  const serverUs = ((await serverCpu()) - server) * 1e6;
   return { rate: (ops * 1000) / elapsed, clientCpu: (user + system) / ops, serverCpu: serverUs / ops };
 }
 
@@ -63,44 +70,64 @@ interface LibResult {
   semaphore: Throughput | null;
 }
 
-async function measureLib(lib: LibName, url: string): Promise<LibResult> {
+/**
+ * `lib` on `url`; `serverCpu` reads the server's CPU seconds. `full`: also holdfast's defaults
+ * and the semaphore (not for holdfast://, which keeps to the like-for-like rows).
+ */
+async function measureLib(
+  lib: LibName,
+  url: string,
+  serverCpu: () => Promise<number>,
+  full = true,
+): Promise<LibResult> {
   const locker: Locker = await openLocker(lib, url);
-  const admin = new Redis(url);
   try {
     // The like-for-like setting: holdfast without renewal; peers exactly as they come.
     const fair: LockOptions = lib === 'holdfast' ? { renew: false } : {};
-    const seq = await throughput(admin, 1, () => locker.acquire('u:seq', fair), FIRST_WARMUP);
-    const par = await throughput(admin, PARALLEL, (lane) => locker.acquire(`u:par:${lane}`, fair));
-    const seqDefault = lib === 'holdfast' ? await throughput(admin, 1, () => locker.acquire('u:seq-default')) : null;
-    const parDefault =
-      lib === 'holdfast' ? await throughput(admin, PARALLEL, (lane) => locker.acquire(`u:par-default:${lane}`)) : null;
-    const permit = locker.acquirePermit;
-    const semaphore = permit ? await throughput(admin, 1, () => permit('u:sem', SEMAPHORE_LIMIT)) : null;
+    const seq = await throughput(serverCpu, 1, () => locker.acquire('u:seq', fair), FIRST_WARMUP);
+    const par = await throughput(serverCpu, PARALLEL, (lane) => locker.acquire(`u:par:${lane}`, fair));
+    const defaults = lib === 'holdfast' && full;
+    const seqDefault = defaults ? await throughput(serverCpu, 1, () => locker.acquire('u:seq-default')) : null;
+    const parDefault = defaults
+      ? await throughput(serverCpu, PARALLEL, (lane) => locker.acquire(`u:par-default:${lane}`))
+      : null;
+    const permit = full ? locker.acquirePermit : undefined;
+    const semaphore = permit ? await throughput(serverCpu, 1, () => permit('u:sem', SEMAPHORE_LIMIT)) : null;
     return { seq, par, seqDefault, parDefault, semaphore };
   } finally {
-    admin.disconnect();
     await locker.close();
   }
 }
 
-export async function runUncontended(url: string): Promise<Row[]> {
-  const results = {} as Record<LibName, LibResult>;
-  for (const lib of LIBS) results[lib] = await measureLib(lib, url);
-  /** One metric of one run per library; `holdfast` overrides holdfast's run. */
+async function measureOnRedis(lib: LibName, url: string): Promise<LibResult> {
+  const admin = new Redis(url);
+  try {
+    return await measureLib(lib, url, () => redisCpu(admin));
+  } finally {
+    admin.disconnect();
+  }
+}
+
+export async function runUncontended(url: string, server: HoldfastServer): Promise<Row[]> {
+  const results = {} as Record<LockColumn, LibResult>;
+  for (const lib of LIBS) {
+    results[lib] = await measureOnRedis(lib, url);
+    if (lib === 'holdfast') results['holdfast://'] = await measureLib(lib, server.url, server.cpuSeconds, false);
+  }
+  /** One metric of one run per column; `holdfast` overrides holdfast's (on Redis) run. */
   const pick =
     (f: (r: LibResult) => Throughput | null, holdfast = f(results.holdfast)) =>
-    (metric: keyof Throughput): Record<LibName, number | null> => ({
+    (metric: keyof Throughput): Record<LockColumn, number | null> => ({
+      ...byColumn(LOCK_COLUMNS, (column) => f(results[column])?.[metric] ?? null),
       holdfast: holdfast?.[metric] ?? null,
-      redlock: f(results.redlock)?.[metric] ?? null,
-      'redis-semaphore': f(results['redis-semaphore'])?.[metric] ?? null,
     });
-  const rate = (measure: string, values: Record<LibName, number | null>): Row => ({
+  const rate = (measure: string, values: Record<LockColumn, number | null>): Row => ({
     measure,
     unit: 'ops/s',
     better: 'higher',
     values,
   });
-  const cpu = (measure: string, values: Record<LibName, number | null>): Row => ({
+  const cpu = (measure: string, values: Record<LockColumn, number | null>): Row => ({
     measure,
     unit: 'µs',
     better: 'lower',
@@ -108,17 +135,29 @@ export async function runUncontended(url: string): Promise<Row[]> {
   });
   const fair = 'hf autoExtend:false';
   const par = pick((r) => r.par);
-  // Peers run at their defaults in every row, so the "hf defaults" rows reuse their runs.
+  // Peers run at their defaults in every row, so the "hf defaults" rows reuse their runs; for
+  // holdfast:// those rows are not measured (its seqDefault/parDefault are null).
+  const defaults = (
+    f: (r: LibResult) => Throughput | null,
+    d: Throughput | null,
+  ): Record<LockColumn, number | null> => ({
+    ...pick(f, d)('rate'),
+    'holdfast://': null,
+  });
   return [
     rate(`uncontended, 1 client sequential (${fair})`, pick((r) => r.seq)('rate')),
     rate(`uncontended, ${PARALLEL} keys in parallel (${fair})`, par('rate')),
-    rate('uncontended, 1 client sequential (hf defaults)', pick((r) => r.seq, results.holdfast.seqDefault)('rate')),
+    rate(
+      'uncontended, 1 client sequential (hf defaults)',
+      defaults((r) => r.seq, results.holdfast.seqDefault),
+    ),
     rate(
       `uncontended, ${PARALLEL} keys in parallel (hf defaults)`,
-      pick((r) => r.par, results.holdfast.parDefault)('rate'),
+      defaults((r) => r.par, results.holdfast.parDefault),
     ),
     rate(`semaphore(${SEMAPHORE_LIMIT}) permit, 1 client sequential`, pick((r) => r.semaphore)('rate')),
-    cpu(`Redis CPU per acquire+release (${PARALLEL} in parallel, ${fair})`, par('serverCpu')),
+    // The server's CPU: redis-server (INFO cpu), or the holdfast:// server's process.
+    cpu(`server CPU per acquire+release (${PARALLEL} in parallel, ${fair})`, par('serverCpu')),
     cpu(`client CPU per acquire+release (${PARALLEL} in parallel, ${fair})`, par('clientCpu')),
   ];
 }

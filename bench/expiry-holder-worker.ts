@@ -1,0 +1,29 @@
+/**
+ * The crashed holder of measure 4 on holdfast:// (started by expiry.ts). A holdfast:// client
+ * reconnects by itself when its connection drops, and a lease left unreleased in a live process
+ * is freed by its own deadline timer, so the crash is real: this process takes keys on request,
+ * then expiry.ts SIGKILLs it. The OS closes its connection; nothing is released, and the
+ * server keeps the leases until their TTL, as Redis does for a dropped connection.
+ * - `take key ttl`: acquires `key` for `ttl` ms without renewal, and answers with the best
+ *   estimate of when the server's TTL runs out (acquire round-trip midpoint + ttl, wall clock).
+ */
+import { type Command, serveWorker } from './ipc.js';
+import type { Release } from './libs.js';
+import { wallNow } from './stats.js';
+
+export interface TakeCommand extends Command {
+  readonly cmd: 'take';
+  readonly key: string;
+  readonly ttl: number;
+}
+
+// Kept referenced, so nothing is ever garbage: the process dies holding them.
+const held: Release[] = [];
+
+serveWorker(async (command, locker): Promise<number> => {
+  if (command.cmd !== 'take') throw new Error(`unknown command ${command.cmd}`);
+  const { key, ttl } = command as TakeCommand;
+  const sent = wallNow();
+  held.push(await locker.acquire(key, { ttl, renew: false }));
+  return (sent + wallNow()) / 2 + ttl;
+});
