@@ -11,16 +11,16 @@ const MAX_RETRIES_PER_REQUEST = 3;
 /**
  * Our own command connection. Commands issued while disconnected wait in the offline queue
  * for a reconnect, but `commandTimeout` makes a lost reply reject instead of hang. The URL
- * carries user, password, db and TLS (`rediss://`); ioredis parses it. Commands issued in the
- * same tick (many leases, many callers) go out in one write (auto-pipelining); a user's own
- * client keeps the options it was made with.
+ * carries user, password, db and TLS (`rediss://`); ioredis parses it. No auto-pipelining:
+ * it holds every command back to the next turn of the event loop, which measured 20–25 %
+ * slower for sequential acquire/release and slower hand-offs, for no clear gain at 64 in
+ * parallel (renewals are batched into one pipeline anyway).
  */
 export function openClient(url: string, commandTimeout: number): Redis {
   const client = new Redis(url, {
     enableOfflineQueue: true,
     maxRetriesPerRequest: MAX_RETRIES_PER_REQUEST,
     commandTimeout,
-    enableAutoPipelining: true,
   });
   ignoreErrorEvents(client);
   return client;
