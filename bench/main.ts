@@ -8,6 +8,8 @@
  */
 import { cpus, loadavg } from 'node:os';
 import { Redis } from 'ioredis';
+// The tests' spawner: a free loopback port, no persistence, stopped by PID (also if we die).
+import { type RedisProcess, startRedis } from '../test/helpers/redis-server.js';
 import { runContended } from './contended.js';
 import { runExpiry } from './expiry.js';
 import { runHandoff } from './handoff.js';
@@ -15,7 +17,6 @@ import { type HoldfastServer, startHoldfastServer } from './holdfast-server.js';
 import { peerDefaults, versions } from './libs.js';
 import { RATE_LAYOUT, runRate } from './rate.js';
 import { rlfVersion } from './rate-libs.js';
-import { type RedisServer, startRedis } from './redis.js';
 import { LOCK_LAYOUT, type Row, renderTable, renderTargets } from './table.js';
 import { checkTargets } from './targets.js';
 import { runUncontended } from './uncontended.js';
@@ -40,7 +41,7 @@ async function timed<T>(what: string, fn: () => Promise<T>): Promise<T> {
 
 async function main(): Promise<void> {
   const started = performance.now();
-  let server: RedisServer | undefined;
+  let server: RedisProcess | undefined;
   let hfServer: HoldfastServer | undefined;
   const stopServers = async (): Promise<void> => {
     await Promise.allSettled([server?.stop(), hfServer?.stop()]);

@@ -17,6 +17,7 @@ import type {
   RateResult,
 } from '../../backend.js';
 import { asBackendError, ClosedError, ValidationError } from '../../errors.js';
+import { commandTimeoutOf, type NetworkBackendOptions } from '../options.js';
 import { closeConnection, openClient, openSubscriber, withTimeout } from './connection.js';
 import { dataKeyPattern, nameKeys, nameOfDataKey, rateKeys, wakeChannel } from './keys.js';
 import { parseAcquire, parseCount, parseFlag, parseInspect, parseRate, parseSweep, parseWake } from './replies.js';
@@ -33,12 +34,8 @@ import { Watches } from './watches.js';
 
 export type RedisTarget = { readonly url: string } | { readonly client: Redis };
 
-export interface RedisBackendOptions {
-  /** How long one round trip may take before it rejects with a BackendError, in ms. Default 2000. */
-  readonly commandTimeout?: number;
-}
+export type RedisBackendOptions = NetworkBackendOptions;
 
-const DEFAULT_COMMAND_TIMEOUT = 2000;
 const SCAN_COUNT = 500;
 
 /**
@@ -52,10 +49,7 @@ export async function createRedisBackend(
   context: BackendContext,
   options: RedisBackendOptions = {},
 ): Promise<Backend> {
-  const timeout = options.commandTimeout ?? DEFAULT_COMMAND_TIMEOUT;
-  if (!Number.isInteger(timeout) || timeout <= 0) {
-    throw new ValidationError(`commandTimeout must be a positive integer of ms, got ${timeout}`);
-  }
+  const timeout = commandTimeoutOf(options);
   // The id ends a channel name and sits in '|'-separated records (scripts/includes/records.lua).
   if (!/^[^|\s]{1,200}$/.test(context.clientId)) {
     throw new ValidationError('clientId must be 1-200 characters without "|" or whitespace');

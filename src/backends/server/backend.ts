@@ -15,6 +15,7 @@ import type {
   RateResult,
 } from '../../backend.js';
 import { asBackendError, ClosedError, ValidationError } from '../../errors.js';
+import { commandTimeoutOf, type NetworkBackendOptions } from '../options.js';
 import { ServerConnection } from './connection.js';
 import {
   parseAcquire,
@@ -31,12 +32,8 @@ import { RespError, type RespValue } from './resp.js';
 import { parseServerUrl } from './url.js';
 import { Watches } from './watches.js';
 
-export interface ServerBackendOptions {
-  /** How long one round trip may take before it rejects with a BackendError, in ms. Default 2000. */
-  readonly commandTimeout?: number;
-}
+export type ServerBackendOptions = NetworkBackendOptions;
 
-const DEFAULT_COMMAND_TIMEOUT = 2000;
 /** Leases per EXTENDMANY, well inside the server's default limit on arguments. */
 const EXTEND_BATCH = 256;
 
@@ -50,10 +47,7 @@ export async function createServerBackend(
   context: BackendContext,
   options: ServerBackendOptions = {},
 ): Promise<Backend> {
-  const timeout = options.commandTimeout ?? DEFAULT_COMMAND_TIMEOUT;
-  if (!Number.isInteger(timeout) || timeout <= 0) {
-    throw new ValidationError(`commandTimeout must be a positive integer of ms, got ${timeout}`);
-  }
+  const timeout = commandTimeoutOf(options);
   if (!/^[\x21-\x7e]{1,200}$/.test(context.clientId)) {
     throw new ValidationError('clientId must be 1-200 printable ASCII characters without spaces');
   }
