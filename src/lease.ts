@@ -164,6 +164,12 @@ export class Lease {
   /** A renewal (or extend) sent at `requestedAt` was confirmed by the backend. */
   confirm(requestedAt: number): void {
     if (this.#state !== 'held' || requestedAt < this.#confirmedAt) return;
+    // A confirmation that arrives after the deadline (a stalled loop ran this before the
+    // deadline timer) must not bring the lease back: `valid` never turns true again.
+    if (this.#host.clock.now() >= this.#deadline) {
+      this.#loseAtDeadline();
+      return;
+    }
     this.#confirmedAt = requestedAt;
     this.#deadline = requestedAt + this.#ttl - driftMargin(this.#ttl);
     this.#arm();
