@@ -25,10 +25,12 @@
  */
 
 /** What a primitive is, for `inspect` and events; it does not change how permits are counted. */
-export type LockKind = 'mutex' | 'semaphore' | 'rwlock' | 'election';
+export const LOCK_KINDS = ['mutex', 'semaphore', 'rwlock', 'election'] as const;
+export type LockKind = (typeof LOCK_KINDS)[number];
 
 /** Every kind of name an event can be about. */
-export type EventKind = LockKind | 'rate-limiter';
+export const EVENT_KINDS = [...LOCK_KINDS, 'rate-limiter'] as const;
+export type EventKind = (typeof EVENT_KINDS)[number];
 
 export interface AcquireRequest {
   readonly name: string;
@@ -145,15 +147,17 @@ export interface Backend {
  * - `waiting`: joined a queue (not on refreshes); `left`: a waiter left (gave up or its entry
  *   expired); `rate-limited`: a rate-limiter refusal (a try, or a waiter told to wait).
  */
-export type LockEventType =
-  | 'acquired'
-  | 'handoff'
-  | 'released'
-  | 'expired'
-  | 'lost'
-  | 'waiting'
-  | 'left'
-  | 'rate-limited';
+export const LOCK_EVENT_TYPES = [
+  'acquired',
+  'handoff',
+  'released',
+  'expired',
+  'lost',
+  'waiting',
+  'left',
+  'rate-limited',
+] as const;
+export type LockEventType = (typeof LOCK_EVENT_TYPES)[number];
 
 export interface BackendEvent {
   readonly type: LockEventType;
@@ -185,7 +189,8 @@ export interface BackendEvent {
  * told exactly when it will fit (retryAfter); when the head is admitted or leaves, the new head
  * is woken (onWake with its token) to ask in turn.
  */
-export type RateAlgorithm = 'sliding-window' | 'token-bucket' | 'fixed-window';
+export const RATE_ALGORITHMS = ['sliding-window', 'token-bucket', 'fixed-window'] as const;
+export type RateAlgorithm = (typeof RATE_ALGORITHMS)[number];
 
 export interface RateRequest {
   readonly name: string;

@@ -1,4 +1,4 @@
-import type { RateAlgorithm, RateRequest, RateResult } from '../backend.js';
+import { RATE_ALGORITHMS, type RateAlgorithm, type RateRequest, type RateResult } from '../backend.js';
 import type { ClientCore } from '../core.js';
 import { asBackendError, RateLimitTimeoutError, ValidationError } from '../errors.js';
 import {
@@ -56,7 +56,6 @@ export interface TakeOptions {
 
 /** The largest `limit` (and `burst`) a limiter may have. */
 export const MAX_RATE_LIMIT = 1_000_000;
-const ALGORITHMS: readonly RateAlgorithm[] = ['sliding-window', 'token-bucket', 'fixed-window'];
 
 /**
  * "K requests per time slot across N servers" (seed 002), decided on the backend's clock.
@@ -147,8 +146,8 @@ export class RateLimiter {
 }
 
 function checkAlgorithm(value: unknown): RateAlgorithm {
-  if (!ALGORITHMS.includes(value as RateAlgorithm)) {
-    throw new ValidationError(`algorithm must be one of ${ALGORITHMS.join(', ')}, got ${String(value)}`);
+  if (!RATE_ALGORITHMS.includes(value as RateAlgorithm)) {
+    throw new ValidationError(`algorithm must be one of ${RATE_ALGORITHMS.join(', ')}, got ${String(value)}`);
   }
   return value as RateAlgorithm;
 }

@@ -3,19 +3,20 @@
  * domain shapes of src/backend.ts, and the error codes the scripts return on purpose into
  * errors: the one place where those codes are mapped.
  */
-import type {
-  AcquireResult,
-  BackendEvent,
-  EventKind,
-  HandoffGrant,
-  HolderInfo,
-  LockEventType,
-  LockKind,
-  LockState,
-  RateResult,
-  WaiterInfo,
+import {
+  type AcquireResult,
+  type BackendEvent,
+  EVENT_KINDS,
+  type HandoffGrant,
+  type HolderInfo,
+  LOCK_EVENT_TYPES,
+  LOCK_KINDS,
+  type LockState,
+  type RateResult,
+  type WaiterInfo,
 } from '../../backend.js';
 import { BackendError, type HoldfastError } from '../../errors.js';
+import { integer, unexpected } from '../replies.js';
 
 /** The codes in scripts/includes/args.lua. */
 const SCRIPT_ERRORS: Readonly<Record<number, string>> = {
@@ -24,30 +25,8 @@ const SCRIPT_ERRORS: Readonly<Record<number, string>> = {
   [-3]: 'the cost exceeds the limit (the burst of a token bucket), so it could never be admitted',
 };
 
-const KINDS: readonly LockKind[] = ['mutex', 'semaphore', 'rwlock', 'election'];
-const EVENT_KINDS: readonly EventKind[] = [...KINDS, 'rate-limiter'];
-const EVENT_TYPES: readonly LockEventType[] = [
-  'acquired',
-  'handoff',
-  'released',
-  'expired',
-  'lost',
-  'waiting',
-  'left',
-  'rate-limited',
-];
-
 function scriptError(code: number, what: string): HoldfastError {
   return new BackendError(`${what} failed: ${SCRIPT_ERRORS[code] ?? `script error code ${code}`}`);
-}
-
-function unexpected(reply: unknown, what: string): HoldfastError {
-  return new BackendError(`${what} failed: unexpected reply ${JSON.stringify(reply)?.slice(0, 200)}`);
-}
-
-function integer(value: unknown, reply: unknown, what: string): number {
-  if (typeof value === 'number' && Number.isInteger(value)) return value;
-  throw unexpected(reply, what);
 }
 
 function text(value: unknown, reply: unknown, what: string): string {
@@ -107,7 +86,7 @@ export function parseEvent(message: string): BackendEvent | null {
   }
   if (typeof raw !== 'object' || raw === null) return null;
   const { t, n, k, f, p, o, a, e } = raw as Record<string, unknown>;
-  const type = EVENT_TYPES.find((x) => x === t);
+  const type = LOCK_EVENT_TYPES.find((x) => x === t);
   const kind = EVENT_KINDS.find((x) => x === k);
   const numbers = [p, a, e].every((x) => typeof x === 'number' && Number.isInteger(x));
   if (!type || !kind || typeof n !== 'string' || typeof o !== 'string' || !numbers) return null;
@@ -194,7 +173,7 @@ export function parseInspect(name: string, reply: unknown, what: string): LockSt
   }
   return {
     name,
-    kind: KINDS.find((k) => k === kind) ?? null,
+    kind: LOCK_KINDS.find((k) => k === kind) ?? null,
     limit: limit === '' ? null : Number(limit),
     holders,
     waiters,

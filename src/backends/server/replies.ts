@@ -2,33 +2,21 @@
  * Turns the server's replies into the domain shapes of src/backend.ts, and its error replies
  * (`-CODE message`) into HoldfastErrors: the one place where those codes are mapped.
  */
-import type {
-  AcquireResult,
-  BackendEvent,
-  EventKind,
-  HandoffGrant,
-  HolderInfo,
-  LockEventType,
-  LockKind,
-  LockState,
-  RateResult,
-  WaiterInfo,
+import {
+  type AcquireResult,
+  type BackendEvent,
+  EVENT_KINDS,
+  type HandoffGrant,
+  type HolderInfo,
+  LOCK_EVENT_TYPES,
+  LOCK_KINDS,
+  type LockState,
+  type RateResult,
+  type WaiterInfo,
 } from '../../backend.js';
 import { BackendError, type HoldfastError, ValidationError } from '../../errors.js';
+import { integer, unexpected } from '../replies.js';
 import type { RespError, RespValue } from './resp.js';
-
-const KINDS: readonly LockKind[] = ['mutex', 'semaphore', 'rwlock', 'election'];
-const EVENT_KINDS: readonly EventKind[] = [...KINDS, 'rate-limiter'];
-const EVENT_TYPES: readonly LockEventType[] = [
-  'acquired',
-  'handoff',
-  'released',
-  'expired',
-  'lost',
-  'waiting',
-  'left',
-  'rate-limited',
-];
 
 /**
  * `-VALIDATION` is the client's own mistake (the server checked what the client should have);
@@ -37,15 +25,6 @@ const EVENT_TYPES: readonly LockEventType[] = [
 export function serverError(error: RespError, what: string): HoldfastError {
   if (error.code === 'VALIDATION') return new ValidationError(`${what}: ${error.message}`);
   return new BackendError(`${what} failed: ${error.code} ${error.message}`.trimEnd());
-}
-
-function unexpected(reply: unknown, what: string): HoldfastError {
-  return new BackendError(`${what} failed: unexpected reply ${JSON.stringify(reply)?.slice(0, 200)}`);
-}
-
-function integer(value: unknown, reply: unknown, what: string): number {
-  if (typeof value === 'number' && Number.isInteger(value)) return value;
-  throw unexpected(reply, what);
 }
 
 function fence(value: unknown, reply: unknown, what: string): bigint {
@@ -123,7 +102,7 @@ export function parseInspect(reply: RespValue, what: string): LockState | null {
   if (typeof name !== 'string' || !Array.isArray(holders) || !Array.isArray(waiters)) throw unexpected(reply, what);
   return {
     name,
-    kind: KINDS.find((k) => k === kind) ?? null,
+    kind: LOCK_KINDS.find((k) => k === kind) ?? null,
     limit: typeof limit === 'number' ? limit : null,
     holders: holders.map(
       (h: Record<string, unknown>): HolderInfo => ({
@@ -150,7 +129,7 @@ export function parseEvent(text: RespValue): BackendEvent | null {
   } catch {
     return null;
   }
-  const type = EVENT_TYPES.find((t) => t === raw.type);
+  const type = LOCK_EVENT_TYPES.find((t) => t === raw.type);
   const kind = EVENT_KINDS.find((k) => k === raw.kind);
   const { name, fence: f, permits, owner, at, expiresIn } = raw;
   if (!type || !kind || typeof name !== 'string' || typeof owner !== 'string') return null;

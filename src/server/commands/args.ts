@@ -2,7 +2,7 @@
  * Reading command arguments: every argument is untrusted text, checked with the same rules the
  * Node client applies before any I/O, and refused with `-VALIDATION …` otherwise.
  */
-import type { LockKind, RateAlgorithm } from '../../backend.js';
+import { LOCK_KINDS, type LockKind, RATE_ALGORITHMS, type RateAlgorithm } from '../../backend.js';
 import { HoldfastError, ValidationError } from '../../errors.js';
 import { MAX_OWNER_BYTES } from '../../owner.js';
 import { checkMs, checkName, checkPositiveInt } from '../../validate.js';
@@ -22,8 +22,6 @@ export class CommandError extends Error {
 /** The most permits a semaphore (and units a rate limiter) may have, as in the Node client. */
 export const MAX_COUNT = 1_000_000;
 const MAX_TOKEN_BYTES = 256;
-const KINDS: readonly LockKind[] = ['mutex', 'semaphore', 'rwlock', 'election'];
-const ALGORITHMS: readonly RateAlgorithm[] = ['sliding-window', 'token-bucket', 'fixed-window'];
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 export function toErrorReply(error: unknown): ErrorReply {
@@ -82,15 +80,15 @@ export function ownerArg(text: string | undefined): string {
 }
 
 export function kindArg(text: string | undefined): LockKind {
-  const kind = KINDS.find((k) => k === text);
-  if (!kind) throw new ValidationError(`kind must be one of ${KINDS.join(', ')}, got ${shown(text ?? '')}`);
+  const kind = LOCK_KINDS.find((k) => k === text);
+  if (!kind) throw new ValidationError(`kind must be one of ${LOCK_KINDS.join(', ')}, got ${shown(text ?? '')}`);
   return kind;
 }
 
 export function algorithmArg(text: string | undefined): RateAlgorithm {
-  const algorithm = ALGORITHMS.find((a) => a === text?.toLowerCase());
+  const algorithm = RATE_ALGORITHMS.find((a) => a === text?.toLowerCase());
   if (!algorithm) {
-    throw new ValidationError(`algorithm must be one of ${ALGORITHMS.join(', ')}, got ${shown(text ?? '')}`);
+    throw new ValidationError(`algorithm must be one of ${RATE_ALGORITHMS.join(', ')}, got ${shown(text ?? '')}`);
   }
   return algorithm;
 }
