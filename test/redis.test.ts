@@ -5,9 +5,10 @@
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
-import { connect, type Holdfast, LockTimeoutError } from '../src/index.js';
+import { BackendError, connect, type Holdfast, LockTimeoutError } from '../src/index.js';
 import { clientContract } from './contract/client.js';
 import { electionContract } from './contract/election.js';
 import { record } from './contract/events.js';
@@ -95,6 +96,24 @@ describe('redis specifics', () => {
     } finally {
       await closeAll(hfs);
     }
+  });
+
+  it('says where it could not connect, and why, when nothing listens there', async () => {
+    const closedPort = await new Promise<number>((resolve) => {
+      const probe = createServer().listen(0, '127.0.0.1', () => {
+        const { port } = probe.address() as { port: number };
+        probe.close(() => resolve(port));
+      });
+    });
+    await assert.rejects(connect(`redis://127.0.0.1:${closedPort}`), (error: unknown) => {
+      assert.ok(error instanceof BackendError);
+      assert.match(
+        error.message,
+        new RegExp(`connecting to Redis at 127\\.0\\.0\\.1:${closedPort} failed: .*ECONNREFUSED`),
+      );
+      assert.equal((error.cause as NodeJS.ErrnoException).code, 'ECONNREFUSED');
+      return true;
+    });
   });
 
   it('uses at most two connections per client, however many waiters', async () => {

@@ -53,7 +53,11 @@ export async function openSubscriber(
     commandTimeout: timeout,
     enableAutoPipelining: false,
   });
-  ignoreErrorEvents(subscriber);
+  // Also stops ioredis from printing every reconnect attempt's error to the console.
+  let lastError: Error | undefined;
+  subscriber.on('error', (error: Error) => {
+    lastError = error;
+  });
   subscriber.on('message', (from: string, message: string) => {
     if (from === channel) onMessage(message);
   });
@@ -66,8 +70,18 @@ export async function openSubscriber(
     return subscriber;
   } catch (error) {
     subscriber.disconnect();
-    throw error;
+    throw lastError === undefined ? error : connectFailed(subscriber, lastError);
   }
+}
+
+/**
+ * Why the first connection failed, with where it was going: what ioredis rejects the command
+ * with ("Reached the max retries per request limit") does not say.
+ */
+function connectFailed(connection: Redis, cause: Error): BackendError {
+  const { host, port, path } = connection.options;
+  const where = path || `${host?.includes(':') ? `[${host}]` : host}:${port}`;
+  return new BackendError(`connecting to Redis at ${where} failed: ${cause.message}`, { cause });
 }
 
 /** Quits gracefully, or drops the connection when the server does not answer in time. */
