@@ -18,7 +18,7 @@ import { byColumn, LOCK_COLUMNS, type LockColumn, type Row } from './table.js';
 
 export const PROCESSES = 4;
 const DURATION = 3000;
-const BUSY_MS = 0.2;
+export const BUSY_MS = 0.2;
 export const GAP_MS = 2;
 
 /** The measure names' prefixes (targets.ts finds the p99 rows by them). */

@@ -4,11 +4,12 @@
  * latency = t1 − t0 (one machine, so both high-resolution wall clocks agree). A releases at a
  * random 5–205 ms after B started waiting, so polling peers are caught at a random phase of
  * their retry cycle. Several keys run side by side to keep the run short. holdfast:// (the embedded
- * server, informational) runs the same, as many times.
+ * server, informational) runs the same, as many times. The floor runs the same harness with a bare
+ * PUBLISH → SUBSCRIBE between the two processes (publish-worker.ts) in place of a lock.
  */
 import type { Acquired } from './handoff-worker.js';
 import { startWorkers, stopAll, type Worker } from './ipc.js';
-import { LIBS, type LibName } from './libs.js';
+import { LIBS } from './libs.js';
 import { percentile, uniform } from './stats.js';
 import { byColumn, LOCK_COLUMNS, type LockColumn, type Row } from './table.js';
 
@@ -22,8 +23,8 @@ interface LibResult {
   readonly failures: string[];
 }
 
-async function measureLib(lib: LibName, url: string): Promise<LibResult> {
-  const workers = await startWorkers('./handoff-worker.ts', lib, url, 2);
+async function measureLib(lib: string, url: string, worker = './handoff-worker.ts'): Promise<LibResult> {
+  const workers = await startWorkers(worker, lib, url, 2);
   const [holder, waiter] = workers as [Worker, Worker];
   try {
     const samples: number[] = [];
@@ -46,6 +47,19 @@ async function measureLib(lib: LibName, url: string): Promise<LibResult> {
   } finally {
     await stopAll(workers);
   }
+}
+
+export interface HandoffFloor {
+  /** ms from PUBLISH to the subscriber in the other process noting the message. */
+  readonly p50: number;
+  readonly p99: number;
+}
+
+/** The same harness with a bare PUBLISH → SUBSCRIBE on `url` (Redis) in place of a lock. */
+export async function runHandoffFloor(url: string): Promise<HandoffFloor> {
+  const { samples, failures } = await measureLib('pubsub', url, './publish-worker.ts');
+  if (failures.length > 0) throw new Error(`hand-off floor: ${failures[0]}`);
+  return { p50: percentile(samples, 50), p99: percentile(samples, 99) };
 }
 
 /** `url`: the Redis server; `serverUrl`: the embedded holdfast server (holdfast://). */

@@ -12,6 +12,7 @@ import { Redis } from 'ioredis';
 import { type RedisProcess, startRedis } from '../test/helpers/redis-server.js';
 import { runContended } from './contended.js';
 import { runExpiry } from './expiry.js';
+import { measureFloors } from './floors.js';
 import { runHandoff } from './handoff.js';
 import { type HoldfastServer, startHoldfastServer } from './holdfast-server.js';
 import { peerDefaults, versions } from './libs.js';
@@ -82,7 +83,8 @@ async function main(): Promise<void> {
     rows.push(...(await timed('hand-off', () => runHandoff(url, hfUrl))));
     rows.push(...(await timed('expiry take-over', () => runExpiry(url, hfUrl))));
     const rateRows = await timed('rate limiter', () => runRate(url, hfUrl));
-    const targets = checkTargets(rows, rateRows);
+    const floors = await timed('floors (round trip, script time, bare pub/sub)', () => measureFloors(url));
+    const targets = checkTargets(rows, rateRows, floors);
     console.log('');
     console.log(renderTable(rows, LOCK_LAYOUT));
     console.log('');

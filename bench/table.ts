@@ -55,6 +55,8 @@ export interface Target {
   readonly met: boolean;
   /** What the target was checked against. */
   readonly detail: string;
+  /** What the machine allows at best for this measure (floors.ts), when that bounds the target. */
+  readonly floor?: string;
 }
 
 /** `of`'s advantage over `vs`: > 1 means `of` is better (faster, or less waiting). */
@@ -115,5 +117,10 @@ export function renderTable<C extends string>(rows: readonly Row<C>[], layout: L
 }
 
 export function renderTargets(targets: readonly Target[]): string {
-  return targets.map((t) => `  ${t.met ? '✓' : '✗'} ${t.text}  — ${t.detail}`).join('\n');
+  return targets
+    .flatMap((t) => [
+      `  ${t.met ? '✓' : '✗'} ${t.text}  — ${t.detail}`,
+      ...(t.floor === undefined ? [] : [`      floor here: ${t.floor}`]),
+    ])
+    .join('\n');
 }

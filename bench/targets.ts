@@ -3,7 +3,8 @@
  * (✓/✗) in the table's last column. Every verdict is printed, met or not. The holdfast://
  * columns are informational: no target looks at them.
  */
-import { BACK_TO_BACK, WITH_GAP } from './contended.js';
+import { BACK_TO_BACK, BUSY_MS, PROCESSES, WITH_GAP } from './contended.js';
+import type { Floors } from './floors.js';
 import { RATE_LABEL, type RateColumn } from './rate.js';
 import { type Row, ratio, type Target } from './table.js';
 
@@ -41,16 +42,24 @@ class Checker<C extends string> {
     return row;
   }
 
-  add(text: string, met: boolean, detail: string): void {
-    this.targets.push({ text, met, detail });
+  add(text: string, met: boolean, detail: string, floor?: string): void {
+    this.targets.push(floor === undefined ? { text, met, detail } : { text, met, detail, floor });
   }
 }
 
+/** The faster peer's value in a `higher` row. */
+function fasterPeer(row: Row): number {
+  return Math.max(row.values.redlock ?? Number.NaN, row.values['redis-semaphore'] ?? Number.NaN);
+}
+
+const perSecond = (x: number): string => `${Math.round(x).toLocaleString('en-US')}/s`;
+
 /**
  * Checks the targets; replaces the checked rows in `rows` and `rateRows` by copies with a target
- * column.
+ * column. Where `floors` bound what any lock of holdfast's design could reach here, the target
+ * says so beside its verdict.
  */
-export function checkTargets(rows: Row[], rateRows: Row<RateColumn>[]): Target[] {
+export function checkTargets(rows: Row[], rateRows: Row<RateColumn>[], floors: Floors): Target[] {
   const targets: Target[] = [];
   const check = new Checker(rows, targets);
 
@@ -58,8 +67,10 @@ export function checkTargets(rows: Row[], rateRows: Row<RateColumn>[]): Target[]
     return `≤ 0.5 ms ${mark((r.values.holdfast ?? Number.NaN) <= 0.5)}, ≥ 10× ${mark(worst(r) >= 10)}`;
   });
   const p50 = handoff.values.holdfast ?? Number.NaN;
-  check.add('hand-off p50 ≤ 0.5 ms', p50 <= 0.5, `holdfast p50 ${p50.toFixed(3)} ms`);
-  check.add('hand-off p50 ≥ 10× faster than both peers', worst(handoff) >= 10, versusBoth(handoff));
+  const publish = floors.publish.p50;
+  const handoffFloor = `a bare PUBLISH → SUBSCRIBE between the same two processes, same harness: p50 ${publish.toFixed(3)} ms`;
+  check.add('hand-off p50 ≤ 0.5 ms', p50 <= 0.5, `holdfast p50 ${p50.toFixed(3)} ms`, handoffFloor);
+  check.add('hand-off p50 ≥ 10× faster than both peers', worst(handoff) >= 10, versusBoth(handoff), handoffFloor);
 
   for (const [label, shape] of [
     [BACK_TO_BACK, 'back-to-back'],
@@ -67,20 +78,63 @@ export function checkTargets(rows: Row[], rateRows: Row<RateColumn>[]): Target[]
   ] as const) {
     const contended = check.row(`${label}: acquire wait p99`, (r) => `≥ 10× ${mark(worst(r) >= 10)}`);
     const text = `contended wait p99 ≥ 10× lower than both peers (${shape})`;
-    check.add(text, worst(contended) >= 10, versusBoth(contended));
+    // Back to back, every process always wants the lock: in FIFO order each acquire waits for
+    // the other processes' critical sections, whatever the hand-off costs.
+    const fifo = (PROCESSES - 1) * BUSY_MS;
+    const needed =
+      Math.min(contended.values.redlock ?? Number.NaN, contended.values['redis-semaphore'] ?? Number.NaN) / 10;
+    const floor =
+      shape === 'back-to-back'
+        ? `a FIFO acquire waits for the ${PROCESSES - 1} others' critical sections: ≥ ${fifo.toFixed(1)} ms; the target needs p99 ≤ ${needed.toFixed(3)} ms`
+        : undefined;
+    check.add(text, worst(contended) >= 10, versusBoth(contended), floor);
   }
 
+  const serverCpu = check.row('server CPU per acquire+release', () => '');
   for (const setting of ['hf autoExtend:false', 'hf defaults']) {
     const info = setting === 'hf defaults' ? ' (informational)' : '';
     for (const shape of ['1 client sequential', '64 keys in parallel']) {
       const row = check.row(`uncontended, ${shape} (${setting})`, (r) => `≥ 1.2× ${mark(worst(r) >= 1.2)}${info}`);
       const text = `uncontended throughput ≥ 1.2× the faster peer: ${shape}, ${setting}${info}`;
-      check.add(text, worst(row) >= 1.2, `${fmt(worst(row))} the faster peer`);
+      const peer = fasterPeer(row);
+      const ceiling = shape === '1 client sequential' ? sequentialCeiling(floors) : redisCeiling(serverCpu);
+      const bare =
+        ceiling.bare === undefined
+          ? ''
+          : ` (the round trips alone: ≤ ${perSecond(ceiling.bare)} = ${fmt(ceiling.bare / peer)})`;
+      const floor = `${ceiling.what}: ≤ ${perSecond(ceiling.rate)} = ${fmt(ceiling.rate / peer)} the faster peer${bare}`;
+      check.add(text, worst(row) >= 1.2, `${fmt(worst(row))} the faster peer`, floor);
     }
   }
 
   checkRateTargets(new Checker(rateRows, targets));
   return targets;
+}
+
+interface Ceiling {
+  readonly what: string;
+  readonly rate: number;
+  /** What the same bound allows a lock that costs Redis nothing (when that is meaningful). */
+  readonly bare?: number;
+}
+
+/**
+ * One client, one at a time: two round trips per acquire+release, plus Redis's time for the two
+ * scripts. The round trips alone bound any lock that confirms both steps; the scripts, holdfast.
+ */
+function sequentialCeiling(floors: Floors): Ceiling {
+  const { roundTrip, holdfastScripts } = floors;
+  return {
+    what: `2 Redis round trips (PING ${roundTrip.toFixed(1)} µs each) + holdfast's scripts (${holdfastScripts.toFixed(1)} µs)`,
+    rate: 1e6 / (2 * roundTrip + holdfastScripts),
+    bare: 1e6 / (2 * roundTrip),
+  };
+}
+
+/** Redis runs commands on one thread: its CPU per acquire+release bounds the throughput. */
+function redisCeiling(serverCpu: Row): Ceiling {
+  const cpu = serverCpu.values.holdfast ?? Number.NaN;
+  return { what: `one Redis core at ${cpu.toFixed(1)} µs of CPU per holdfast acquire+release`, rate: 1e6 / cpu };
 }
 
 const WAIT_P99 = 5;
