@@ -234,9 +234,12 @@ export interface HandoffGrant {
 
 /**
  * How a backend reports that one of this client's waiters may now hold: `grant` when a
- * hand-off granted it; null when it should just ask again (its turn may have come).
+ * hand-off granted it; null when it should ask again (its turn may have come). `retryAfter`
+ * (with a null grant), when the backend knows it: ms until the waiter's turn can come at the
+ * soonest (it now heads the queue, behind holders that must expire or leave, and a leaving
+ * holder wakes it again), so it asks then instead of now.
  */
-export type WakeListener = (token: string, grant: HandoffGrant | null) => void;
+export type WakeListener = (token: string, grant: HandoffGrant | null, retryAfter?: number) => void;
 
 /** What every backend is built with. */
 export interface BackendContext {

@@ -51,7 +51,7 @@ export async function connect(target: ConnectTarget, options?: ConnectOptions): 
   const context: BackendContext = {
     clientId: newClientId(),
     prefix,
-    onWake: (token, grant) => core?.wake(token, grant),
+    onWake: (token, grant, retryAfter) => core?.wake(token, grant, retryAfter),
     onResync: () => core?.resync(),
   };
   let backend: Backend;

@@ -7,8 +7,11 @@ import { Renewer } from './renewer.js';
 
 /** A pending blocking acquire, as the client sees it. */
 export interface PendingWaiter {
-  /** A hand-off granted this waiter (`grant`), or its turn may have come (null): ask again. */
-  wake(grant: HandoffGrant | null): void;
+  /**
+   * A hand-off granted this waiter (`grant`), or its turn may have come (null): ask again, now
+   * or, given `retryAfter`, when that many ms have passed (see WakeListener).
+   */
+  wake(grant: HandoffGrant | null, retryAfter?: number): void;
   /** Stops waiting with `error`; resolves once the queue entry has been removed. */
   abandon(error: Error): Promise<void>;
 }
@@ -85,8 +88,8 @@ export class ClientCore implements LeaseHost {
   }
 
   /** Routed here by the backend when a hand-off may have granted one of our waiters. */
-  wake(token: string, grant: HandoffGrant | null): void {
-    this.#waiters.get(token)?.wake(grant);
+  wake(token: string, grant: HandoffGrant | null, retryAfter?: number): void {
+    this.#waiters.get(token)?.wake(grant, retryAfter);
   }
 
   /** Wake-ups may have been lost (the notification channel was down): every waiter asks again. */

@@ -66,6 +66,8 @@ class Waiter<T> implements PendingWaiter {
   #retry: Timer | null = null;
   /** From the latest reply that left us queued: when the backend last saw us waiting. */
   #sync: Sync | null = null;
+  /** Local time of our latest request: our queue entry lives `waiterTtl` from about then. */
+  #askedAt = 0;
 
   constructor(core: ClientCore, line: Line<T>, options: WaitOptions) {
     this.#core = core;
@@ -86,12 +88,17 @@ class Waiter<T> implements PendingWaiter {
     this.#attempt();
   }
 
-  wake(grant: HandoffGrant | null): void {
+  wake(grant: HandoffGrant | null, retryAfter?: number): void {
     const build = this.#line.granted;
     if (grant && this.#sync && build && !this.#settled) {
       // Held from this message on: no second round trip (see src/backend.ts).
       this.#finish();
       this.#resolve(build.call(this.#line, this.#token, grant, this.#sync));
+      return;
+    }
+    if (grant === null && retryAfter !== undefined && !this.#inFlight && !this.#settled) {
+      // We head the queue now, and the backend said when our turn can come: ask then.
+      this.#scheduleRetry(retryAfter);
       return;
     }
     this.#attempt();
@@ -121,6 +128,7 @@ class Waiter<T> implements PendingWaiter {
     }
     this.#inFlight = true;
     const requestedAt = this.#core.clock.now();
+    this.#askedAt = requestedAt;
     this.#line.ask(this.#token, requestedAt).then(
       (turn) => {
         this.#inFlight = false;
@@ -144,12 +152,15 @@ class Waiter<T> implements PendingWaiter {
     );
   }
 
-  /** Ask again when the head's turn comes; else refresh the queue entry well before its TTL. */
+  /**
+   * Ask again when the head's turn comes; else refresh the queue entry well before its TTL,
+   * counted from our latest request (a wake-up that moves the retry refreshes nothing).
+   */
   #scheduleRetry(retryAfter: number | null): void {
     this.#retry?.cancel();
-    const safety = this.#core.waiterTtl / 3;
-    const delay = retryAfter === null ? safety : Math.min(safety, Math.max(0, retryAfter) + 1);
-    this.#retry = this.#core.clock.setTimer(() => this.#attempt(), delay);
+    const refresh = this.#askedAt + this.#core.waiterTtl / 3 - this.#core.clock.now();
+    const delay = retryAfter === null ? refresh : Math.min(refresh, Math.max(0, retryAfter) + 1);
+    this.#retry = this.#core.clock.setTimer(() => this.#attempt(), Math.max(0, delay));
   }
 
   #finish(): void {

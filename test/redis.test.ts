@@ -98,6 +98,65 @@ describe('redis specifics', () => {
     }
   });
 
+  it('tells the next head in its wake-up when its turn can come: a hand-off costs it no call', async () => {
+    const hfs = await clients(3);
+    const [a, b, c] = hfs;
+    assert.ok(a && b && c);
+    try {
+      await (await a.mutex('warm-up').tryAcquire())?.release();
+      const held = await a.mutex('m').tryAcquire();
+      assert.ok(held);
+      const waiters = async (n: number): Promise<void> =>
+        waitFor(async () => ((await a.inspect('m'))?.waiters.length ?? 0) === n, { what: `${n} waiters` });
+      const first = b.mutex('m').acquire();
+      await waiters(1);
+      const second = c.mutex('m').acquire();
+      await waiters(2);
+      const [, calls] = await counted(async () => {
+        await held.release(); // b holds; c, now the head, is told when b's claim runs out
+        await (await withTimeout(first, 5000, 'the first hand-off')).release(); // c holds
+        await withTimeout(second, 5000, 'the second hand-off');
+        // In order after anything c sent before: a call c made on its wake-up is counted too.
+        return c.inspect('m');
+      });
+      assert.equal(calls, 3, 'two releases with hand-off and the inspect, and no call by the woken head');
+      await (await second).release();
+    } finally {
+      await closeAll(hfs);
+    }
+  });
+
+  it('gives the lock to the next head at the expiry of a hand-off grant whose holder crashed', async () => {
+    const prefix = `t-${randomBytes(6).toString('hex')}:`;
+    const [a, c] = [await connect(server().url, { prefix }), await connect(server().url, { prefix })];
+    const ttl = 300;
+    const crashing = await spawnChild(new URL('./faults/waiter.ts', import.meta.url), [
+      server().url,
+      prefix,
+      'm',
+      String(ttl),
+    ]);
+    try {
+      const held = await a.mutex('m').tryAcquire();
+      assert.ok(held);
+      await crashing.next('asking');
+      await waitFor(async () => ((await a.inspect('m'))?.waiters.length ?? 0) === 1, { what: 'the child to queue' });
+      const next = c.mutex('m').acquire();
+      await waitFor(async () => ((await a.inspect('m'))?.waiters.length ?? 0) === 2, { what: 'c to queue' });
+      await held.release();
+      await crashing.next('acquired');
+      await crashing.kill();
+      const killedAt = performance.now();
+      const lease = await withTimeout(next, 5000, 'the take-over');
+      // The claim runs out within `ttl` of the kill; the safety timer would have taken 2 s.
+      assert.ok(performance.now() - killedAt < 1500, 'taken over at the claim expiry, not at the safety timer');
+      await lease.release();
+    } finally {
+      await crashing.kill();
+      await Promise.all([a.close(), c.close()]);
+    }
+  });
+
   it('says where it could not connect, and why, when nothing listens there', async () => {
     const closedPort = await new Promise<number>((resolve) => {
       const probe = createServer().listen(0, '127.0.0.1', () => {

@@ -80,8 +80,8 @@ export async function createRedisBackend(
 /** A message on the client's wake channel: a hand-off grant, or a bare token (replies.ts). */
 function wake(context: BackendContext, message: string): void {
   try {
-    const { token, grant } = parseWake(message);
-    context.onWake(token, grant);
+    const { token, grant, retryAfter } = parseWake(message);
+    context.onWake(token, grant, retryAfter);
   } catch (error) {
     // A throw here would surface inside ioredis's reply parser and break the connection.
     const detail = error instanceof Error ? error.message : String(error);

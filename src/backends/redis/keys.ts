@@ -22,8 +22,9 @@
  * The data hash outlives an idle name (no holder, no waiter) under its last TTL, for the fence;
  * the sorted sets are deleted then (scripts/includes/touch-keys.lua).
  *
- * Channels: wake-ups for client C on `P` + `wake:` + C (payload: the waiter's token, or
- * `token|fence|serverMs|claimTtl` for a hand-off grant: scripts/includes/drain.lua); events
+ * Channels: wake-ups for client C on `P` + `wake:` + C (payload: the waiter's token,
+ * `token|retryAfter` for a new queue head, or `token|fence|serverMs|claimTtl` for a hand-off
+ * grant: scripts/includes/drain.lua); events
  * about name N on `P` + `ev:` + N (payload: JSON, see scripts/includes/events.lua). The scripts
  * get `P` and build both names the same way as the functions below.
  */

@@ -128,26 +128,27 @@ export function parseAcquire(reply: unknown, what: string): AcquireResult {
 export interface Wake {
   readonly token: string;
   readonly grant: HandoffGrant | null;
+  /** For a new queue head: ms until the earliest holder expires (see WakeListener). */
+  readonly retryAfter?: number;
 }
 
 /**
  * A wake-up message (scripts/includes/drain.lua): `token|fence|serverMs|claimTtl` for a
- * hand-off grant, else just the token. The grant's three fields are taken from the right, so a
- * message that does not end in them is a bare token, whatever it contains.
+ * hand-off grant, `token|retryAfter` for a new head of the queue, else just the token. Tokens
+ * never hold '|'; a message of any other shape is a bare token, whatever it contains.
  */
 export function parseWake(message: string): Wake {
-  const third = message.lastIndexOf('|');
-  const second = third > 0 ? message.lastIndexOf('|', third - 1) : -1;
-  const first = second > 0 ? message.lastIndexOf('|', second - 1) : -1;
-  if (first <= 0) return { token: message, grant: null };
-  const fence = message.slice(first + 1, second);
-  const serverMs = message.slice(second + 1, third);
-  const ttl = message.slice(third + 1);
+  const fields = message.split('|');
+  if (fields.length === 2) {
+    const [token = '', retryAfter = ''] = fields;
+    return DIGITS.test(retryAfter)
+      ? { token, grant: null, retryAfter: Number(retryAfter) }
+      : { token: message, grant: null };
+  }
+  if (fields.length !== 4) return { token: message, grant: null };
+  const [token = '', fence = '', serverMs = '', ttl = ''] = fields;
   if (!DIGITS.test(fence) || !SERVER_MS.test(serverMs) || !DIGITS.test(ttl)) return { token: message, grant: null };
-  return {
-    token: message.slice(0, first),
-    grant: { fence: BigInt(fence), ttl: Number(ttl), serverTime: Number(serverMs) },
-  };
+  return { token, grant: { fence: BigInt(fence), ttl: Number(ttl), serverTime: Number(serverMs) } };
 }
 
 /** The inspect reply: nil, or kind, limit, counted holders, counted waiters (inspect.lua). */

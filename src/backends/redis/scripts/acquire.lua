@@ -77,12 +77,7 @@ local function queueFor()
   redis.call('HSET', D, 'w:' .. token, record, 'kind', kind, 'limit', int(limit))
   redis.call('ZADD', W, now + waiterTtl, token)
   grew = true
-  local retryAfter = -1
-  if position == 0 and holders > 0 then
-    local earliest = redis.call('ZRANGE', H, 0, 0, 'WITHSCORES')[2]
-    if earliest then retryAfter = math.max(0, math.ceil(tonumber(earliest) - now)) end
-  end
-  return { 0, position, retryAfter, serverMs() }
+  return { 0, position, position == 0 and untilEarliestExpiry() or -1, serverMs() }
 end
 
 local function decide()

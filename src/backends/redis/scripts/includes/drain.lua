@@ -8,9 +8,10 @@
   quietToken (or nil) is granted without a wake-up: it is the caller of this very script,
   which learns the outcome from the reply.
   A new head that does not fit (one that was not the head when the script started:
-  headBefore in includes/lock.lua) is woken too, with just its token, so it asks again and
-  learns when the current holders expire (only the head is told that); otherwise it would
-  notice a crashed holder only at its safety timer. A grant from the queue is a `handoff`
+  headBefore in includes/lock.lua) is woken too, with `token|retryAfter`: the ms until the
+  earliest holder expires, when it asks again (only the head is told that); otherwise it would
+  notice a crashed holder only at its safety timer. Sent in the wake-up, so under contention a
+  hand-off does not cost the next head a round trip to learn it. A grant from the queue is a `handoff`
   whoever's operation ran the drain, so the events do not depend on which client noticed an
   expiry.
   Only freeing can make a head fit, and every script drains after it frees, so a script that
@@ -35,7 +36,9 @@ local function drain(quietToken)
       counters()
       if used + waiter.permits > waiter.limit then
         if head ~= headBefore and head ~= quietToken then
-          redis.call('PUBLISH', PREFIX .. 'wake:' .. waiter.clientId, head)
+          local retryAfter = untilEarliestExpiry()
+          redis.call('PUBLISH', PREFIX .. 'wake:' .. waiter.clientId,
+            retryAfter >= 0 and head .. '|' .. int(retryAfter) or head)
         end
         return
       end
