@@ -5,12 +5,13 @@
  * - a Redis round trip (PING, 1 client sequential, hot): acquire+release is two of them;
  * - Redis's own time for holdfast's two scripts (INFO commandstats), 1 client sequential;
  * - a bare PUBLISH reaching a SUBSCRIBE in another process, in the hand-off measure's harness
- *   (handoff.ts): a hand-off is a script that publishes, so it cannot beat this.
+ *   (measured there, handoff.ts): a hand-off is a script that publishes, so it cannot beat this.
  * Ceilings derived from these (and from the rows) are printed beside the targets (targets.ts).
  */
+
+import { connect } from 'holdfast';
 import { Redis } from 'ioredis';
-import { connect } from '../src/index.js';
-import { type HandoffFloor, runHandoffFloor } from './handoff.js';
+import type { HandoffFloor } from './handoff.js';
 
 const WARMUP = 1000;
 const DURATION = 1000;
@@ -71,10 +72,7 @@ async function holdfastScripts(url: string): Promise<number> {
   }
 }
 
-export async function measureFloors(url: string): Promise<Floors> {
-  return {
-    roundTrip: await roundTrip(url),
-    holdfastScripts: await holdfastScripts(url),
-    publish: await runHandoffFloor(url),
-  };
+/** `publish`: the hand-off measure's floor, taken beside holdfast's hand-offs (handoff.ts). */
+export async function measureFloors(url: string, publish: HandoffFloor): Promise<Floors> {
+  return { roundTrip: await roundTrip(url), holdfastScripts: await holdfastScripts(url), publish };
 }

@@ -5,7 +5,8 @@
  * random 5–205 ms after B started waiting, so polling peers are caught at a random phase of
  * their retry cycle. Several keys run side by side to keep the run short. holdfast:// (the embedded
  * server, informational) runs the same, as many times. The floor runs the same harness with a bare
- * PUBLISH → SUBSCRIBE between the two processes (publish-worker.ts) in place of a lock.
+ * PUBLISH → SUBSCRIBE between the two processes (publish-worker.ts) in place of a lock, right
+ * before holdfast's run, so both meet the machine in the same state.
  */
 import type { Acquired } from './handoff-worker.js';
 import { startWorkers, stopAll, type Worker } from './ipc.js';
@@ -56,14 +57,19 @@ export interface HandoffFloor {
 }
 
 /** The same harness with a bare PUBLISH → SUBSCRIBE on `url` (Redis) in place of a lock. */
-export async function runHandoffFloor(url: string): Promise<HandoffFloor> {
+async function measureFloor(url: string): Promise<HandoffFloor> {
   const { samples, failures } = await measureLib('pubsub', url, './publish-worker.ts');
   if (failures.length > 0) throw new Error(`hand-off floor: ${failures[0]}`);
   return { p50: percentile(samples, 50), p99: percentile(samples, 99) };
 }
 
-/** `url`: the Redis server; `serverUrl`: the embedded holdfast server (holdfast://). */
-export async function runHandoff(url: string, serverUrl: string): Promise<Row[]> {
+/**
+ * `url`: the Redis server; `serverUrl`: the embedded holdfast server (holdfast://). Returns the
+ * rows and the floor on `url`.
+ */
+export async function runHandoff(url: string, serverUrl: string): Promise<{ rows: Row[]; floor: HandoffFloor }> {
+  // First, so that holdfast's hand-offs, measured next, meet the machine in the same state.
+  const floor = await measureFloor(url);
   const results = {} as Record<LockColumn, LibResult>;
   for (const lib of LIBS) {
     results[lib] = await measureLib(lib, url);
@@ -75,7 +81,7 @@ export async function runHandoff(url: string, serverUrl: string): Promise<Row[]>
     const { samples, failures } = results[column];
     return `${samples.length} hand-offs, ${failures.length} failed${failures.length ? ` (${failures[0]})` : ''}`;
   });
-  return [
+  const rows: Row[] = [
     {
       measure: 'hand-off latency p50 (release → waiter holds)',
       unit: 'ms',
@@ -85,4 +91,5 @@ export async function runHandoff(url: string, serverUrl: string): Promise<Row[]>
     },
     { measure: 'hand-off latency p99', unit: 'ms', better: 'lower', values: values(99) },
   ];
+  return { rows, floor };
 }

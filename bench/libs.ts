@@ -5,10 +5,10 @@
  * unless a measure asks otherwise.
  */
 import { readFileSync } from 'node:fs';
+import { connect, type Holdfast, type Mutex } from 'holdfast';
 import { Redis } from 'ioredis';
 import { defaultTimeoutOptions, Mutex as RsMutex, Semaphore as RsSemaphore } from 'redis-semaphore';
 import Redlock from 'redlock';
-import { connect, type Holdfast, type Mutex } from '../src/index.js';
 import { wallNow } from './stats.js';
 
 export const LIBS = ['holdfast', 'redlock', 'redis-semaphore'] as const;
@@ -168,7 +168,7 @@ export function versions(): string[] {
     return String(pkg.version ?? '?').replace(/^v/, '');
   };
   return [
-    `holdfast ${read('../package.json')} (this working tree)`,
+    `holdfast ${read('../package.json')} (this working tree, built to dist/)`,
     `redlock ${read('../node_modules/redlock/package.json')}`,
     `redis-semaphore ${read('../node_modules/redis-semaphore/package.json')}`,
     `ioredis ${read('../node_modules/ioredis/package.json')} (shared by all three)`,

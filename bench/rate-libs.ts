@@ -6,9 +6,9 @@
  * (holdfast adds its subscriber).
  */
 import { readFileSync } from 'node:fs';
+import { connect, type RateAlgorithm, type RateLimiter } from 'holdfast';
 import { Redis } from 'ioredis';
 import { RateLimiterQueue, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
-import { connect, type RateAlgorithm, type RateLimiter } from '../src/index.js';
 import { wallNow } from './stats.js';
 
 export const RATE_LIBS = ['holdfast', 'hf fixed-window', 'rate-limiter-flexible'] as const;

@@ -5,7 +5,7 @@
  * once listening, answers `{ id, cmd: 'cpu' }` with its CPU seconds so far (user + system, like
  * Redis's INFO cpu), and closes on SIGTERM or SIGINT, or when the parent goes away.
  */
-import { startServer } from '../src/server/index.js';
+import { startServer } from '../dist/server/index.js';
 
 export interface ServerRequest {
   readonly id: number;
