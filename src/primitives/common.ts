@@ -1,4 +1,5 @@
 import { type AcquireSpec, acquire, tryAcquire } from '../acquisition.js';
+import type { LockKind } from '../backend.js';
 import type { ClientCore } from '../core.js';
 import type { Lease } from '../lease.js';
 import { encodeOwner, type Json } from '../owner.js';
@@ -59,9 +60,25 @@ export function parseWait(raw: Partial<AcquireOptions>): ParsedWait {
   };
 }
 
+/**
+ * What a primitive acquires, written out field by field: specs are read on every acquire, and an
+ * object made by spreading another is a slow one to read and to copy.
+ */
+export function lockSpec(
+  name: string,
+  kind: LockKind,
+  permits: number,
+  limit: number,
+  { ttl, autoExtend, owner }: ParsedLeaseOptions,
+): AcquireSpec {
+  return { name, kind, permits, limit, ttl, autoExtend, owner };
+}
+
 /** The spec with a per-call owner, if the call gave one. */
 export function withOwner(spec: AcquireSpec, owner: unknown): AcquireSpec {
-  return owner === undefined ? spec : { ...spec, owner: encodeOwner(owner) };
+  if (owner === undefined) return spec;
+  const { name, kind, permits, limit, ttl, autoExtend } = spec;
+  return lockSpec(name, kind, permits, limit, { ttl, autoExtend, owner: encodeOwner(owner) });
 }
 
 /**

@@ -4,7 +4,7 @@ import type { Lease } from '../lease.js';
 import { decodeOwner, type Json } from '../owner.js';
 import { checkName, checkOptions, checkSignal, optional } from '../validate.js';
 import { EventStream, type LockEvent } from '../watch.js';
-import { FixedLock, type LeaseOptions, parseLeaseOptions } from './common.js';
+import { FixedLock, type LeaseOptions, lockSpec, parseLeaseOptions } from './common.js';
 
 export type ElectionOptions = Omit<LeaseOptions, 'owner'>;
 
@@ -36,7 +36,7 @@ export class Election {
     this.name = checkName(name);
     const parsed = parseLeaseOptions(checkOptions<ElectionOptions>(options, ['ttl', 'autoExtend'], 'election options'));
     this.#core = core;
-    this.#lock = new FixedLock(core, { name: this.name, kind: 'election', permits: 1, limit: 1, ...parsed });
+    this.#lock = new FixedLock(core, lockSpec(this.name, 'election', 1, 1, parsed));
   }
 
   /** Waits until this process leads; resolves with its lease. */

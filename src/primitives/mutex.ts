@@ -6,6 +6,7 @@ import {
   FixedLock,
   LEASE_KEYS,
   type LeaseOptions,
+  lockSpec,
   parseLeaseOptions,
   type TryAcquireOptions,
 } from './common.js';
@@ -21,7 +22,7 @@ export class Mutex {
   constructor(core: ClientCore, name: unknown, options?: MutexOptions) {
     this.name = checkName(name);
     const parsed = parseLeaseOptions(checkOptions<MutexOptions>(options, LEASE_KEYS, 'mutex options'));
-    this.#lock = new FixedLock(core, { name: this.name, kind: 'mutex', permits: 1, limit: 1, ...parsed });
+    this.#lock = new FixedLock(core, lockSpec(this.name, 'mutex', 1, 1, parsed));
   }
 
   /** A lease now, or null when someone holds it or is queued for it. One round trip. */

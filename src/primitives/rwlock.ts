@@ -1,6 +1,6 @@
 import type { ClientCore } from '../core.js';
 import { checkName, checkOptions } from '../validate.js';
-import { FixedLock, LEASE_KEYS, type LeaseOptions, parseLeaseOptions } from './common.js';
+import { FixedLock, LEASE_KEYS, type LeaseOptions, lockSpec, parseLeaseOptions } from './common.js';
 
 export type RwLockOptions = LeaseOptions;
 
@@ -27,8 +27,7 @@ export class RwLock {
   constructor(core: ClientCore, name: unknown, options?: RwLockOptions) {
     this.name = checkName(name);
     const parsed = parseLeaseOptions(checkOptions<RwLockOptions>(options, LEASE_KEYS, 'rwlock options'));
-    const base = { name: this.name, kind: 'rwlock', limit: RW_PERMITS, ...parsed } as const;
-    this.read = new FixedLock(core, { ...base, permits: 1 });
-    this.write = new FixedLock(core, { ...base, permits: RW_PERMITS });
+    this.read = new FixedLock(core, lockSpec(this.name, 'rwlock', 1, RW_PERMITS, parsed));
+    this.write = new FixedLock(core, lockSpec(this.name, 'rwlock', RW_PERMITS, RW_PERMITS, parsed));
   }
 }

@@ -7,6 +7,7 @@ import {
   type AcquireOptions,
   LEASE_KEYS,
   type LeaseOptions,
+  lockSpec,
   type ParsedLeaseOptions,
   parseLeaseOptions,
   parseWait,
@@ -75,6 +76,6 @@ export class Semaphore {
 
   #spec(permits: unknown): AcquireSpec {
     const count = optional(permits, (v) => checkPositiveInt(v, 'permits', this.permits)) ?? 1;
-    return { name: this.name, kind: 'semaphore', permits: count, limit: this.permits, ...this.#options };
+    return lockSpec(this.name, 'semaphore', count, this.permits, this.#options);
   }
 }
