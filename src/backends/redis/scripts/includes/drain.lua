@@ -21,19 +21,22 @@
 --- @include "grant"
 
 local function drain(quietToken)
+  -- When noteHead() reads the head now, the first turn of the loop need not read it again.
+  local noted = headBefore == nil
   noteHead()
   while queued > 0 do
-    local head = queueHead()
+    local head = noted and headBefore or queueHead()
+    noted = false
     if not head then
       queued = 0
       return
     end
-    local waiter = parseWaiter(redis.call('HGET', D, 'w:' .. head))
+    -- the waiter's record, and the counters in the same call when not loaded yet
+    local waiter = parseWaiter(counters('w:' .. head))
     if not waiter then
       -- a queue entry without its record cannot be granted; dropping it unblocks the rest
       removeWaiter(head)
     else
-      counters()
       if used + waiter.permits > waiter.limit then
         if head ~= headBefore and head ~= quietToken then
           local retryAfter = untilEarliestExpiry()

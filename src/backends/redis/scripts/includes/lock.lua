@@ -25,14 +25,13 @@ local function serverMs()
   return nowText
 end
 
-local function counters()
-  if lastFence then return end
-  if holders == 0 then
-    used, lastFence = 0, tonumber(redis.call('HGET', D, 'fence') or '0')
-  else
-    local stored = redis.call('HMGET', D, 'used', 'fence')
-    used, lastFence = tonumber(stored[1] or '0'), tonumber(stored[2] or '0')
-  end
+-- Loads `used` and `lastFence` on first need. `field` (optional): a field of the data hash to
+-- read in the same call, returned raw (false or nil when absent).
+local function counters(field)
+  if lastFence then return field and redis.call('HGET', D, field) end
+  local stored = field and redis.call('HMGET', D, 'used', 'fence', field) or redis.call('HMGET', D, 'used', 'fence')
+  used, lastFence = holders == 0 and 0 or tonumber(stored[1] or '0'), tonumber(stored[2] or '0')
+  return stored[3]
 end
 
 -- A holder's expiry was set to expiresAt by this run.
