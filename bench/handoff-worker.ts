@@ -4,18 +4,13 @@
  * - `wait key`: start a blocking acquire and answer at once; `acquired key`: answer with t1,
  *   noted the moment that acquire resolved (then it releases).
  */
+import { type Acquired, Waits } from './handoff-protocol.js';
 import { type Command, serveWorker } from './ipc.js';
 import type { Release } from './libs.js';
 import { sleep, wallNow } from './stats.js';
 
-export interface Acquired {
-  /** Wall-clock ms when the waiter's acquire resolved, or null when the library gave up. */
-  readonly t1: number | null;
-  readonly error?: string;
-}
-
 const held = new Map<string, Release>();
-const waiting = new Map<string, Promise<Acquired>>();
+const waiting = new Waits();
 
 serveWorker(async (command, locker) => {
   const key = String(command.key);
@@ -33,14 +28,10 @@ serveWorker(async (command, locker) => {
       return t0;
     }
     case 'wait':
-      waiting.set(key, startWaiting(key, locker.acquire(key)));
+      waiting.start(key, startWaiting(key, locker.acquire(key)));
       return null;
-    case 'acquired': {
-      const result = waiting.get(key);
-      if (result === undefined) throw new Error(`not waiting for ${key}`);
-      waiting.delete(key);
-      return result;
-    }
+    case 'acquired':
+      return waiting.take(key);
     default:
       throw new Error(`unknown command ${(command as Command).cmd}`);
   }

@@ -8,7 +8,7 @@
  * PUBLISH → SUBSCRIBE between the two processes (publish-worker.ts) in place of a lock, right
  * before holdfast's run, so both meet the machine in the same state.
  */
-import type { Acquired } from './handoff-worker.js';
+import type { Acquired } from './handoff-protocol.js';
 import { startWorkers, stopAll, type Worker } from './ipc.js';
 import { LIBS } from './libs.js';
 import { percentile, uniform } from './stats.js';

@@ -8,7 +8,7 @@
  *   answers with t1, noted the moment that message arrived.
  */
 import { Redis } from 'ioredis';
-import type { Acquired } from './handoff-worker.js';
+import { type Acquired, Waits } from './handoff-protocol.js';
 import { type Command, type Subject, serveWith } from './ipc.js';
 import { sleep, wallNow } from './stats.js';
 
@@ -21,7 +21,7 @@ const channel = (key: string): string => `bench:floor:${key}`;
 const subscribed = new Set<string>();
 /** Per channel: the waiter's resolve, set by `wait` and called by the next message. */
 const arrivals = new Map<string, (t1: number) => void>();
-const waiting = new Map<string, Promise<Acquired>>();
+const waiting = new Waits();
 
 async function open(_lib: string, url: string): Promise<PubSub> {
   const publisher = new Redis(url);
@@ -58,15 +58,11 @@ serveWith(open, async (command, { publisher, subscriber }) => {
         await subscriber.subscribe(channel(key));
         subscribed.add(key);
       }
-      waiting.set(key, new Promise<Acquired>((resolve) => arrivals.set(channel(key), (t1) => resolve({ t1 }))));
+      waiting.start(key, new Promise<Acquired>((resolve) => arrivals.set(channel(key), (t1) => resolve({ t1 }))));
       return null;
     }
-    case 'acquired': {
-      const result = waiting.get(key);
-      if (result === undefined) throw new Error(`not waiting for ${key}`);
-      waiting.delete(key);
-      return result;
-    }
+    case 'acquired':
+      return waiting.take(key);
     default:
       throw new Error(`unknown command ${(command as Command).cmd}`);
   }
