@@ -11,9 +11,9 @@
   headBefore in includes/lock.lua) is woken too, with `token|retryAfter`: the ms until the
   earliest holder expires, when it asks again (only the head is told that); otherwise it would
   notice a crashed holder only at its safety timer. Sent in the wake-up, so under contention a
-  hand-off does not cost the next head a round trip to learn it. A grant from the queue is a `handoff`
-  whoever's operation ran the drain, so the events do not depend on which client noticed an
-  expiry.
+  hand-off does not cost the next head a round trip to learn it. A grant from the queue is a
+  `handoff` whoever's operation ran the drain, so the events do not depend on which client
+  noticed an expiry.
   Only freeing can make a head fit, and every script drains after it frees, so a script that
   freed nothing (and did not grant its caller from the head) need not drain.
 ]]
