@@ -31,7 +31,8 @@ function request(core: ClientCore, spec: AcquireSpec, token: string, enqueue: bo
 
 /**
  * A tracked lease for `token`. The grant is spelled out field by field: a spread of the spec
- * (itself built by a spread) is a slow generic copy, which measured ~1.7 µs per acquire.
+ * made a slow dictionary-mode object, which cost ~8 µs of client CPU per acquire+release (bench,
+ * 64 in parallel: 26 → 18 µs without it).
  */
 function grant(
   core: ClientCore,
