@@ -10,6 +10,7 @@ import { type Holdfast, HoldfastError, type Lease, LeaseLostError } from '../src
 import { fencedWrite, readResource } from './faults/fenced-resource.js';
 import { subscribers, wallNow, world } from './faults/world.js';
 import type { Message } from './helpers/child.js';
+import { untilQueued } from './helpers/queue.js';
 import { aborted, waitFor, withTimeout } from './helpers/wait.js';
 
 const HOLDER = new URL('./faults/holder.ts', import.meta.url);
@@ -32,11 +33,6 @@ interface Checked extends Message {
   readonly reason: ErrorInfo;
   readonly extend: { readonly resolved: true } | ({ readonly resolved: false } & ErrorInfo);
   readonly wrote: boolean;
-}
-
-/** How many waiters are in line for `name` (no event announces that a waiter has queued). */
-async function waiters(hf: Holdfast, name: string): Promise<number> {
-  return (await hf.inspect(name))?.waiters.length ?? 0;
 }
 
 /**
@@ -66,7 +62,7 @@ test('a SIGKILLed holder: the waiter already in line gets the lock once the leas
   const held = await child.next<Acquired>('acquired');
 
   const waiting = hf.mutex('killed', { ttl: 5000 }).acquire({ wait: 20_000 });
-  await waitFor(async () => (await waiters(hf, 'killed')) === 1, { what: 'the waiter to be queued' });
+  await untilQueued(hf, 'killed', 1, 'the waiter to be queued');
   const renewedAfter = await renewal(hf, 'killed');
   await child.kill();
   const killedAt = wallNow();
@@ -161,7 +157,7 @@ test('the wake-up connection dropped while a waiter is queued: the waiter still 
   const holder = await mutex.tryAcquire();
   assert.ok(holder !== null);
   const waiting = mutex.acquire({ wait: 20_000 });
-  await waitFor(async () => (await waiters(hf, 'dropped')) === 1, { what: 'the waiter to be queued' });
+  await untilQueued(hf, 'dropped', 1, 'the waiter to be queued');
 
   const before = await subscribers(w.admin);
   assert.equal(before.length, 1, 'one subscriber connection per client');
@@ -200,7 +196,7 @@ test('SCRIPT FLUSH while connected: acquire, extend, renewal, release and hand-o
   assert.ok(lease.valid && !lease.signal.aborted, 'the renewed lease still holds');
 
   const waiting = other.mutex('flushed', { ttl: 600 }).acquire({ wait: 10_000 });
-  await waitFor(async () => (await waiters(hf, 'flushed')) === 1, { what: 'the waiter to be queued' });
+  await untilQueued(hf, 'flushed', 1, 'the waiter to be queued');
   await flush();
   assert.equal(await lease.release(), true, 'release after a flush');
   const next = await withTimeout(waiting, 5000, 'the hand-off after a flush');

@@ -19,6 +19,7 @@ import { rwlockContract } from './contract/rwlock.js';
 import { semaphoreContract } from './contract/semaphore.js';
 import { watchContract } from './contract/watch.js';
 import { spawnChild } from './helpers/child.js';
+import { untilQueued } from './helpers/queue.js';
 import { waitFor, withTimeout } from './helpers/wait.js';
 import { redisWorld, useRedisServer } from './helpers/world.js';
 
@@ -84,7 +85,7 @@ describe('redis specifics', () => {
       assert.ok(held);
       assert.equal((await counted(() => held.extend(5000)))[1], 1, 'extend');
       const waiting = b.mutex('m').acquire();
-      await waitFor(async () => ((await a.inspect('m'))?.waiters.length ?? 0) === 1, { what: 'the waiter to queue' });
+      await untilQueued(a, 'm', 1, 'the waiter to queue');
       // The release hands off in the same call, and the wake-up carries the grant: the waiter
       // holds from that message, with no call of its own.
       const [, handOffCalls] = await counted(async () => {
@@ -106,12 +107,10 @@ describe('redis specifics', () => {
       await (await a.mutex('warm-up').tryAcquire())?.release();
       const held = await a.mutex('m').tryAcquire();
       assert.ok(held);
-      const waiters = async (n: number): Promise<void> =>
-        waitFor(async () => ((await a.inspect('m'))?.waiters.length ?? 0) === n, { what: `${n} waiters` });
       const first = b.mutex('m').acquire();
-      await waiters(1);
+      await untilQueued(a, 'm', 1);
       const second = c.mutex('m').acquire();
-      await waiters(2);
+      await untilQueued(a, 'm', 2);
       const [, calls] = await counted(async () => {
         await held.release(); // b holds; c, now the head, is told when b's claim runs out
         await (await withTimeout(first, 5000, 'the first hand-off')).release(); // c holds
@@ -140,9 +139,9 @@ describe('redis specifics', () => {
       const held = await a.mutex('m').tryAcquire();
       assert.ok(held);
       await crashing.next('asking');
-      await waitFor(async () => ((await a.inspect('m'))?.waiters.length ?? 0) === 1, { what: 'the child to queue' });
+      await untilQueued(a, 'm', 1, 'the child to queue');
       const next = c.mutex('m').acquire();
-      await waitFor(async () => ((await a.inspect('m'))?.waiters.length ?? 0) === 2, { what: 'c to queue' });
+      await untilQueued(a, 'm', 2, 'c to queue');
       await held.release();
       await crashing.next('acquired');
       await crashing.kill();
@@ -188,7 +187,7 @@ describe('redis specifics', () => {
       const leases = await Promise.all(names.map((name) => holder.mutex(name).tryAcquire()));
       const baseline = await connections();
       const waits = names.map((name) => assert.rejects(waiter.mutex(name).acquire({ wait: 500 }), LockTimeoutError));
-      await waitFor(async () => ((await holder.inspect('busy:19'))?.waiters.length ?? 0) === 1, { what: 'waiters' });
+      await untilQueued(holder, 'busy:19', 1, 'waiters');
       assert.equal(await connections(), baseline, 'waiting opened connections of its own');
       await withTimeout(Promise.all(waits), 5000, 'the waiters to time out');
       for (const lease of leases) await lease?.release();
