@@ -22,16 +22,21 @@ export function openClient(url: string, commandTimeout: number): Redis {
     maxRetriesPerRequest: MAX_RETRIES_PER_REQUEST,
     commandTimeout,
   });
-  ignoreErrorEvents(client);
+  quietErrors(client);
   return client;
 }
 
 /**
  * Failures reach callers as rejected commands; without a listener ioredis would also print
- * every reconnect attempt's error to the console.
+ * every reconnect attempt's error to the console. Returns the latest such error, which says
+ * why a connection fails where the rejected command does not.
  */
-function ignoreErrorEvents(connection: Redis): void {
-  connection.on('error', () => {});
+function quietErrors(connection: Redis): () => Error | undefined {
+  let latest: Error | undefined;
+  connection.on('error', (error: Error) => {
+    latest = error;
+  });
+  return () => latest;
 }
 
 /**
@@ -53,11 +58,7 @@ export async function openSubscriber(
     commandTimeout: timeout,
     enableAutoPipelining: false,
   });
-  // Also stops ioredis from printing every reconnect attempt's error to the console.
-  let lastError: Error | undefined;
-  subscriber.on('error', (error: Error) => {
-    lastError = error;
-  });
+  const lastError = quietErrors(subscriber);
   subscriber.on('message', (from: string, message: string) => {
     if (from === channel) onMessage(message);
   });
@@ -70,7 +71,8 @@ export async function openSubscriber(
     return subscriber;
   } catch (error) {
     subscriber.disconnect();
-    throw lastError === undefined ? error : connectFailed(subscriber, lastError);
+    const cause = lastError();
+    throw cause === undefined ? error : connectFailed(subscriber, cause);
   }
 }
 
