@@ -1,13 +1,13 @@
 import type { LockState } from './backend.js';
-import type { ClientCore } from './core.js';
+import type { ClientCore } from './engine/core.js';
+import { EventStream } from './engine/watch.js';
 import { asBackendError } from './errors.js';
 import { Election, type ElectionOptions } from './primitives/election.js';
 import { Mutex, type MutexOptions } from './primitives/mutex.js';
 import { RateLimiter, type RateLimiterOptions } from './primitives/rate-limiter.js';
 import { RwLock, type RwLockOptions } from './primitives/rwlock.js';
 import { Semaphore, type SemaphoreOptions } from './primitives/semaphore.js';
-import { checkName, checkOptions, checkSignal, optional } from './validate.js';
-import { EventStream } from './watch.js';
+import { checkName, checkOptions, checkSignal, optional } from './util/validate.js';
 
 /**
  * A connection to one backend; the factory for every primitive. Create it with `connect()`.

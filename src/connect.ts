@@ -3,12 +3,12 @@ import type { Backend, BackendContext } from './backend.js';
 import { MemoryBackend } from './backends/memory/backend.js';
 import { MemoryStore } from './backends/memory/store.js';
 import { createRedisBackend } from './backends/redis/index.js';
-import { createServerBackend } from './backends/server/index.js';
+import { createServerBackend } from './backends/server-client/index.js';
 import { Holdfast } from './client.js';
-import { type Clock, realClock } from './clock.js';
-import { ClientCore, newClientId } from './core.js';
+import { ClientCore, newClientId } from './engine/core.js';
 import { ValidationError } from './errors.js';
-import { checkMs, checkName, checkOptions, optional } from './validate.js';
+import { type Clock, realClock } from './util/clock.js';
+import { checkMs, checkName, checkOptions, optional } from './util/validate.js';
 
 /** Where to connect: a URL, an in-process store, or an ioredis client the application owns. */
 export type ConnectTarget = string | { readonly memory: MemoryStore } | { readonly redis: Redis };

@@ -9,8 +9,9 @@ export type {
 } from './backend.js';
 export { MemoryStore } from './backends/memory/store.js';
 export { Holdfast } from './client.js';
-export type { Clock, Timer } from './clock.js';
 export { type ConnectOptions, type ConnectTarget, connect } from './connect.js';
+export { Lease } from './engine/lease.js';
+export { EventStream, type LockEvent } from './engine/watch.js';
 export {
   BackendError,
   ClosedError,
@@ -21,10 +22,10 @@ export {
   RateLimitTimeoutError,
   ValidationError,
 } from './errors.js';
-export { Lease } from './lease.js';
 export type { Json } from './owner.js';
-export type { AcquireOptions, FixedLock, LeaseOptions, TryAcquireOptions } from './primitives/common.js';
 export { type CampaignOptions, Election, type ElectionOptions, type Leader } from './primitives/election.js';
+export type { FixedLock } from './primitives/fixed-lock.js';
+export type { AcquireOptions, LeaseOptions, TryAcquireOptions } from './primitives/lease-options.js';
 export { Mutex, type MutexOptions } from './primitives/mutex.js';
 export { RateLimiter, type RateLimiterOptions, type TakeOptions, type TakeResult } from './primitives/rate-limiter.js';
 export { RwLock, type RwLockOptions } from './primitives/rwlock.js';
@@ -53,4 +54,4 @@ export {
   schedule,
   tickLockName,
 } from './recipes/index.js';
-export { EventStream, type LockEvent } from './watch.js';
+export type { Clock, Timer } from './util/clock.js';

@@ -5,9 +5,9 @@
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
 import type { Backend } from '../src/backend.js';
-import type { Clock } from '../src/clock.js';
+import type { LeaseHost } from '../src/engine/lease.js';
 import { Lease, LeaseLostError } from '../src/index.js';
-import type { LeaseHost } from '../src/lease.js';
+import type { Clock } from '../src/util/clock.js';
 
 it('a confirmation after the deadline ends the lease instead of reviving it', () => {
   let now = 0;

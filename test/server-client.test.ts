@@ -5,9 +5,9 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { createServerBackend } from '../src/backends/server/index.js';
-import { parseServerUrl } from '../src/backends/server/url.js';
-import { newClientId } from '../src/core.js';
+import { createServerBackend } from '../src/backends/server-client/index.js';
+import { parseServerUrl } from '../src/backends/server-client/url.js';
+import { newClientId } from '../src/engine/core.js';
 import { BackendError, LeaseLostError, type LockEvent, ValidationError } from '../src/index.js';
 import { startServer } from '../src/server/server.js';
 import { aborted, sleep, withTimeout } from './helpers/wait.js';

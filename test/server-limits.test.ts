@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { RespValue } from '../src/backends/server/resp.js';
+import type { RespValue } from '../src/backends/server-client/resp.js';
 import { BackendError } from '../src/index.js';
 import type { ServerLimits } from '../src/server/limits.js';
 import { type RunningServer, startServer } from '../src/server/server.js';

@@ -1,10 +1,11 @@
-import type { ClientCore } from '../core.js';
-import { escapeGlob } from '../glob.js';
-import type { Lease } from '../lease.js';
+import type { ClientCore } from '../engine/core.js';
+import type { Lease } from '../engine/lease.js';
+import { EventStream, type LockEvent } from '../engine/watch.js';
 import { decodeOwner, type Json } from '../owner.js';
-import { checkName, checkOptions, checkSignal, optional } from '../validate.js';
-import { EventStream, type LockEvent } from '../watch.js';
-import { FixedLock, type LeaseOptions, lockSpec, parseLeaseOptions } from './common.js';
+import { escapeGlob } from '../util/glob.js';
+import { checkName, checkOptions, checkSignal, optional } from '../util/validate.js';
+import { FixedLock } from './fixed-lock.js';
+import { type LeaseOptions, lockSpec, parseLeaseOptions } from './lease-options.js';
 
 export type ElectionOptions = Omit<LeaseOptions, 'owner'>;
 

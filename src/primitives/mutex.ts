@@ -1,15 +1,15 @@
-import type { ClientCore } from '../core.js';
-import type { Lease } from '../lease.js';
-import { checkName, checkOptions } from '../validate.js';
+import type { ClientCore } from '../engine/core.js';
+import type { Lease } from '../engine/lease.js';
+import { checkName, checkOptions } from '../util/validate.js';
+import { FixedLock } from './fixed-lock.js';
 import {
   type AcquireOptions,
-  FixedLock,
   LEASE_KEYS,
   type LeaseOptions,
   lockSpec,
   parseLeaseOptions,
   type TryAcquireOptions,
-} from './common.js';
+} from './lease-options.js';
 
 export type MutexOptions = LeaseOptions;
 

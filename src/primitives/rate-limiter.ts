@@ -1,5 +1,6 @@
 import { RATE_ALGORITHMS, type RateAlgorithm, type RateRequest, type RateResult } from '../backend.js';
-import type { ClientCore } from '../core.js';
+import type { ClientCore } from '../engine/core.js';
+import { waitInLine } from '../engine/waiter.js';
 import { asBackendError, RateLimitTimeoutError, ValidationError } from '../errors.js';
 import {
   checkBoolean,
@@ -9,8 +10,7 @@ import {
   checkPositiveInt,
   checkSignal,
   optional,
-} from '../validate.js';
-import { waitInLine } from '../waiter.js';
+} from '../util/validate.js';
 import { RefusalMemory } from './refusal-memory.js';
 
 export type { RateAlgorithm } from '../backend.js';

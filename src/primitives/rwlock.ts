@@ -1,6 +1,7 @@
-import type { ClientCore } from '../core.js';
-import { checkName, checkOptions } from '../validate.js';
-import { FixedLock, LEASE_KEYS, type LeaseOptions, lockSpec, parseLeaseOptions } from './common.js';
+import type { ClientCore } from '../engine/core.js';
+import { checkName, checkOptions } from '../util/validate.js';
+import { FixedLock } from './fixed-lock.js';
+import { LEASE_KEYS, type LeaseOptions, lockSpec, parseLeaseOptions } from './lease-options.js';
 
 export type RwLockOptions = LeaseOptions;
 

@@ -1,8 +1,9 @@
-import { type AcquireSpec, acquire, tryAcquire } from '../acquisition.js';
-import type { ClientCore } from '../core.js';
+import { type AcquireSpec, acquire, tryAcquire } from '../engine/acquisition.js';
+import type { ClientCore } from '../engine/core.js';
+import type { Lease } from '../engine/lease.js';
 import { ValidationError } from '../errors.js';
-import type { Lease } from '../lease.js';
-import { checkName, checkOptions, checkPositiveInt, optional } from '../validate.js';
+import { checkName, checkOptions, checkPositiveInt, optional } from '../util/validate.js';
+import { runHolding } from './fixed-lock.js';
 import {
   type AcquireOptions,
   LEASE_KEYS,
@@ -11,10 +12,9 @@ import {
   type ParsedLeaseOptions,
   parseLeaseOptions,
   parseWait,
-  runHolding,
   type TryAcquireOptions,
   withOwner,
-} from './common.js';
+} from './lease-options.js';
 
 /** The largest pool a semaphore may have. */
 export const MAX_PERMITS = 1_000_000;

@@ -4,10 +4,10 @@
  */
 import type { Redis } from 'ioredis';
 import type { Holdfast } from '../client.js';
-import { type Clock, realClock, type Timer } from '../clock.js';
 import { asBackendError, ValidationError } from '../errors.js';
 import type { Mutex } from '../primitives/mutex.js';
-import { checkMs, checkName, checkOptions, optional } from '../validate.js';
+import { type Clock, realClock, type Timer } from '../util/clock.js';
+import { checkMs, checkName, checkOptions, optional } from '../util/validate.js';
 import { checkClient, checkFunction } from './common.js';
 
 /**

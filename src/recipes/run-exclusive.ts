@@ -1,9 +1,9 @@
 /** One-off exclusive jobs (seed 004): run it if nobody else is, otherwise say so. */
 import type { Holdfast } from '../client.js';
+import type { Lease } from '../engine/lease.js';
 import { LockTimeoutError } from '../errors.js';
-import type { Lease } from '../lease.js';
-import { runHolding } from '../primitives/common.js';
-import { checkMs, checkName, checkOptions, optional } from '../validate.js';
+import { runHolding } from '../primitives/fixed-lock.js';
+import { checkMs, checkName, checkOptions, optional } from '../util/validate.js';
 import { checkClient, checkFunction } from './common.js';
 
 export interface RunExclusiveOptions {

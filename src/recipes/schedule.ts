@@ -4,9 +4,9 @@
  */
 import { Cron } from 'croner';
 import type { Holdfast } from '../client.js';
+import type { Lease } from '../engine/lease.js';
 import { LeaseLostError, ValidationError } from '../errors.js';
-import type { Lease } from '../lease.js';
-import { checkMs, checkName, checkOptions, MAX_MS, optional } from '../validate.js';
+import { checkMs, checkName, checkOptions, MAX_MS, optional } from '../util/validate.js';
 import { checkClient, checkFunction } from './common.js';
 
 /** The job: gets the tick's lease (renewed while it runs) and the fire time it runs for. */

@@ -3,7 +3,7 @@
  * the one connection that hit it; every other connection carries on undisturbed.
  */
 import { ValidationError } from '../errors.js';
-import { checkOptions } from '../validate.js';
+import { checkOptions } from '../util/validate.js';
 
 export interface ServerLimits {
   /** Largest request (one command with its arguments), in bytes. Default 1 MiB. */

@@ -5,7 +5,7 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { MemoryStore } from '../backends/memory/store.js';
 import { BackendError, ValidationError } from '../errors.js';
-import { checkOptions } from '../validate.js';
+import { checkOptions } from '../util/validate.js';
 import { isLoopback, tokenChecker } from './auth.js';
 import type { ServerContext } from './context.js';
 import { type HttpListener, startHttp } from './http/listener.js';

@@ -3,7 +3,7 @@
  * the store, woken by the store's own hand-off, asking again exactly when the head's turn can
  * come, refreshing its entry on a slow timer. No polling, and nothing for the client to do.
  */
-import type { Timer } from '../clock.js';
+import type { Timer } from '../util/clock.js';
 import type { Reply } from './reply.js';
 import type { SessionView, SessionWaiter } from './session.js';
 

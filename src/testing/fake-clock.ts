@@ -1,4 +1,4 @@
-import type { Clock, Timer } from '../clock.js';
+import type { Clock, Timer } from '../util/clock.js';
 
 interface Scheduled {
   readonly at: number;

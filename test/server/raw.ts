@@ -3,7 +3,7 @@
  * pushes and the moment the server closes the connection.
  */
 import { connect, type Socket } from 'node:net';
-import { ReplyParser, type RespValue } from '../../src/backends/server/resp.js';
+import { ReplyParser, type RespValue } from '../../src/backends/server-client/resp.js';
 
 export class RawClient {
   readonly socket: Socket;

@@ -6,12 +6,12 @@
 import { randomBytes } from 'node:crypto';
 import { after, before } from 'node:test';
 import type { BackendContext } from '../../src/backend.js';
-import { createServerBackend } from '../../src/backends/server/index.js';
+import { createServerBackend } from '../../src/backends/server-client/index.js';
 import { Holdfast } from '../../src/client.js';
-import { realClock } from '../../src/clock.js';
-import { ClientCore, newClientId } from '../../src/core.js';
+import { ClientCore, newClientId } from '../../src/engine/core.js';
 import { ClosedError } from '../../src/index.js';
 import { type RunningServer, type ServerOptions, startServer } from '../../src/server/index.js';
+import { realClock } from '../../src/util/clock.js';
 import { sleep } from '../helpers/wait.js';
 import type { WorldConnectOptions, WorldFactory } from '../helpers/world.js';
 

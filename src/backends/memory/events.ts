@@ -1,5 +1,5 @@
 import type { BackendEvent } from '../../backend.js';
-import { globToRegExp } from '../../glob.js';
+import { globToRegExp } from '../../util/glob.js';
 
 interface Subscription {
   readonly matcher: RegExp;

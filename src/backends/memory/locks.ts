@@ -1,6 +1,6 @@
 import type { AcquireRequest, AcquireResult, BackendEvent, LockEventType, LockKind, LockState } from '../../backend.js';
-import type { Timer } from '../../clock.js';
-import { globToRegExp } from '../../glob.js';
+import type { Timer } from '../../util/clock.js';
+import { globToRegExp } from '../../util/glob.js';
 import type { StoreServices } from './services.js';
 
 interface Holder {

@@ -1,5 +1,5 @@
 import type { LockEventType, RateRequest, RateResult } from '../../backend.js';
-import type { Timer } from '../../clock.js';
+import type { Timer } from '../../util/clock.js';
 import type { StoreServices } from './services.js';
 
 interface Admission {

@@ -1,5 +1,5 @@
 import type { HandoffGrant } from '../../backend.js';
-import type { Clock } from '../../clock.js';
+import type { Clock } from '../../util/clock.js';
 import type { EventHub } from './events.js';
 
 /** What the memory backend's tables share: one clock, one fence sequence, events, wake-ups. */

@@ -1,5 +1,5 @@
 import type { WakeListener } from '../../backend.js';
-import { type Clock, realClock } from '../../clock.js';
+import { type Clock, realClock } from '../../util/clock.js';
 import { EventHub } from './events.js';
 import { LockTable } from './locks.js';
 import { RateTable } from './rates.js';

@@ -5,7 +5,7 @@
 import { LOCK_KINDS, type LockKind, RATE_ALGORITHMS, type RateAlgorithm } from '../../backend.js';
 import { HoldfastError, ValidationError } from '../../errors.js';
 import { MAX_OWNER_BYTES } from '../../owner.js';
-import { checkMs, checkName, checkPositiveInt } from '../../validate.js';
+import { checkMs, checkName, checkPositiveInt } from '../../util/validate.js';
 import type { ErrorReply } from '../reply.js';
 
 /** A refusal with a stable code word: `-LIMIT …`, `-NOAUTH …`, … */

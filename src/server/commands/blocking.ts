@@ -4,9 +4,9 @@
  * Thin over the same operations as the low-level commands.
  */
 import type { AcquireRequest, RateResult } from '../../backend.js';
-import { newToken } from '../../core.js';
+import { newToken } from '../../engine/core.js';
 import { ValidationError } from '../../errors.js';
-import { MAX_MS } from '../../validate.js';
+import { MAX_MS } from '../../util/validate.js';
 import type { Reply } from '../reply.js';
 import type { Session } from '../session.js';
 import { SERVER_WAITER_TTL, waitOnServer } from '../waiting.js';

@@ -3,7 +3,7 @@
  * (HELLO, AUTH, PING, CLIENT, COMMAND, SELECT, QUIT), and holdfast's own session settings.
  */
 import { ValidationError } from '../../errors.js';
-import { MAX_NAME_BYTES } from '../../validate.js';
+import { MAX_NAME_BYTES } from '../../util/validate.js';
 import { PROTOCOL_VERSION, SERVER_NAME } from '../context.js';
 import { OK, type Reply } from '../reply.js';
 import type { Session } from '../session.js';

@@ -4,7 +4,7 @@
  */
 import type { LockState } from '../../backend.js';
 import { ValidationError } from '../../errors.js';
-import { escapeGlob } from '../../glob.js';
+import { escapeGlob } from '../../util/glob.js';
 import type { Reply } from '../reply.js';
 import { micros, type Session } from '../session.js';
 import { countArg, flagArg, integerArg, kindArg, MAX_COUNT, msArg, nameArg, ownerArg, tokenArg } from './args.js';

@@ -3,7 +3,7 @@
  * (one per matching pattern, like Redis pmessage), so WATCH needs `HELLO 3` first.
  */
 import type { BackendEvent } from '../../backend.js';
-import { escapeGlob } from '../../glob.js';
+import { escapeGlob } from '../../util/glob.js';
 import { CommandError, nameArg } from './args.js';
 import type { CommandGroup } from './table.js';
 

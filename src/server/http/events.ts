@@ -6,9 +6,9 @@
  */
 import type { ServerResponse } from 'node:http';
 import type { BackendEvent } from '../../backend.js';
-import { escapeGlob } from '../../glob.js';
 import { decodeOwner } from '../../owner.js';
-import { checkName } from '../../validate.js';
+import { escapeGlob } from '../../util/glob.js';
+import { checkName } from '../../util/validate.js';
 import { HttpError } from './errors.js';
 import type { Exchange } from './exchange.js';
 

@@ -1,7 +1,7 @@
 /** Checks of request fields: the same rules, and the same ValidationErrors, as the Node client. */
 import type { RateAlgorithm } from '../../backend.js';
 import { ValidationError } from '../../errors.js';
-import { checkMs, checkName, checkPositiveInt, MAX_MS } from '../../validate.js';
+import { checkMs, checkName, checkPositiveInt, MAX_MS } from '../../util/validate.js';
 import { algorithmArg, tokenArg } from '../commands/args.js';
 
 /** A lease's TTL when the request names none, as the Node client's default. */

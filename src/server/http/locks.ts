@@ -4,10 +4,10 @@
  * the same store operation, with the same limits, as over RESP.
  */
 import type { AcquireRequest, LockState } from '../../backend.js';
-import { newToken } from '../../core.js';
-import { escapeGlob } from '../../glob.js';
+import { newToken } from '../../engine/core.js';
 import { decodeOwner, encodeOwner } from '../../owner.js';
-import { checkName } from '../../validate.js';
+import { escapeGlob } from '../../util/glob.js';
+import { checkName } from '../../util/validate.js';
 import { MAX_COUNT, toErrorReply } from '../commands/args.js';
 import { acquireOp, extendOp, releaseOp } from '../commands/ops.js';
 import type { ErrorReply, Reply } from '../reply.js';

@@ -3,7 +3,7 @@
  * limiter's FIFO queue, the server asking again exactly when the head's slot comes.
  */
 import type { RateRequest, RateResult } from '../../backend.js';
-import { newToken } from '../../core.js';
+import { newToken } from '../../engine/core.js';
 import { MAX_COUNT, toErrorReply } from '../commands/args.js';
 import { rateLeaveOp, rateTakeOp } from '../commands/ops.js';
 import { SERVER_WAITER_TTL, waitOnServer } from '../waiting.js';

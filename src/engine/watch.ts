@@ -1,8 +1,8 @@
-import type { BackendEvent, EventKind, LockEventType } from './backend.js';
-import type { Timer } from './clock.js';
+import type { BackendEvent, EventKind, LockEventType } from '../backend.js';
+import { asBackendError } from '../errors.js';
+import { decodeOwner, type Json } from '../owner.js';
+import type { Timer } from '../util/clock.js';
 import type { ClientCore } from './core.js';
-import { asBackendError } from './errors.js';
-import { decodeOwner, type Json } from './owner.js';
 
 /** A change to a lock, semaphore, read-write lock, election or rate limiter. */
 export interface LockEvent {

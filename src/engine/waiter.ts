@@ -1,7 +1,7 @@
-import type { HandoffGrant } from './backend.js';
-import type { Timer } from './clock.js';
+import type { HandoffGrant } from '../backend.js';
+import { asBackendError } from '../errors.js';
+import type { Timer } from '../util/clock.js';
 import type { ClientCore, PendingWaiter } from './core.js';
-import { asBackendError } from './errors.js';
 
 /**
  * The outcome of one turn in line: done, or ask again (exactly after `retryAfter` ms if known).

@@ -1,5 +1,5 @@
-import type { Backend } from './backend.js';
-import type { Clock, Timer } from './clock.js';
+import type { Backend } from '../backend.js';
+import type { Clock, Timer } from '../util/clock.js';
 import type { Lease } from './lease.js';
 
 /**

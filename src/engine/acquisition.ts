@@ -1,6 +1,6 @@
-import type { AcquireRequest, HandoffGrant, LockKind } from './backend.js';
+import type { AcquireRequest, HandoffGrant, LockKind } from '../backend.js';
+import { asBackendError, LockTimeoutError } from '../errors.js';
 import type { ClientCore } from './core.js';
-import { asBackendError, LockTimeoutError } from './errors.js';
 import { Lease } from './lease.js';
 import { type Sync, type WaitOptions, waitInLine } from './waiter.js';
 

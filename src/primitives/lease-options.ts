@@ -1,9 +1,8 @@
-import { type AcquireSpec, acquire, tryAcquire } from '../acquisition.js';
+/** Options every lease-granting primitive parses, and the specs built from them. */
 import type { LockKind } from '../backend.js';
-import type { ClientCore } from '../core.js';
-import type { Lease } from '../lease.js';
+import type { AcquireSpec } from '../engine/acquisition.js';
 import { encodeOwner, type Json } from '../owner.js';
-import { checkBoolean, checkMs, checkOptions, checkSignal, optional } from '../validate.js';
+import { checkBoolean, checkMs, checkSignal, optional } from '../util/validate.js';
 
 export const DEFAULT_TTL = 10_000;
 
@@ -79,47 +78,4 @@ export function withOwner(spec: AcquireSpec, owner: unknown): AcquireSpec {
   if (owner === undefined) return spec;
   const { name, kind, permits, limit, ttl, autoExtend } = spec;
   return lockSpec(name, kind, permits, limit, { ttl, autoExtend, owner: encodeOwner(owner) });
-}
-
-/**
- * tryAcquire / acquire / withLock for a primitive whose permits are fixed per side (a mutex,
- * each side of a read-write lock). Validation happens before any I/O, as a rejection.
- */
-export class FixedLock {
-  readonly #core: ClientCore;
-  readonly #spec: AcquireSpec;
-
-  constructor(core: ClientCore, spec: AcquireSpec) {
-    this.#core = core;
-    this.#spec = spec;
-  }
-
-  async tryAcquire(options?: TryAcquireOptions): Promise<Lease | null> {
-    const raw = checkOptions<TryAcquireOptions>(options, ['owner'], 'tryAcquire options');
-    return tryAcquire(this.#core, withOwner(this.#spec, raw.owner));
-  }
-
-  async acquire(options?: AcquireOptions): Promise<Lease> {
-    const raw = checkOptions<AcquireOptions>(options, ['wait', 'signal', 'owner'], 'acquire options');
-    const spec = withOwner(this.#spec, raw.owner);
-    return acquire(this.#core, spec, parseWait(raw));
-  }
-
-  async withLock<T>(fn: (lease: Lease) => T | Promise<T>, options?: AcquireOptions): Promise<T> {
-    return runHolding(await this.acquire(options), fn);
-  }
-}
-
-/** Runs `fn` holding `lease`, then releases it whether `fn` returned or threw. */
-export async function runHolding<T>(lease: Lease, fn: (lease: Lease) => T | Promise<T>): Promise<T> {
-  let result: T;
-  try {
-    result = await fn(lease);
-  } catch (error) {
-    // fn's error is the one the caller needs; a failed release only delays others to the TTL.
-    await lease.release().catch(() => false);
-    throw error;
-  }
-  await lease.release();
-  return result;
 }

@@ -1,7 +1,7 @@
-import type { Backend } from './backend.js';
-import type { Clock, Timer } from './clock.js';
-import { asBackendError, LeaseLostError } from './errors.js';
-import { checkMs } from './validate.js';
+import type { Backend } from '../backend.js';
+import { asBackendError, LeaseLostError } from '../errors.js';
+import type { Clock, Timer } from '../util/clock.js';
+import { checkMs } from '../util/validate.js';
 
 /** What a lease needs from the client that created it. */
 export interface LeaseHost {

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import type { Backend, HandoffGrant } from './backend.js';
-import type { Clock } from './clock.js';
-import { ClosedError } from './errors.js';
+import type { Backend, HandoffGrant } from '../backend.js';
+import { ClosedError } from '../errors.js';
+import type { Clock } from '../util/clock.js';
 import type { Lease, LeaseHost } from './lease.js';
 import { Renewer } from './renewer.js';
 

@@ -1,4 +1,4 @@
-import { ValidationError } from './errors.js';
+import { ValidationError } from '../errors.js';
 
 /** 2^31 - 1: the largest delay a Node.js timer honours. */
 export const MAX_MS = 2_147_483_647;
