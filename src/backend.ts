@@ -10,9 +10,10 @@
  * Every operation first *purges*: holders past their expiry and waiters past theirs are
  * removed. Whenever permits are freed (release, purge, force-release, a waiter leaving) the
  * backend *drains*: while the head waiter's permits fit (`used + permits <= its limit`), it is
- * granted on the spot with a fence and an expiry of `min(ttl, waiterTtl)` (a claim window, so a
- * waiter that died after enqueueing cannot hold the lock for a whole TTL) and its client is
- * woken with the token and the grant (fence, claim TTL, backend time of the grant). The waiter
+ * granted on the spot with a fence and an expiry of the waiter's `claimTtl` (the claim window
+ * `min(ttl, waiterTtl)`, computed once by the client and sent with its request, so a waiter that
+ * died after enqueueing cannot hold the lock for a whole TTL) and its client is woken with the
+ * token and the grant (fence, backend time of the grant). The waiter
  * holds from that message on: its last queued acquire told it the backend's time then, so it
  * places the grant on its own clock (no earlier than the send time of that acquire plus the
  * backend time elapsed since) and counts its local deadline from there; its first renewal arms
@@ -22,7 +23,15 @@
  *
  * Fences: `fence = max(lastFence + 1, backend wall-clock microseconds)`, so a fence is greater
  * than every earlier one of that name even after the backend lost its data.
+ *
+ * The contract is layered: every backend implements the required core of `Backend` (leases);
+ * what it can hold beyond that it declares in `capabilities` and provides as the optional
+ * `rates`, `events` and `values` members (src/capabilities.ts checks them for primitives).
+ * Backend time has one encoding: `serverTime` is an integer count of µs on the backend's
+ * clock; wall-clock `at` fields stay ms since the epoch. Owners go in as JSON text ('' for
+ * none) and come out parsed (`Json`, or null).
  */
+import type { Json } from './owner.js';
 
 /** What a primitive is, for `inspect` and events; it does not change how permits are counted. */
 export const LOCK_KINDS = ['mutex', 'semaphore', 'rwlock', 'election'] as const;
@@ -46,6 +55,11 @@ export interface AcquireRequest {
   readonly enqueue: boolean;
   /** How long the queue entry lives unless this call is repeated, in ms. */
   readonly waiterTtl: number;
+  /**
+   * The claim window, `min(ttl, waiterTtl)`, computed by the client: how long a hand-off grant
+   * to this waiter lasts before its client confirms it. Backends arm it, never compute it.
+   */
+  readonly claimTtl: number;
   /** Small JSON text the holder attaches (shown by inspect and events), or '' for none. */
   readonly owner: string;
 }
@@ -62,7 +76,7 @@ export type AcquireResult =
        */
       readonly retryAfter: number | null;
       /**
-       * The backend's clock (ms, any origin, fractional allowed) when it decided. A later
+       * The backend's clock when it decided: an integer count of µs, any origin. A later
        * hand-off grant says when it happened on the same clock, so the waiter can place the
        * grant on its own clock without a second round trip. null when not known.
        */
@@ -80,12 +94,14 @@ export interface HolderInfo {
   readonly permits: number;
   /** ms until the backend expires it. */
   readonly expiresIn: number;
-  readonly owner: string;
+  /** What the holder attached as `owner`, parsed; null when none was. */
+  readonly owner: Json;
 }
 
 export interface WaiterInfo {
   readonly permits: number;
-  readonly owner: string;
+  /** What the waiter attached as `owner`, parsed; null when none was. */
+  readonly owner: Json;
 }
 
 export interface LockState {
@@ -96,10 +112,69 @@ export interface LockState {
   readonly waiters: readonly WaiterInfo[];
 }
 
+/** A wake-up strategy: how waiters of a backend learn that their turn may have come. */
+export type Wakeups = 'grant' | 'wake' | 'poll';
+
+/** What a backend can hold honestly, beyond the required core. */
+export interface Capabilities {
+  /** Lock kinds held honestly. A quorum of independent masters cannot keep a semaphore's count. */
+  readonly locks: readonly LockKind[];
+  /**
+   * How waiters learn their turn:
+   * 'grant' – a release hands the lock to the head waiter and the wake-up carries the grant;
+   * 'wake'  – a wake-up says "ask again" (no grant);
+   * 'poll'  – no pushes: waiters ask at retryAfter and on a short safety timer.
+   */
+  readonly wakeups: Wakeups;
+  /** Rate algorithms held exactly; [] when there is no `rates`. */
+  readonly rateAlgorithms: readonly RateAlgorithm[];
+  /** true exactly when `backend.events` is there. */
+  readonly events: boolean;
+  /** true exactly when `backend.values` is there. */
+  readonly values: boolean;
+}
+
+/** The optional capabilities by name, as `requireCapability` takes them. */
+export type CapabilityName = 'rates' | 'events' | 'values';
+
+/** Rate limiting, held on the backend's clock. */
+export interface RateCapability {
+  /** One rate-limiter decision, or a waiter's turn in its FIFO queue. One round trip. */
+  take(request: RateRequest): Promise<RateResult>;
+  /** A rate-limiter waiter gives up: leaves the queue, and the new head is woken. */
+  leave(name: string, token: string): Promise<void>;
+}
+
+/** Change events, and the sweeps that report expiries when nobody touches a name. */
+export interface EventCapability {
+  /**
+   * Delivers every event about names matching the glob `pattern` until the returned function
+   * is called. All watches of a client share its one subscriber connection.
+   */
+  watch(pattern: string, listener: (event: BackendEvent) => void): Promise<() => Promise<void>>;
+  /**
+   * Purges and drains `name` now (so expiries are reported as events even when no client
+   * touches the name) and returns ms until its next holder or waiter expiry, or null if none.
+   */
+  sweep(name: string): Promise<number | null>;
+}
+
+/** A small TTL'd value store for `cached()`, under the client's prefix. */
+export interface ValueCapability {
+  /** The value under `key`, or undefined when there is none or it expired. */
+  get(key: string): Promise<string | undefined>;
+  /** Stores `value` under `key` for `ttl` ms, replacing any value there. */
+  set(key: string, value: string, ttl: number): Promise<void>;
+}
+
 /** One client's connection to a backend. Methods reject only with `HoldfastError`s. */
 export interface Backend {
+  /** What this backend is, for messages: 'memory', 'redis', 'holdfast', 'etcd', … */
+  readonly label: string;
   /** Identifies this client to the backend, so hand-offs can wake it. */
   readonly clientId: string;
+  /** What this backend can hold honestly, beyond the required core. */
+  readonly capabilities: Capabilities;
   /**
    * Grant now, or (with `enqueue`) queue; one round trip. Idempotent per token: a token that
    * already holds gets its TTL re-armed and its fence back; a queued token refreshes its entry.
@@ -120,22 +195,12 @@ export interface Backend {
   list(pattern: string): Promise<string[]>;
   /** Removes every holder of a name (their renewals then fail) and drains; returns how many. */
   forceRelease(name: string): Promise<number>;
-  /**
-   * Purges and drains `name` now (so expiries are reported as events even when no client
-   * touches the name) and returns ms until its next holder or waiter expiry, or null if none.
-   */
-  sweep(name: string): Promise<number | null>;
-  /** One rate-limiter decision, or a waiter's turn in its FIFO queue. One round trip. */
-  rateTake(request: RateRequest): Promise<RateResult>;
-  /** A rate-limiter waiter gives up: leaves the queue, and the new head is woken. */
-  rateLeave(name: string, token: string): Promise<void>;
-  /**
-   * Delivers every event about names matching the glob `pattern` until the returned function
-   * is called. All watches of a client share its one subscriber connection.
-   */
-  watch(pattern: string, listener: (event: BackendEvent) => void): Promise<() => Promise<void>>;
   /** Closes connections. Does not release anything (the client does that first). */
   close(): Promise<void>;
+  /** Optional capabilities: present exactly when `capabilities` declares them. */
+  readonly rates?: RateCapability;
+  readonly events?: EventCapability;
+  readonly values?: ValueCapability;
 }
 
 /**
@@ -166,8 +231,8 @@ export interface BackendEvent {
   /** The grant's fence for holder events; null for waiter and rate-limiter events. */
   readonly fence: bigint | null;
   readonly permits: number;
-  /** The owner JSON text the holder or waiter attached, or ''. */
-  readonly owner: string;
+  /** What the holder or waiter attached as `owner`, parsed; null when none was. */
+  readonly owner: Json;
   /** Backend wall clock, ms since the epoch. */
   readonly at: number;
   /** For `acquired` / `handoff`: ms until the grant expires unless renewed; else null. */
@@ -226,9 +291,10 @@ export interface RateResult {
  */
 export interface HandoffGrant {
   readonly fence: bigint;
-  /** The TTL the backend armed for this grant (the claim window, min(ttl, waiterTtl)), ms. */
-  readonly ttl: number;
-  /** The backend's clock at the grant, on the same clock as `serverTime` in acquire results. */
+  /**
+   * The backend's clock at the grant (integer µs), on the same clock as `serverTime` in acquire
+   * results. The grant lasts the `claimTtl` the waiter sent.
+   */
   readonly serverTime: number;
 }
 

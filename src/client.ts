@@ -1,4 +1,4 @@
-import type { LockState } from './backend.js';
+import type { Capabilities, LockState } from './backend.js';
 import type { ClientCore } from './engine/core.js';
 import { EventStream } from './engine/watch.js';
 import { asBackendError } from './errors.js';
@@ -8,6 +8,16 @@ import { RateLimiter, type RateLimiterOptions } from './primitives/rate-limiter.
 import { RwLock, type RwLockOptions } from './primitives/rwlock.js';
 import { Semaphore, type SemaphoreOptions } from './primitives/semaphore.js';
 import { checkName, checkOptions, checkSignal, optional } from './util/validate.js';
+
+/** Each client's core, for the recipes (`cached` needs the backend's value store). */
+const cores = new WeakMap<Holdfast, ClientCore>();
+
+/** @internal The engine behind a client: not public API (not exported by the package). */
+export function coreOf(hf: Holdfast): ClientCore {
+  const core = cores.get(hf);
+  if (core === undefined) throw new Error('not a connected Holdfast client');
+  return core;
+}
 
 /**
  * A connection to one backend; the factory for every primitive. Create it with `connect()`.
@@ -19,6 +29,7 @@ export class Holdfast {
   /** @internal use `connect()`. */
   constructor(core: ClientCore) {
     this.#core = core;
+    cores.set(this, core);
   }
 
   /** A lock with one holder at a time. Cheap: no I/O until you acquire. */
@@ -80,6 +91,11 @@ export class Holdfast {
     checkName(name);
     this.#core.assertOpen();
     return this.#call(`forceRelease of "${name}"`, () => this.#core.backend.forceRelease(name));
+  }
+
+  /** What the backend can hold beyond leases: lock kinds, wake-ups, rate algorithms, events, values. */
+  get capabilities(): Capabilities {
+    return this.#core.backend.capabilities;
   }
 
   get closed(): boolean {

@@ -2,7 +2,14 @@
  * Every error holdfast throws or rejects with extends `HoldfastError` and carries a stable
  * `code`; match on `code` (or `instanceof`), never on the message.
  */
-export type HoldfastErrorCode = 'VALIDATION' | 'LOCK_TIMEOUT' | 'LEASE_LOST' | 'BACKEND' | 'CLOSED' | 'QUORUM';
+export type HoldfastErrorCode =
+  | 'VALIDATION'
+  | 'LOCK_TIMEOUT'
+  | 'LEASE_LOST'
+  | 'BACKEND'
+  | 'CLOSED'
+  | 'QUORUM'
+  | 'UNSUPPORTED';
 
 export class HoldfastError extends Error {
   readonly code: HoldfastErrorCode;
@@ -57,6 +64,23 @@ export class BackendError extends HoldfastError {
 export class ClosedError extends HoldfastError {
   constructor() {
     super('CLOSED', 'the holdfast client is closed');
+  }
+}
+
+/**
+ * The backend cannot hold what was asked of it (a semaphore on a majority quorum, a sliding
+ * window on etcd, …): refused at once, before any I/O, rather than misbehaving later.
+ */
+export class UnsupportedError extends HoldfastError {
+  /** The backend's label: 'memory', 'redis', 'holdfast', 'etcd', … */
+  readonly backend: string;
+  /** What it lacks: 'rates', 'events', 'values', a lock kind, or `rates:<algorithm>`. */
+  readonly capability: string;
+
+  constructor(backend: string, capability: string, message: string) {
+    super('UNSUPPORTED', message);
+    this.backend = backend;
+    this.capability = capability;
   }
 }
 

@@ -1,4 +1,5 @@
 export type {
+  Capabilities,
   EventKind,
   HolderInfo,
   LockEventType,
@@ -6,6 +7,7 @@ export type {
   LockState,
   RateAlgorithm,
   WaiterInfo,
+  Wakeups,
 } from './backend.js';
 export { MemoryStore } from './backends/memory/store.js';
 export { Holdfast } from './client.js';
@@ -20,6 +22,7 @@ export {
   LeaseLostError,
   LockTimeoutError,
   RateLimitTimeoutError,
+  UnsupportedError,
   ValidationError,
 } from './errors.js';
 export type { Json } from './owner.js';

@@ -32,7 +32,26 @@ export function encodeOwner(owner: unknown): string {
   return text;
 }
 
-/** The owner as the holder attached it, or null when none was. */
+/**
+ * Owner text from outside the library (a RESP `OWNER` argument, a request built by hand):
+ * JSON of at most MAX_OWNER_BYTES, or '' for none. Anything else is refused, on every path.
+ */
+export function checkOwnerText(text: string): string {
+  if (text === '') return text;
+  const bytes = Buffer.byteLength(text, 'utf8');
+  if (bytes > MAX_OWNER_BYTES) throw new ValidationError(`owner is ${bytes} bytes; the limit is ${MAX_OWNER_BYTES}`);
+  try {
+    JSON.parse(text);
+  } catch {
+    throw new ValidationError(`owner must be JSON text, got ${JSON.stringify(text.slice(0, 64))}`);
+  }
+  return text;
+}
+
+/**
+ * The owner as the holder attached it, parsed, or null when none was. Backends call it once,
+ * where they read an owner back (their reply parsers).
+ */
 export function decodeOwner(text: string): Json {
   if (text === '') return null;
   try {

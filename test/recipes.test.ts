@@ -34,17 +34,22 @@ describe('recipes on memory', () => {
     assert.throws(() => memoryCacheStore({ clock: {} as never }), ValidationError);
   });
 
-  it('without a store, cached keeps values per client', async () => {
+  it('without a store, cached keeps values in the backend, under the client prefix', async () => {
     const backend = new MemoryStore();
-    const [a, b] = await Promise.all([connect({ memory: backend }), connect({ memory: backend })]);
+    const [a, b, other] = await Promise.all([
+      connect({ memory: backend }),
+      connect({ memory: backend }),
+      connect({ memory: backend }, { prefix: 'other:' }),
+    ]);
     let computations = 0;
     const compute = (): number => ++computations;
     try {
       assert.equal(await cached(a, 'k', compute, { ttl: 60_000 }), 1);
       assert.equal(await cached(a, 'k', compute, { ttl: 60_000 }), 1);
-      assert.equal(await cached(b, 'k', compute, { ttl: 60_000 }), 2, 'another client has its own cache');
+      assert.equal(await cached(b, 'k', compute, { ttl: 60_000 }), 1, 'another client of the store reads it');
+      assert.equal(await cached(other, 'k', compute, { ttl: 60_000 }), 2, 'another prefix has its own values');
     } finally {
-      await Promise.all([a.close(), b.close()]);
+      await Promise.all([a.close(), b.close(), other.close()]);
     }
   });
 });

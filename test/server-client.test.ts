@@ -88,7 +88,7 @@ describe('holdfast:// client', () => {
     const backend = await createServerBackend(url(), context);
     try {
       const request = { name: 'm', kind: 'mutex', token: 't', permits: 5, limit: 1, ttl: 1000 } as const;
-      const full = { ...request, enqueue: false, waiterTtl: 1000, owner: '' };
+      const full = { ...request, enqueue: false, waiterTtl: 1000, claimTtl: 1000, owner: '' };
       await assert.rejects(backend.acquire(full), ValidationError);
     } finally {
       await backend.close();

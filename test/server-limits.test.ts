@@ -45,7 +45,7 @@ async function bystanderWorks(server: RunningServer): Promise<void> {
 
 /** A low-level ACQUIRE that queues when the lock is taken. */
 function enqueue(raw: RawClient, name: string, token: string): Promise<RespValue> {
-  return raw.call('HOLDFAST.ACQUIRE', name, 'mutex', token, 1, 1, 5000, 1, 6000, '');
+  return raw.call('HOLDFAST.ACQUIRE', name, 'mutex', token, 1, 1, 5000, 1, 6000, 5000, '');
 }
 
 describe('server limits', () => {

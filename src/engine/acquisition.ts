@@ -1,4 +1,5 @@
 import type { AcquireRequest, HandoffGrant, LockKind } from '../backend.js';
+import { claimTtl } from '../defaults.js';
 import { asBackendError, LockTimeoutError } from '../errors.js';
 import type { ClientCore } from './core.js';
 import { Lease } from './lease.js';
@@ -25,6 +26,7 @@ function request(core: ClientCore, spec: AcquireSpec, token: string, enqueue: bo
     ttl: spec.ttl,
     enqueue,
     waiterTtl: core.waiterTtl,
+    claimTtl: claimTtl(spec.ttl, core.waiterTtl),
     owner: spec.owner,
   };
 }
@@ -91,10 +93,11 @@ export function acquire(core: ClientCore, spec: AcquireSpec, options: WaitOption
  * A lease from a hand-off message. The grant happened at `handoff.serverTime`, no earlier on
  * the backend's clock than `sync.serverTime`, when our request sent at `sync.requestedAt` was
  * answered; so on our clock it happened no earlier than `sync.requestedAt` plus the backend
- * time elapsed since, less a 1 % allowance for the two clocks' rates.
+ * time elapsed since (µs on the backend, ms here), less a 1 % allowance for the two clocks'
+ * rates. The grant lasts the claim window our request sent.
  */
 function handedOff(core: ClientCore, spec: AcquireSpec, token: string, handoff: HandoffGrant, sync: Sync): Lease {
-  const elapsed = handoff.serverTime - sync.serverTime;
+  const elapsed = (handoff.serverTime - sync.serverTime) / 1000;
   const requestedAt = sync.requestedAt + elapsed - Math.max(0, elapsed) * 0.01;
-  return grant(core, spec, token, handoff.fence, requestedAt, handoff.ttl);
+  return grant(core, spec, token, handoff.fence, requestedAt, claimTtl(spec.ttl, core.waiterTtl));
 }

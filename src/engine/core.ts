@@ -57,6 +57,8 @@ export class ClientCore implements LeaseHost {
   readonly backend: Backend;
   readonly clock: Clock;
   readonly waiterTtl: number;
+  /** The backend pushes no wake-ups: waiters ask on a short timer (waiter.ts). */
+  readonly polls: boolean;
   readonly #renewer: Renewer;
   readonly #tokens = new TokenPool();
   readonly #leases = new Set<Lease>();
@@ -71,6 +73,7 @@ export class ClientCore implements LeaseHost {
     this.backend = backend;
     this.clock = clock;
     this.waiterTtl = waiterTtl;
+    this.polls = backend.capabilities.wakeups === 'poll';
     this.#renewer = new Renewer(backend, clock);
   }
 

@@ -5,7 +5,7 @@ import type { ClientCore, PendingWaiter } from './core.js';
 
 /**
  * The outcome of one turn in line: done, or ask again (exactly after `retryAfter` ms if known).
- * `serverTime` is the backend's clock at the decision, for placing a later hand-off in time.
+ * `serverTime` is the backend's clock at the decision (µs), for placing a later hand-off in time.
  */
 export type Turn<T> =
   | { readonly done: T }
@@ -15,6 +15,7 @@ export type Turn<T> =
 export interface Sync {
   /** Local monotonic time, taken before the request was sent. */
   readonly requestedAt: number;
+  /** The backend's clock when it answered, integer µs. */
   readonly serverTime: number;
 }
 
@@ -47,9 +48,17 @@ export function waitInLine<T>(core: ClientCore, line: Line<T>, options: WaitOpti
 }
 
 /**
+ * On a backend without pushes (`wakeups: 'poll'`), a waiter asks again this often at most (it
+ * still asks exactly at `retryAfter` when that comes sooner): a release is noticed this late.
+ */
+export const POLL_INTERVAL_MS = 250;
+
+/**
  * A waiter is woken by the backend's push (hand-off), asks again exactly when its turn can come
  * (when it heads the queue and the backend said when), and otherwise only refreshes its queue
- * entry on a slow safety timer that also covers a lost notification. It never polls.
+ * entry on a slow safety timer that also covers a lost notification. It never polls, unless
+ * the backend has no pushes (`capabilities.wakeups === 'poll'`): then the safety timer is
+ * `POLL_INTERVAL_MS`.
  */
 class Waiter<T> implements PendingWaiter {
   readonly promise: Promise<T>;
@@ -158,7 +167,8 @@ class Waiter<T> implements PendingWaiter {
    */
   #scheduleRetry(retryAfter: number | null): void {
     this.#retry?.cancel();
-    const refresh = this.#askedAt + this.#core.waiterTtl / 3 - this.#core.clock.now();
+    const every = this.#core.polls ? Math.min(POLL_INTERVAL_MS, this.#core.waiterTtl / 3) : this.#core.waiterTtl / 3;
+    const refresh = this.#askedAt + every - this.#core.clock.now();
     const delay = retryAfter === null ? refresh : Math.min(refresh, Math.max(0, retryAfter) + 1);
     this.#retry = this.#core.clock.setTimer(() => this.#attempt(), Math.max(0, delay));
   }

@@ -1,6 +1,7 @@
-import type { BackendEvent, EventKind, LockEventType } from '../backend.js';
+import type { BackendEvent, EventCapability, EventKind, LockEventType } from '../backend.js';
+import { requireCapability } from '../capabilities.js';
 import { asBackendError } from '../errors.js';
-import { decodeOwner, type Json } from '../owner.js';
+import type { Json } from '../owner.js';
 import type { Timer } from '../util/clock.js';
 import type { ClientCore } from './core.js';
 
@@ -34,6 +35,7 @@ export class EventStream implements AsyncIterableIterator<LockEvent> {
   /** Events pushed out of a full buffer because nobody read them. */
   dropped = 0;
   readonly #core: ClientCore;
+  readonly #events: EventCapability;
   readonly #signal: AbortSignal | undefined;
   readonly #buffer: LockEvent[] = [];
   readonly #readers: ((result: IteratorResult<LockEvent>) => void)[] = [];
@@ -41,8 +43,12 @@ export class EventStream implements AsyncIterableIterator<LockEvent> {
   #unsubscribe: (() => Promise<void>) | null = null;
   #closed = false;
 
-  /** @internal use `hf.watch(pattern, options)`. */
+  /**
+   * @internal use `hf.watch(pattern, options)`. Throws UnsupportedError at once when the
+   * backend has no events.
+   */
   constructor(core: ClientCore, pattern: string, signal?: AbortSignal) {
+    this.#events = requireCapability(core.backend, 'events', `watch("${pattern}")`);
     this.#core = core;
     this.#signal = signal;
     signal?.addEventListener('abort', this.#onAbort, { once: true });
@@ -87,7 +93,7 @@ export class EventStream implements AsyncIterableIterator<LockEvent> {
   async #start(pattern: string): Promise<void> {
     this.#core.remember(this);
     try {
-      this.#unsubscribe = await this.#core.backend.watch(pattern, (event) => this.#deliver(event));
+      this.#unsubscribe = await this.#events.watch(pattern, (event) => this.#deliver(event));
       if (this.#closed) await this.#unsubscribe();
       // Holders granted before we subscribed: sweep each once to learn when it expires.
       for (const name of await this.#core.backend.list(pattern)) this.#sweep(name);
@@ -97,9 +103,8 @@ export class EventStream implements AsyncIterableIterator<LockEvent> {
     }
   }
 
-  #deliver(raw: BackendEvent): void {
+  #deliver(event: BackendEvent): void {
     if (this.#closed) return;
-    const event: LockEvent = { ...raw, owner: decodeOwner(raw.owner) };
     if (event.expiresIn !== null && event.kind !== 'rate-limiter') this.#sweepIn(event.name, event.expiresIn + 1);
     const reader = this.#readers.shift();
     if (reader) {
@@ -125,7 +130,7 @@ export class EventStream implements AsyncIterableIterator<LockEvent> {
   #sweep(name: string): void {
     this.#sweeps.delete(name);
     if (this.#closed) return;
-    this.#core.backend.sweep(name).then(
+    this.#events.sweep(name).then(
       (next) => {
         if (next !== null && !this.#closed) this.#sweepIn(name, next + 1);
       },

@@ -1,7 +1,7 @@
 import type { ClientCore } from '../engine/core.js';
 import type { Lease } from '../engine/lease.js';
 import { EventStream, type LockEvent } from '../engine/watch.js';
-import { decodeOwner, type Json } from '../owner.js';
+import type { Json } from '../owner.js';
 import { escapeGlob } from '../util/glob.js';
 import { checkName, checkOptions, checkSignal, optional } from '../util/validate.js';
 import { FixedLock } from './fixed-lock.js';
@@ -63,7 +63,7 @@ export class Election {
   async leader(): Promise<Leader | null> {
     const state = await this.#core.backend.inspect(this.name);
     const holder = state?.holders[0];
-    return holder ? { value: decodeOwner(holder.owner), fence: holder.fence } : null;
+    return holder ? { value: holder.owner, fence: holder.fence } : null;
   }
 
   /** The current leader, then every change (null while nobody leads), until `signal` aborts. */

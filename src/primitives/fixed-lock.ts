@@ -1,3 +1,4 @@
+import { requireLockKind } from '../capabilities.js';
 import { type AcquireSpec, acquire, tryAcquire } from '../engine/acquisition.js';
 import type { ClientCore } from '../engine/core.js';
 import type { Lease } from '../engine/lease.js';
@@ -12,7 +13,9 @@ export class FixedLock {
   readonly #core: ClientCore;
   readonly #spec: AcquireSpec;
 
+  /** Throws UnsupportedError at once when the backend cannot hold this kind of lock. */
   constructor(core: ClientCore, spec: AcquireSpec) {
+    requireLockKind(core.backend, spec.kind, `${spec.kind}("${spec.name}")`);
     this.#core = core;
     this.#spec = spec;
   }

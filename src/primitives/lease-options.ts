@@ -1,10 +1,11 @@
 /** Options every lease-granting primitive parses, and the specs built from them. */
 import type { LockKind } from '../backend.js';
+import { DEFAULT_TTL } from '../defaults.js';
 import type { AcquireSpec } from '../engine/acquisition.js';
 import { encodeOwner, type Json } from '../owner.js';
 import { checkBoolean, checkMs, checkSignal, optional } from '../util/validate.js';
 
-export const DEFAULT_TTL = 10_000;
+export { DEFAULT_TTL } from '../defaults.js';
 
 /** Options every lease-granting primitive takes. */
 export interface LeaseOptions {

@@ -1,4 +1,11 @@
-import { RATE_ALGORITHMS, type RateAlgorithm, type RateRequest, type RateResult } from '../backend.js';
+import {
+  RATE_ALGORITHMS,
+  type RateAlgorithm,
+  type RateCapability,
+  type RateRequest,
+  type RateResult,
+} from '../backend.js';
+import { requireRateAlgorithm } from '../capabilities.js';
 import type { ClientCore } from '../engine/core.js';
 import { waitInLine } from '../engine/waiter.js';
 import { asBackendError, RateLimitTimeoutError, ValidationError } from '../errors.js';
@@ -69,6 +76,7 @@ export class RateLimiter {
   readonly algorithm: RateAlgorithm;
   readonly burst: number;
   readonly #core: ClientCore;
+  readonly #rates: RateCapability;
   readonly #refusals: RefusalMemory | null;
 
   /** @internal use `hf.rateLimiter(name, options)`. */
@@ -88,6 +96,7 @@ export class RateLimiter {
     this.burst = optional(raw.burst, (v) => checkPositiveInt(v, 'burst', MAX_RATE_LIMIT)) ?? this.limit;
     const local = optional(raw.localRefusals, (v) => checkBoolean(v, 'localRefusals')) ?? true;
     this.#refusals = local ? new RefusalMemory(core.clock) : null;
+    this.#rates = requireRateAlgorithm(core.backend, this.algorithm, `rateLimiter("${this.name}")`);
     this.#core = core;
   }
 
@@ -102,7 +111,7 @@ export class RateLimiter {
     if (remembered) return remembered;
     const requestedAt = this.#core.clock.now();
     try {
-      const result = toTake(await this.#core.backend.rateTake(request));
+      const result = toTake(await this.#rates.take(request));
       this.#refusals?.learn(request.cost, requestedAt, result);
       return result;
     } catch (error) {
@@ -120,17 +129,17 @@ export class RateLimiter {
     const wait = optional(raw.wait, (v) => checkMs(v, 'wait'));
     const signal = optional(raw.signal, (v) => checkSignal(v));
     this.#request(n, null);
-    const backend = this.#core.backend;
+    const rates = this.#rates;
     return waitInLine<TakeResult>(
       this.#core,
       {
         name: this.name,
         ask: async (token) => {
-          const result = await backend.rateTake(this.#request(n, token));
+          const result = await rates.take(this.#request(n, token));
           if (result.allowed) return { done: toTake(result) };
           return { retryAfter: result.retryAfter >= 0 ? result.retryAfter : null };
         },
-        leave: (token) => backend.rateLeave(this.name, token),
+        leave: (token) => rates.leave(this.name, token),
         timeout: (waited) => new RateLimitTimeoutError(this.name, waited),
       },
       { wait, signal },

@@ -1,3 +1,4 @@
+import { requireLockKind } from '../capabilities.js';
 import { type AcquireSpec, acquire, tryAcquire } from '../engine/acquisition.js';
 import type { ClientCore } from '../engine/core.js';
 import type { Lease } from '../engine/lease.js';
@@ -48,6 +49,7 @@ export class Semaphore {
   /** @internal use `hf.semaphore(name, options)`. */
   constructor(core: ClientCore, name: unknown, options: SemaphoreOptions) {
     this.name = checkName(name);
+    requireLockKind(core.backend, 'semaphore', `semaphore("${this.name}")`);
     const raw = checkOptions<SemaphoreOptions>(options, ['permits', ...LEASE_KEYS], 'semaphore options');
     if (raw.permits === undefined) throw new ValidationError('semaphore options need `permits`');
     this.permits = checkPositiveInt(raw.permits, 'permits', MAX_PERMITS);

@@ -3,7 +3,8 @@
  * the other callers queue on a lock and then read the value instead of computing it again.
  */
 import type { Redis } from 'ioredis';
-import type { Holdfast } from '../client.js';
+import { requireCapability } from '../capabilities.js';
+import { coreOf, type Holdfast } from '../client.js';
 import { asBackendError, ValidationError } from '../errors.js';
 import type { Mutex } from '../primitives/mutex.js';
 import { type Clock, realClock, type Timer } from '../util/clock.js';
@@ -31,7 +32,7 @@ export interface CachedOptions {
   readonly lockTtl?: number;
   /** ms to wait for the lock before rejecting with `LockTimeoutError` (default: no limit). */
   readonly wait?: number;
-  /** Where values live (default: a memory store of this client, see `cached`). */
+  /** Where values live (default: the backend's own value store, see `cached`). */
   readonly store?: CacheStore;
 }
 
@@ -40,8 +41,8 @@ export const CACHE_LOCK_PREFIX = 'cache:';
 export const DEFAULT_CACHE_PREFIX = 'holdfast:cache:';
 
 const OPTION_KEYS = ['ttl', 'lockTtl', 'wait', 'store'] as const;
-/** The default store of each client; the WeakMap lets a closed, dropped client's cache go. */
-const defaultStores = new WeakMap<Holdfast, CacheStore>();
+/** Values of `cached(hf, key, …)` live in the backend's value store under `CACHE_VALUE_PREFIX + key`. */
+const CACHE_VALUE_PREFIX = 'cache:';
 
 interface Plan {
   readonly mutex: Mutex;
@@ -65,9 +66,10 @@ interface Plan {
  * - A stored value that is not valid JSON counts as a miss and is overwritten.
  * - Bad input rejects with `ValidationError` before any I/O.
  *
- * Warning: the default store is an in-memory store per client, so it shares values only among
- * callers of that `hf`. Across processes, pass one shared store, e.g. `redisCacheStore(redis)`;
- * without it each process computes once for itself (one after another, under the lock).
+ * By default values live in the backend itself, under the client's prefix (Redis: a key
+ * `<prefix>value:cache:<key>`; holdfast://: the server's value store; memory://: the shared
+ * MemoryStore), so every process on the same backend shares them. A backend without a value
+ * store (see `hf.capabilities.values`) rejects with `UnsupportedError` unless `store` is given.
  */
 export async function cached<T>(
   hf: Holdfast,
@@ -98,7 +100,7 @@ function parse(hf: unknown, key: unknown, compute: unknown, options: unknown): P
   const ttl = checkMs(raw.ttl, 'ttl');
   const lockTtl = optional(raw.lockTtl, (v) => checkMs(v, 'lockTtl'));
   const wait = optional(raw.wait, (v) => checkMs(v, 'wait'));
-  const store = optional(raw.store, checkStore) ?? defaultStore(client);
+  const store = optional(raw.store, checkStore) ?? backendStore(client, name);
   const mutex = client.mutex(CACHE_LOCK_PREFIX + name, lockTtl === undefined ? {} : { ttl: lockTtl });
   return { mutex, store, ttl, wait };
 }
@@ -129,13 +131,13 @@ function checkStore(value: unknown): CacheStore {
   return value as CacheStore;
 }
 
-function defaultStore(hf: Holdfast): CacheStore {
-  let store = defaultStores.get(hf);
-  if (store === undefined) {
-    store = memoryCacheStore();
-    defaultStores.set(hf, store);
-  }
-  return store;
+/** The backend's value store, with this recipe's keys in a namespace of their own. */
+function backendStore(hf: Holdfast, key: string): CacheStore {
+  const values = requireCapability(coreOf(hf).backend, 'values', `cached("${key}") without a store`);
+  return {
+    get: (k) => values.get(CACHE_VALUE_PREFIX + k),
+    set: (k, value, ttl) => values.set(CACHE_VALUE_PREFIX + k, value, ttl),
+  };
 }
 
 /**

@@ -4,6 +4,7 @@
  */
 import { createServer, type Server, type Socket } from 'node:net';
 import { MemoryStore } from '../backends/memory/store.js';
+import { DEFAULT_SERVER_PORT } from '../defaults.js';
 import { BackendError, ValidationError } from '../errors.js';
 import { checkOptions } from '../util/validate.js';
 import { isLoopback, tokenChecker } from './auth.js';
@@ -14,7 +15,7 @@ import { ClientRegistry } from './registry.js';
 import { Session } from './session.js';
 
 export const DEFAULT_HOST = '127.0.0.1';
-export const DEFAULT_PORT = 7700;
+export const DEFAULT_PORT = DEFAULT_SERVER_PORT;
 
 export interface ServerOptions {
   /** Address to bind (default 127.0.0.1). Anything but loopback requires `token`. */

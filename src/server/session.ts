@@ -12,6 +12,7 @@ import { Ledger } from './ledger.js';
 import type { WakeTarget } from './registry.js';
 import { encodePush, encodeReply, type Reply } from './reply.js';
 import { ProtocolError, RequestParser } from './resp-parser.js';
+import { anchored } from './time.js';
 
 /** The namespace a connection starts in: the same as `connect()`'s default prefix. */
 export const DEFAULT_PREFIX = 'holdfast:';
@@ -23,15 +24,6 @@ export interface SessionWaiter {
   wake(): void;
   /** Stops waiting and leaves the queue; the command then replies `reply`. */
   cancel(reply: Reply): void;
-}
-
-/**
- * The store's monotonic clock as whole µs since about the epoch: ACQUIRE replies and wake-ups
- * carry it, so a client can tell how long after its request a hand-off happened (both rounded
- * down alike). Anchored at the process's start, so a restarted server does not begin at zero.
- */
-export function micros(ms: number): number {
-  return Math.floor((performance.timeOrigin + ms) * 1000);
 }
 
 export class Session implements WakeTarget {
@@ -92,13 +84,13 @@ export class Session implements WakeTarget {
   /**
    * A hand-off (or a turn) for one of this connection's waiters. A blocking command asks again,
    * which arms its full TTL; a client gets `["wake", token]`, or with a hand-off's grant
-   * `["wake", token, fence, ttl, serverTime µs]` so it holds the lock without asking again.
+   * `["wake", token, fence, serverTime µs]` so it holds the lock without asking again.
    */
   wake(token: string, grant: HandoffGrant | null): void {
     const waiter = this.waiters.get(token);
     if (waiter) waiter.wake();
     else if (grant === null) this.push(['wake', token]);
-    else this.push(['wake', token, grant.fence.toString(), grant.ttl, micros(grant.serverTime)]);
+    else this.push(['wake', token, grant.fence.toString(), anchored(grant.serverTime)]);
   }
 
   /** An out-of-band message; RESP2 connections have no way to take one, so they get none. */

@@ -3,12 +3,13 @@
  * the store, woken by the store's own hand-off, asking again exactly when the head's turn can
  * come, refreshing its entry on a slow timer. No polling, and nothing for the client to do.
  */
+import { DEFAULT_WAITER_TTL } from '../defaults.js';
 import type { Timer } from '../util/clock.js';
 import type { Reply } from './reply.js';
 import type { SessionView, SessionWaiter } from './session.js';
 
-/** The queue entry's own TTL: the server refreshes it at a third of this while it waits. */
-export const SERVER_WAITER_TTL = 6000;
+/** The queue entry's own TTL (the library's default): the server refreshes it at a third of this while it waits. */
+export const SERVER_WAITER_TTL = DEFAULT_WAITER_TTL;
 
 export type Turn = { readonly done: Reply } | { readonly retryAfter: number | null };
 

@@ -19,7 +19,7 @@ export function clientContract(factory: WorldFactory): void {
       assert.equal(await a.inspect('m'), null);
       const lease = await a.mutex('m', { ttl: 5000 }).tryAcquire();
       assert.ok(lease);
-      const waiting = b.mutex('m').acquire();
+      const waiting = b.mutex('m').acquire({ owner: { host: 'b', pid: 2 } });
       await queued(a, 'm', 1);
       const state = await b.inspect('m');
       assert.ok(state);
@@ -32,10 +32,11 @@ export function clientContract(factory: WorldFactory): void {
       assert.equal(holder.fence, lease.fence);
       assert.equal(holder.permits, 1);
       assert.ok(holder.expiresIn > 0 && holder.expiresIn <= 5000, `expiresIn ${holder.expiresIn}`);
-      assert.equal(typeof holder.owner, 'string');
+      assert.equal(holder.owner, null, 'owner is null when none was given');
       assert.deepEqual(
-        state.waiters.map((w) => w.permits),
-        [1],
+        state.waiters.map((w) => [w.permits, w.owner]),
+        [[1, { host: 'b', pid: 2 }]],
+        'owner is the parsed JSON value the waiter attached',
       );
       await lease.release();
       await (await withTimeout(waiting, EVENT, 'the waiter')).release();

@@ -1,29 +1,66 @@
-import type {
-  AcquireRequest,
-  AcquireResult,
-  Backend,
-  BackendContext,
-  BackendEvent,
-  ExtendRequest,
-  LockState,
-  RateRequest,
-  RateResult,
+import {
+  type AcquireRequest,
+  type AcquireResult,
+  type Backend,
+  type BackendContext,
+  type BackendEvent,
+  type Capabilities,
+  type EventCapability,
+  type ExtendRequest,
+  LOCK_KINDS,
+  type LockState,
+  RATE_ALGORITHMS,
+  type RateCapability,
+  type ValueCapability,
 } from '../../backend.js';
 import type { MemoryStore } from './store.js';
 
+export interface MemoryBackendOptions {
+  /**
+   * 'grant' (default): hand-offs wake the waiter with its grant, as on Redis. 'poll': no
+   * wake-ups at all, so this backend exercises the engine's path for backends without pushes
+   * (waiters ask at retryAfter and on a short timer). For tests.
+   */
+  readonly wakeups?: 'grant' | 'poll';
+}
+
 /**
  * One client's view of a `MemoryStore`. Every call runs synchronously inside the store, so it
- * is atomic; the promise only gives it the same shape as a networked backend.
+ * is atomic; the promise only gives it the same shape as a networked backend. It has every
+ * capability: all lock kinds, grants with wake-ups, every rate algorithm, events and values.
  */
 export class MemoryBackend implements Backend {
+  readonly label = 'memory';
   readonly clientId: string;
+  readonly capabilities: Capabilities;
+  readonly rates: RateCapability;
+  readonly events: EventCapability;
+  readonly values: ValueCapability;
   readonly #store: MemoryStore;
   readonly #unwatch = new Set<() => void>();
 
-  constructor(store: MemoryStore, context: BackendContext) {
+  constructor(store: MemoryStore, context: BackendContext, options: MemoryBackendOptions = {}) {
+    const wakeups = options.wakeups ?? 'grant';
     this.clientId = context.clientId;
     this.#store = store;
-    store.attach(context.clientId, context.onWake);
+    this.capabilities = { locks: LOCK_KINDS, wakeups, rateAlgorithms: RATE_ALGORITHMS, events: true, values: true };
+    // Without wake-ups the store has nobody to wake for this client: its hand-offs still grant.
+    if (wakeups === 'grant') store.attach(context.clientId, context.onWake);
+    const clientId = context.clientId;
+    this.rates = {
+      take: async (request) => store.rates.take(clientId, request),
+      leave: async (name, token) => store.rates.leave(name, token),
+    };
+    this.events = {
+      watch: async (pattern, listener) => this.#watch(pattern, listener),
+      sweep: async (name) => store.locks.sweep(name),
+    };
+    // Values live under the client's prefix, as on Redis and the server.
+    const prefix = context.prefix;
+    this.values = {
+      get: async (key) => store.values.get(prefix + key),
+      set: async (key, value, ttl) => store.values.set(prefix + key, value, ttl),
+    };
   }
 
   async acquire(request: AcquireRequest): Promise<AcquireResult> {
@@ -54,30 +91,18 @@ export class MemoryBackend implements Backend {
     return this.#store.locks.forceRelease(name);
   }
 
-  async sweep(name: string): Promise<number | null> {
-    return this.#store.locks.sweep(name);
+  async close(): Promise<void> {
+    for (const unsubscribe of this.#unwatch) unsubscribe();
+    this.#unwatch.clear();
+    if (this.capabilities.wakeups === 'grant') this.#store.detach(this.clientId);
   }
 
-  async rateTake(request: RateRequest): Promise<RateResult> {
-    return this.#store.rates.take(this.clientId, request);
-  }
-
-  async rateLeave(name: string, token: string): Promise<void> {
-    this.#store.rates.leave(name, token);
-  }
-
-  async watch(pattern: string, listener: (event: BackendEvent) => void): Promise<() => Promise<void>> {
+  #watch(pattern: string, listener: (event: BackendEvent) => void): () => Promise<void> {
     const unsubscribe = this.#store.events.subscribe(pattern, listener);
     this.#unwatch.add(unsubscribe);
     return async () => {
       unsubscribe();
       this.#unwatch.delete(unsubscribe);
     };
-  }
-
-  async close(): Promise<void> {
-    for (const unsubscribe of this.#unwatch) unsubscribe();
-    this.#unwatch.clear();
-    this.#store.detach(this.clientId);
   }
 }

@@ -1,4 +1,5 @@
 import type { AcquireRequest, AcquireResult, BackendEvent, LockEventType, LockKind, LockState } from '../../backend.js';
+import { decodeOwner, type Json } from '../../owner.js';
 import type { Timer } from '../../util/clock.js';
 import { globToRegExp } from '../../util/glob.js';
 import type { StoreServices } from './services.js';
@@ -6,17 +7,17 @@ import type { StoreServices } from './services.js';
 interface Holder {
   readonly permits: number;
   readonly fence: bigint;
-  readonly owner: string;
+  readonly owner: Json;
   expiresAt: number;
 }
 
 interface QueuedWaiter {
   readonly permits: number;
   readonly limit: number;
-  readonly ttl: number;
-  readonly waiterTtl: number;
+  /** The claim window its client sent: how long a hand-off grant to it lasts. */
+  readonly claimTtl: number;
   readonly clientId: string;
-  readonly owner: string;
+  readonly owner: Json;
   expiresAt: number;
 }
 
@@ -31,10 +32,16 @@ interface NameState {
   timer: Timer | null;
 }
 
+/** The backend clock in µs, as `serverTime` carries it: whole µs of the store's monotonic clock. */
+function micros(now: number): number {
+  return Math.floor(now * 1000);
+}
+
 /**
  * Locks and semaphores of the memory backend: the algorithm of src/backend.ts (the same as the
  * Redis scripts) in synchronous JavaScript, so each operation is atomic within one event-loop
- * turn. Expiry runs on a timer at the exact TTL, so waiters take over at once.
+ * turn. Expiry runs on a timer at the exact TTL, so waiters take over at once. Owners are
+ * parsed once, when a request brings them.
  */
 export class LockTable {
   readonly #services: StoreServices;
@@ -56,21 +63,25 @@ export class LockTable {
     const head = state.queue.keys().next().value;
     if ((head === undefined || head === req.token) && state.used + req.permits <= req.limit) {
       state.queue.delete(req.token);
-      const fence = this.#grant(state, req.token, req, now + req.ttl, 'acquired');
+      const who = { permits: req.permits, owner: decodeOwner(req.owner) };
+      const fence = this.#grant(state, req.token, who, now + req.ttl, 'acquired');
       this.#drain(state, now, null);
       return this.#settle(state, { granted: true, fence });
     }
-    if (!req.enqueue) return this.#settle(state, { granted: false, position: -1, retryAfter: null, serverTime: now });
+    if (!req.enqueue) {
+      return this.#settle(state, { granted: false, position: -1, retryAfter: null, serverTime: micros(now) });
+    }
     const queued = state.queue.get(req.token);
     if (queued) queued.expiresAt = now + req.waiterTtl;
     else {
-      const { permits, limit, ttl, waiterTtl, owner } = req;
-      state.queue.set(req.token, { permits, limit, ttl, waiterTtl, owner, clientId, expiresAt: now + waiterTtl });
+      const { permits, limit, claimTtl, waiterTtl } = req;
+      const owner = decodeOwner(req.owner);
+      state.queue.set(req.token, { permits, limit, claimTtl, owner, clientId, expiresAt: now + waiterTtl });
       this.#emit(state, 'waiting', null, permits, owner, null);
     }
     const position = [...state.queue.keys()].indexOf(req.token);
     const retryAfter = position === 0 ? this.#earliestHolderExpiry(state) - now : null;
-    return this.#settle(state, { granted: false, position, retryAfter, serverTime: now });
+    return this.#settle(state, { granted: false, position, retryAfter, serverTime: micros(now) });
   }
 
   release(name: string, token: string): boolean {
@@ -171,7 +182,7 @@ export class LockTable {
   #grant(
     state: NameState,
     token: string,
-    who: { readonly permits: number; readonly owner: string },
+    who: { readonly permits: number; readonly owner: Json },
     expiresAt: number,
     type: 'acquired' | 'handoff',
   ): bigint {
@@ -202,9 +213,8 @@ export class LockTable {
     for (const [token, waiter] of state.queue) {
       if (state.used + waiter.permits > waiter.limit) return;
       state.queue.delete(token);
-      const ttl = Math.min(waiter.ttl, waiter.waiterTtl);
-      const fence = this.#grant(state, token, waiter, now + ttl, 'handoff');
-      if (token !== quietToken) this.#services.wake(waiter.clientId, token, { fence, ttl, serverTime: now });
+      const fence = this.#grant(state, token, waiter, now + waiter.claimTtl, 'handoff');
+      if (token !== quietToken) this.#services.wake(waiter.clientId, token, { fence, serverTime: micros(now) });
     }
   }
 
@@ -213,7 +223,7 @@ export class LockTable {
     type: LockEventType,
     fence: bigint | null,
     permits: number,
-    owner: string,
+    owner: Json,
     expiresIn: number | null,
   ): void {
     const event: BackendEvent = {

@@ -189,7 +189,7 @@ export class RateTable {
       kind: 'rate-limiter',
       fence: null,
       permits: cost,
-      owner: '',
+      owner: null,
       at,
       expiresIn: null,
     });

@@ -4,6 +4,7 @@ import { EventHub } from './events.js';
 import { LockTable } from './locks.js';
 import { RateTable } from './rates.js';
 import type { StoreServices } from './services.js';
+import { ValueTable } from './values.js';
 
 /**
  * The in-process backend's state. Several clients share one store via
@@ -15,6 +16,8 @@ export class MemoryStore {
   readonly locks: LockTable;
   /** @internal */
   readonly rates: RateTable;
+  /** @internal */
+  readonly values: ValueTable;
   /** @internal */
   readonly events = new EventHub();
   readonly #clients = new Map<string, WakeListener>();
@@ -34,6 +37,7 @@ export class MemoryStore {
     };
     this.locks = new LockTable(services);
     this.rates = new RateTable(services);
+    this.values = new ValueTable(this.clock);
   }
 
   /** @internal */

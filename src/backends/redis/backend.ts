@@ -5,21 +5,27 @@
  * channels are listed in keys.ts.
  */
 import type { Redis } from 'ioredis';
-import type {
-  AcquireRequest,
-  AcquireResult,
-  Backend,
-  BackendContext,
-  BackendEvent,
-  ExtendRequest,
-  LockState,
-  RateRequest,
-  RateResult,
+import {
+  type AcquireRequest,
+  type AcquireResult,
+  type Backend,
+  type BackendContext,
+  type BackendEvent,
+  type Capabilities,
+  type EventCapability,
+  type ExtendRequest,
+  LOCK_KINDS,
+  type LockState,
+  RATE_ALGORITHMS,
+  type RateCapability,
+  type RateRequest,
+  type RateResult,
+  type ValueCapability,
 } from '../../backend.js';
 import { asBackendError, ClosedError, ValidationError } from '../../errors.js';
 import { commandTimeoutOf, type NetworkBackendOptions } from '../options.js';
 import { closeConnection, openClient, openSubscriber, withTimeout } from './connection.js';
-import { dataKeyPattern, nameKeys, nameOfDataKey, rateKeys, wakeChannel } from './keys.js';
+import { dataKeyPattern, nameKeys, nameOfDataKey, rateKeys, valueKey, wakeChannel } from './keys.js';
 import { parseAcquire, parseCount, parseFlag, parseInspect, parseRate, parseSweep, parseWake } from './replies.js';
 import {
   loadScripts,
@@ -106,7 +112,32 @@ interface Parts {
  * from it, as keys.ts does) and the name; each script's header lists the rest.
  */
 class RedisBackend implements Backend {
+  readonly label = 'redis';
   readonly clientId: string;
+  /** Everything: the scripts keep every invariant on the one server, atomically. */
+  readonly capabilities: Capabilities = {
+    locks: LOCK_KINDS,
+    wakeups: 'grant',
+    rateAlgorithms: RATE_ALGORITHMS,
+    events: true,
+    values: true,
+  };
+  readonly rates: RateCapability = {
+    take: (request) => this.#rateTake(request),
+    leave: (name, token) => this.#rateLeave(name, token),
+  };
+  readonly events: EventCapability = {
+    watch: (pattern, listener) => this.#watch(pattern, listener),
+    sweep: (name) => this.#sweep(name),
+  };
+  /** `SET <prefix>value:<key> value PX ttl` and `GET`, under the client's prefix. */
+  readonly values: ValueCapability = {
+    get: async (key) =>
+      (await this.#run(`value read "${key}"`, (c) => c.get(valueKey(this.#prefix, key)))) ?? undefined,
+    set: async (key, value, ttl) => {
+      await this.#run(`value write "${key}"`, (c) => c.set(valueKey(this.#prefix, key), value, 'PX', ttl));
+    },
+  };
   readonly #parts: Parts;
   readonly #prefix: string;
   #closed = false;
@@ -132,6 +163,7 @@ class RedisBackend implements Backend {
       this.clientId,
       request.owner,
       request.kind,
+      request.claimTtl,
     ];
     return parseAcquire(await this.#eval(what, 'acquire', nameKeys(this.#prefix, name), args), what);
   }
@@ -176,25 +208,25 @@ class RedisBackend implements Backend {
     return parseCount(reply, what);
   }
 
-  async sweep(name: string): Promise<number | null> {
+  async #sweep(name: string): Promise<number | null> {
     const what = `sweep "${name}"`;
     return parseSweep(await this.#eval(what, 'sweep', nameKeys(this.#prefix, name), [this.#prefix, name]), what);
   }
 
-  async rateTake(request: RateRequest): Promise<RateResult> {
+  async #rateTake(request: RateRequest): Promise<RateResult> {
     const { name, algorithm, limit, window, burst, cost, token, waiterTtl } = request;
     const what = `rateTake "${name}"`;
     const args = [this.#prefix, name, algorithm, limit, window, burst, cost, token ?? '', waiterTtl, this.clientId];
     return parseRate(await this.#eval(what, 'rate-take', rateKeys(this.#prefix, name), args), what);
   }
 
-  async rateLeave(name: string, token: string): Promise<void> {
+  async #rateLeave(name: string, token: string): Promise<void> {
     const what = `rateLeave "${name}"`;
     const args = [this.#prefix, name, token];
     parseFlag(await this.#eval(what, 'rate-leave', rateKeys(this.#prefix, name), args), what);
   }
 
-  async watch(pattern: string, listener: (event: BackendEvent) => void): Promise<() => Promise<void>> {
+  async #watch(pattern: string, listener: (event: BackendEvent) => void): Promise<() => Promise<void>> {
     if (this.#closed) throw new ClosedError();
     return this.#parts.watches.add(pattern, listener);
   }

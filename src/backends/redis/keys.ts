@@ -22,8 +22,10 @@
  * The data hash outlives an idle name (no holder, no waiter) under its last TTL, for the fence;
  * the sorted sets are deleted then (scripts/includes/touch-keys.lua).
  *
+ * Values of the value store (`cached()`): `P` + `value:` + K, a string with a TTL (SET PX).
+ *
  * Channels: wake-ups for client C on `P` + `wake:` + C (payload: the waiter's token,
- * `token|retryAfter` for a new queue head, or `token|fence|serverMs|claimTtl` for a hand-off
+ * `token|retryAfter` for a new queue head, or `token|fence|serverMicros` for a hand-off
  * grant: scripts/includes/drain.lua); events
  * about name N on `P` + `ev:` + N (payload: JSON, see scripts/includes/events.lua). The scripts
  * get `P` and build both names the same way as the functions below.
@@ -43,6 +45,11 @@ export type RateKeys = readonly [log: string, queue: string, waiters: string, da
 export function rateKeys(prefix: string, name: string): RateKeys {
   const base = `${prefix}{${name}}`;
   return [`${base}:rl`, `${base}:rq`, `${base}:rw`, `${base}:rd`];
+}
+
+/** Where `cached()` keeps a value (the backend's value store): a plain string key with a TTL. */
+export function valueKey(prefix: string, key: string): string {
+  return `${prefix}value:${key}`;
 }
 
 /** Scripts publish on this plus the waiter's client id. */

@@ -16,6 +16,7 @@ import {
   type WaiterInfo,
 } from '../../backend.js';
 import { BackendError, type HoldfastError } from '../../errors.js';
+import { decodeOwner } from '../../owner.js';
 import { integer, unexpected } from '../replies.js';
 
 /** The codes in scripts/includes/args.lua. */
@@ -98,18 +99,16 @@ export function parseEvent(message: string): BackendEvent | null {
     kind,
     fence: f === '' ? null : BigInt(f),
     permits: p as number,
-    owner: o,
+    owner: decodeOwner(o),
     at: a as number,
     expiresIn: expiresIn < 0 ? null : expiresIn,
   };
 }
 
-/** Decimal ms with an optional fraction: the server's clock as the scripts write it (serverMs in includes/lock.lua). */
-const SERVER_MS = /^\d+(?:\.\d+)?$/;
 const DIGITS = /^\d+$/;
 
 /**
- * The acquire reply (acquire.lua): {1, fence} or {0, position, retryAfter, serverMs}.
+ * The acquire reply (acquire.lua): {1, fence} or {0, position, retryAfter, serverMicros}.
  */
 export function parseAcquire(reply: unknown, what: string): AcquireResult {
   if (!Array.isArray(reply)) throw unexpected(reply, what);
@@ -119,9 +118,9 @@ export function parseAcquire(reply: unknown, what: string): AcquireResult {
   if (status !== 0) throw unexpected(reply, what);
   const position = integer(reply[1], reply, what);
   const retryAfter = integer(reply[2], reply, what);
-  const serverMs = text(reply[3], reply, what);
-  if (!SERVER_MS.test(serverMs)) throw unexpected(reply, what);
-  return { granted: false, position, retryAfter: retryAfter < 0 ? null : retryAfter, serverTime: Number(serverMs) };
+  const serverTime = integer(reply[3], reply, what);
+  if (serverTime < 0) throw unexpected(reply, what);
+  return { granted: false, position, retryAfter: retryAfter < 0 ? null : retryAfter, serverTime };
 }
 
 /** A wake-up on the client's channel: whose, and what a hand-off granted it (or null). */
@@ -133,9 +132,9 @@ export interface Wake {
 }
 
 /**
- * A wake-up message (scripts/includes/drain.lua): `token|fence|serverMs|claimTtl` for a
- * hand-off grant, `token|retryAfter` for a new head of the queue, else just the token. Tokens
- * never hold '|'; a message of any other shape is a bare token, whatever it contains.
+ * A wake-up message (scripts/includes/drain.lua): `token|fence|serverMicros` for a hand-off
+ * grant, `token|retryAfter` for a new head of the queue, else just the token. Tokens never
+ * hold '|'; a message of any other shape is a bare token, whatever it contains.
  */
 export function parseWake(message: string): Wake {
   const fields = message.split('|');
@@ -145,10 +144,10 @@ export function parseWake(message: string): Wake {
       ? { token, grant: null, retryAfter: Number(retryAfter) }
       : { token: message, grant: null };
   }
-  if (fields.length !== 4) return { token: message, grant: null };
-  const [token = '', fence = '', serverMs = '', ttl = ''] = fields;
-  if (!DIGITS.test(fence) || !SERVER_MS.test(serverMs) || !DIGITS.test(ttl)) return { token: message, grant: null };
-  return { token, grant: { fence: BigInt(fence), ttl: Number(ttl), serverTime: Number(serverMs) } };
+  if (fields.length !== 3) return { token: message, grant: null };
+  const [token = '', fence = '', micros = ''] = fields;
+  if (!DIGITS.test(fence) || !DIGITS.test(micros)) return { token: message, grant: null };
+  return { token, grant: { fence: BigInt(fence), serverTime: Number(micros) } };
 }
 
 /** The inspect reply: nil, or kind, limit, counted holders, counted waiters (inspect.lua). */
@@ -165,12 +164,12 @@ export function parseInspect(name: string, reply: unknown, what: string): LockSt
       fence: BigInt(text(field(at), reply, what)),
       permits: integer(field(at + 1), reply, what),
       expiresIn: integer(field(at + 2), reply, what),
-      owner: text(field(at + 3), reply, what),
+      owner: decodeOwner(text(field(at + 3), reply, what)),
     });
   }
   const waiters: WaiterInfo[] = [];
   for (let n = integer(field(at++), reply, what); n > 0; n--, at += 2) {
-    waiters.push({ permits: integer(field(at), reply, what), owner: text(field(at + 1), reply, what) });
+    waiters.push({ permits: integer(field(at), reply, what), owner: decodeOwner(text(field(at + 1), reply, what)) });
   }
   return {
     name,

@@ -3,16 +3,22 @@
  * Backend method is one command on the client's one connection (src/server/commands/*), run
  * atomically by the server on its own clock; hand-offs and events arrive as RESP3 pushes.
  */
-import type {
-  AcquireRequest,
-  AcquireResult,
-  Backend,
-  BackendContext,
-  BackendEvent,
-  ExtendRequest,
-  LockState,
-  RateRequest,
-  RateResult,
+import {
+  type AcquireRequest,
+  type AcquireResult,
+  type Backend,
+  type BackendContext,
+  type BackendEvent,
+  type Capabilities,
+  type EventCapability,
+  type ExtendRequest,
+  LOCK_KINDS,
+  type LockState,
+  RATE_ALGORITHMS,
+  type RateCapability,
+  type RateRequest,
+  type RateResult,
+  type ValueCapability,
 } from '../../backend.js';
 import { asBackendError, ClosedError, ValidationError } from '../../errors.js';
 import { commandTimeoutOf, type NetworkBackendOptions } from '../options.js';
@@ -25,6 +31,7 @@ import {
   parseNames,
   parseRate,
   parseSweep,
+  parseValue,
   parseWake,
   serverError,
 } from './replies.js';
@@ -88,7 +95,31 @@ function onPush(items: RespValue[], context: BackendContext, watches: Watches | 
 }
 
 class ServerBackend implements Backend {
+  readonly label = 'holdfast';
   readonly clientId: string;
+  /** The server runs the memory backend's algorithm on its one node: it holds everything. */
+  readonly capabilities: Capabilities = {
+    locks: LOCK_KINDS,
+    wakeups: 'grant',
+    rateAlgorithms: RATE_ALGORITHMS,
+    events: true,
+    values: true,
+  };
+  readonly rates: RateCapability = {
+    take: (request) => this.#rateTake(request),
+    leave: (name, token) => this.#rateLeave(name, token),
+  };
+  readonly events: EventCapability = {
+    watch: (pattern, listener) => this.#watch(pattern, listener),
+    sweep: (name) => this.#sweep(name),
+  };
+  /** The server's value store: `HOLDFAST.VGET key` → bulk or nil, `HOLDFAST.VSET key value ttl` → OK. */
+  readonly values: ValueCapability = {
+    get: async (key) => parseValue(await this.#call(['HOLDFAST.VGET', key], `value read "${key}"`), 'value read'),
+    set: async (key, value, ttl) => {
+      await this.#call(['HOLDFAST.VSET', key, value, ttl], `value write "${key}"`);
+    },
+  };
   readonly watches: Watches;
   readonly #connection: ServerConnection;
   #closed = false;
@@ -102,7 +133,7 @@ class ServerBackend implements Backend {
   async acquire(r: AcquireRequest): Promise<AcquireResult> {
     const what = `acquire "${r.name}"`;
     const enqueue = r.enqueue ? 1 : 0;
-    const args = [r.name, r.kind, r.token, r.permits, r.limit, r.ttl, enqueue, r.waiterTtl, r.owner];
+    const args = [r.name, r.kind, r.token, r.permits, r.limit, r.ttl, enqueue, r.waiterTtl, r.claimTtl, r.owner];
     return parseAcquire(await this.#call(['HOLDFAST.ACQUIRE', ...args], what), what);
   }
 
@@ -147,23 +178,23 @@ class ServerBackend implements Backend {
     return parseCount(await this.#call(['HOLDFAST.FORCERELEASE', name], what), what);
   }
 
-  async sweep(name: string): Promise<number | null> {
+  async #sweep(name: string): Promise<number | null> {
     const what = `sweep "${name}"`;
     return parseSweep(await this.#call(['HOLDFAST.SWEEP', name], what), what);
   }
 
-  async rateTake(r: RateRequest): Promise<RateResult> {
+  async #rateTake(r: RateRequest): Promise<RateResult> {
     const what = `rateTake "${r.name}"`;
     const args = [r.name, r.algorithm, r.limit, r.window, r.burst, r.cost, r.token ?? '', r.waiterTtl];
     return parseRate(await this.#call(['HOLDFAST.RATETAKE', ...args], what), what);
   }
 
-  async rateLeave(name: string, token: string): Promise<void> {
+  async #rateLeave(name: string, token: string): Promise<void> {
     const what = `rateLeave "${name}"`;
     await this.#call(['HOLDFAST.RATELEAVE', name, token], what);
   }
 
-  async watch(pattern: string, listener: (event: BackendEvent) => void): Promise<() => Promise<void>> {
+  async #watch(pattern: string, listener: (event: BackendEvent) => void): Promise<() => Promise<void>> {
     if (this.#closed) throw new ClosedError();
     return this.watches.add(pattern, listener);
   }

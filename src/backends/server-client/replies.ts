@@ -15,6 +15,7 @@ import {
   type WaiterInfo,
 } from '../../backend.js';
 import { BackendError, type HoldfastError, ValidationError } from '../../errors.js';
+import type { Json } from '../../owner.js';
 import { integer, unexpected } from '../replies.js';
 import type { RespError, RespValue } from './resp.js';
 
@@ -65,18 +66,30 @@ export function parseAcquire(reply: RespValue, what: string): AcquireResult {
     granted: false,
     position: integer(reply[1], reply, what),
     retryAfter: retryAfter < 0 ? null : retryAfter,
-    serverTime: micros < 0 ? null : micros / 1000,
+    serverTime: micros < 0 ? null : micros,
   };
 }
 
-/** A wake push: `["wake", token]`, or with a hand-off's grant `[…, fence, ttl, serverTime µs]`. */
+/** A VGET reply: the value, or undefined for nil. */
+export function parseValue(reply: RespValue, what: string): string | undefined {
+  if (reply === null) return undefined;
+  if (typeof reply !== 'string') throw unexpected(reply, what);
+  return reply;
+}
+
+/** An owner in the server's JSON (INSPECT, events): a JSON value, null when none. */
+function owner(value: unknown): Json {
+  return value === undefined ? null : (value as Json);
+}
+
+/** A wake push: `["wake", token]`, or with a hand-off's grant `[…, fence, serverTime µs]`. */
 export function parseWake(items: readonly RespValue[]): { token: string; grant: HandoffGrant | null } | null {
-  const [, token, f, ttl, micros] = items;
+  const [, token, f, micros] = items;
   if (typeof token !== 'string') return null;
-  if (items.length < 5) return { token, grant: null };
-  const valid = typeof f === 'string' && /^\d{1,30}$/.test(f) && typeof ttl === 'number' && typeof micros === 'number';
+  if (items.length < 4) return { token, grant: null };
+  const valid = typeof f === 'string' && /^\d{1,30}$/.test(f) && typeof micros === 'number' && Number.isInteger(micros);
   // A grant this client cannot read is no grant: the waiter then asks again.
-  return { token, grant: valid ? { fence: BigInt(f), ttl, serverTime: micros / 1000 } : null };
+  return { token, grant: valid ? { fence: BigInt(f), serverTime: micros } : null };
 }
 
 /** `[allowed, remaining, retryAfter, resetIn, at, position]`. */
@@ -109,13 +122,13 @@ export function parseInspect(reply: RespValue, what: string): LockState | null {
         fence: fence(h.fence, reply, what),
         permits: integer(h.permits, reply, what),
         expiresIn: integer(h.expiresIn, reply, what),
-        owner: typeof h.owner === 'string' ? h.owner : '',
+        owner: owner(h.owner),
       }),
     ),
     waiters: waiters.map(
       (w: Record<string, unknown>): WaiterInfo => ({
         permits: integer(w.permits, reply, what),
-        owner: typeof w.owner === 'string' ? w.owner : '',
+        owner: owner(w.owner),
       }),
     ),
   };
@@ -131,12 +144,13 @@ export function parseEvent(text: RespValue): BackendEvent | null {
   }
   const type = LOCK_EVENT_TYPES.find((t) => t === raw.type);
   const kind = EVENT_KINDS.find((k) => k === raw.kind);
-  const { name, fence: f, permits, owner, at, expiresIn } = raw;
-  if (!type || !kind || typeof name !== 'string' || typeof owner !== 'string') return null;
+  const { name, fence: f, permits, at, expiresIn } = raw;
+  if (!type || !kind || typeof name !== 'string') return null;
   if (typeof permits !== 'number' || typeof at !== 'number') return null;
   if (f !== null && (typeof f !== 'string' || !/^\d{1,30}$/.test(f))) return null;
   if (expiresIn !== null && typeof expiresIn !== 'number') return null;
-  return { type, name, kind, fence: f === null ? null : BigInt(f), permits, owner, at, expiresIn };
+  const fence = f === null ? null : BigInt(f);
+  return { type, name, kind, fence, permits, owner: owner(raw.owner), at, expiresIn };
 }
 
 function json(reply: RespValue, what: string): unknown {

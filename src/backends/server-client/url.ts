@@ -1,3 +1,4 @@
+import { DEFAULT_SERVER_PORT } from '../../defaults.js';
 import { ValidationError } from '../../errors.js';
 
 /** Where a holdfast server is, and the token to present (null: none). */
@@ -7,7 +8,7 @@ export interface ServerAddress {
   readonly token: string | null;
 }
 
-export const DEFAULT_SERVER_PORT = 7700;
+export { DEFAULT_SERVER_PORT } from '../../defaults.js';
 
 /**
  * `holdfast://[token@]host[:port]` (port 7700 by default). The token may also be given as a

@@ -4,7 +4,7 @@
  */
 import { LOCK_KINDS, type LockKind, RATE_ALGORITHMS, type RateAlgorithm } from '../../backend.js';
 import { HoldfastError, ValidationError } from '../../errors.js';
-import { MAX_OWNER_BYTES } from '../../owner.js';
+import { checkOwnerText } from '../../owner.js';
 import { checkMs, checkName, checkPositiveInt } from '../../util/validate.js';
 import type { ErrorReply } from '../reply.js';
 
@@ -72,11 +72,9 @@ export function tokenArg(text: string | undefined): string {
   return text;
 }
 
+/** JSON text or '' (none): anything else is refused with -VALIDATION, as in the library. */
 export function ownerArg(text: string | undefined): string {
-  const owner = text ?? '';
-  const bytes = Buffer.byteLength(owner, 'utf8');
-  if (bytes > MAX_OWNER_BYTES) throw new ValidationError(`owner is ${bytes} bytes; the limit is ${MAX_OWNER_BYTES}`);
-  return owner;
+  return checkOwnerText(text ?? '');
 }
 
 export function kindArg(text: string | undefined): LockKind {

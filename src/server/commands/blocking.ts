@@ -4,6 +4,7 @@
  * Thin over the same operations as the low-level commands.
  */
 import type { AcquireRequest, RateResult } from '../../backend.js';
+import { claimTtl } from '../../defaults.js';
 import { newToken } from '../../engine/core.js';
 import { ValidationError } from '../../errors.js';
 import { MAX_MS } from '../../util/validate.js';
@@ -55,6 +56,7 @@ function lock(session: Session, args: readonly string[]): Reply | Promise<Reply>
     ttl,
     enqueue,
     waiterTtl,
+    claimTtl: claimTtl(ttl, waiterTtl),
     owner,
   });
   if (wait === 0) {

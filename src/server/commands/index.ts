@@ -11,6 +11,7 @@ import { connectionCommands } from './connection.js';
 import { lockCommands } from './locks.js';
 import { rateCommands } from './rates.js';
 import type { Command } from './table.js';
+import { valueCommands } from './values.js';
 import { watchCommands } from './watch.js';
 
 const COMMANDS = new Map<string, Command>(
@@ -20,6 +21,7 @@ const COMMANDS = new Map<string, Command>(
     ...rateCommands,
     ...watchCommands,
     ...blockingCommands,
+    ...valueCommands,
   }),
 );
 

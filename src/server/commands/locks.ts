@@ -6,17 +6,19 @@ import type { LockState } from '../../backend.js';
 import { ValidationError } from '../../errors.js';
 import { escapeGlob } from '../../util/glob.js';
 import type { Reply } from '../reply.js';
-import { micros, type Session } from '../session.js';
+import type { Session } from '../session.js';
+import { anchored } from '../time.js';
 import { countArg, flagArg, integerArg, kindArg, MAX_COUNT, msArg, nameArg, ownerArg, tokenArg } from './args.js';
 import { acquireOp, extendOp, releaseOp } from './ops.js';
 import type { CommandGroup } from './table.js';
 
 /**
- * `name kind token permits limit ttl enqueue waiterTtl owner` → `[1, fence]`, or
- * `[0, position, retryAfter | -1, serverTime µs]`.
+ * `name kind token permits limit ttl enqueue waiterTtl claimTtl owner` → `[1, fence]`, or
+ * `[0, position, retryAfter | -1, serverTime µs]`. claimTtl is the claim window the client
+ * computed (min(ttl, waiterTtl)): how long a hand-off grant to this waiter lasts.
  */
 function acquire(session: Session, args: readonly string[]): Reply {
-  const [name, kind, token, permits, limit, ttl, enqueue, waiterTtl, owner] = args;
+  const [name, kind, token, permits, limit, ttl, enqueue, waiterTtl, claimTtl, owner] = args;
   const max = countArg(limit, 'limit', MAX_COUNT);
   const result = acquireOp(session, {
     name: nameArg(name),
@@ -27,11 +29,12 @@ function acquire(session: Session, args: readonly string[]): Reply {
     ttl: msArg(ttl, 'ttl'),
     enqueue: flagArg(enqueue, 'enqueue'),
     waiterTtl: msArg(waiterTtl, 'waiterTtl'),
+    claimTtl: msArg(claimTtl, 'claimTtl'),
     owner: ownerArg(owner),
   });
   if (result.granted) return [1, result.fence.toString()];
   const retryAfter = result.retryAfter === null ? -1 : Math.ceil(result.retryAfter);
-  return [0, result.position, retryAfter, result.serverTime === null ? -1 : micros(result.serverTime)];
+  return [0, result.position, retryAfter, result.serverTime === null ? -1 : anchored(result.serverTime)];
 }
 
 /** `n name1 token1 ttl1 …` → one 0/1 per lease, in order; all checked before any is extended. */
@@ -81,7 +84,7 @@ function sweep(session: Session, args: readonly string[]): Reply {
 }
 
 export const lockCommands: CommandGroup = {
-  'HOLDFAST.ACQUIRE': { min: 9, max: 9, run: acquire },
+  'HOLDFAST.ACQUIRE': { min: 10, max: 10, run: acquire },
   'HOLDFAST.RELEASE': {
     min: 2,
     max: 2,

@@ -6,7 +6,6 @@
  */
 import type { ServerResponse } from 'node:http';
 import type { BackendEvent } from '../../backend.js';
-import { decodeOwner } from '../../owner.js';
 import { escapeGlob } from '../../util/glob.js';
 import { checkName } from '../../util/validate.js';
 import { HttpError } from './errors.js';
@@ -23,7 +22,7 @@ export function eventBody(event: BackendEvent, name: string): unknown {
     kind: event.kind,
     fence: event.fence === null ? null : event.fence.toString(),
     permits: event.permits,
-    owner: decodeOwner(event.owner),
+    owner: event.owner,
     at: event.at,
     expiresIn: event.expiresIn === null ? null : Math.ceil(event.expiresIn),
   };

@@ -4,8 +4,9 @@
  * the same store operation, with the same limits, as over RESP.
  */
 import type { AcquireRequest, LockState } from '../../backend.js';
+import { claimTtl } from '../../defaults.js';
 import { newToken } from '../../engine/core.js';
-import { decodeOwner, encodeOwner } from '../../owner.js';
+import { encodeOwner } from '../../owner.js';
 import { escapeGlob } from '../../util/glob.js';
 import { checkName } from '../../util/validate.js';
 import { MAX_COUNT, toErrorReply } from '../commands/args.js';
@@ -42,7 +43,8 @@ export async function acquire(ex: Exchange, name: string): Promise<JsonReply | n
   const token = newToken();
   const kind = limit === 1 ? 'mutex' : 'semaphore';
   const request = (enqueue: boolean): AcquireRequest => {
-    return { name, kind, token, permits, limit, ttl, enqueue, waiterTtl: SERVER_WAITER_TTL, owner };
+    const waiterTtl = SERVER_WAITER_TTL;
+    return { name, kind, token, permits, limit, ttl, enqueue, waiterTtl, claimTtl: claimTtl(ttl, waiterTtl), owner };
   };
   const timeout = new HttpError('LOCK_TIMEOUT', `could not acquire ${JSON.stringify(name)} within ${wait} ms`);
   if (wait === 0) {
@@ -124,9 +126,9 @@ function stateBody(name: string, state: LockState): unknown {
       fence: h.fence.toString(),
       permits: h.permits,
       expiresIn: Math.ceil(h.expiresIn),
-      owner: decodeOwner(h.owner),
+      owner: h.owner,
     })),
-    waiters: state.waiters.map((w) => ({ permits: w.permits, owner: decodeOwner(w.owner) })),
+    waiters: state.waiters.map((w) => ({ permits: w.permits, owner: w.owner })),
   };
 }
 

@@ -10,6 +10,8 @@
   ARGV[3] token       ARGV[4] permits   ARGV[5] limit      ARGV[6] ttl (ms)
   ARGV[7] enqueue ('1' or '0')          ARGV[8] waiterTtl (ms)
   ARGV[9] clientId    ARGV[10] owner    ARGV[11] kind
+  ARGV[12] claimTtl (ms): the claim window min(ttl, waiterTtl) the client computed, armed for
+           a hand-off grant to this waiter (never computed here)
 
   Publishes (includes/events.lua) `expired` / `left` for what the purge removed, `handoff`
   for every grant from the queue (the caller's own included, when its purge made room),
@@ -17,41 +19,40 @@
   caller joins the queue (not when it refreshes its entry). Re-arming a holder's TTL is no
   event: it confirms a grant already reported.
 
-  Returns {1, fence}                            granted (or already held: TTL re-armed)
-          {0, position, retryAfter, serverMs}   queued at 0-based position; retryAfter = ms
-                                                until the earliest holder expires when at the
-                                                head, else -1
-          {0, -1, -1, serverMs}                 not granted, not queued (a try)
-          {ERR_ARGS} | {ERR_PERMITS}            refused; nothing changed
-  serverMs is the script's clock as decimal ms text (includes/now.lua), the clock a later
-  hand-off's wake-up names (includes/drain.lua).
+  Returns {1, fence}                               granted (or already held: TTL re-armed)
+          {0, position, retryAfter, serverMicros}  queued at 0-based position; retryAfter =
+                                                   ms until the earliest holder expires when
+                                                   at the head, else -1
+          {0, -1, -1, serverMicros}                not granted, not queued (a try)
+          {ERR_ARGS} | {ERR_PERMITS}               refused; nothing changed
+  serverMicros is the script's clock as an integer count of µs (includes/now.lua), the clock a
+  later hand-off's wake-up names (includes/drain.lua).
 ]]
 --- @include "includes/args"
 --- @include "includes/name"
 
 local token, clientId, owner, kind = ARGV[3], ARGV[9], ARGV[10], ARGV[11]
 local permits, limit = positiveInt(ARGV[4]), positiveInt(ARGV[5])
-local ttl, waiterTtl = positiveInt(ARGV[6]), positiveInt(ARGV[8])
-if not (permits and limit and ttl and waiterTtl) or token == '' or string.find(clientId, '|', 1, true) then
+local ttl, waiterTtl, claimTtl = positiveInt(ARGV[6]), positiveInt(ARGV[8]), positiveInt(ARGV[12])
+if not (permits and limit and ttl and waiterTtl and claimTtl) or token == '' or string.find(clientId, '|', 1, true) then
   return { ERR_ARGS }
 end
 -- a head that can never fit would block the queue until its waiter expires
 if permits > limit then return { ERR_PERMITS } end
 
-now, nowMicros = serverTime()
-publish, listening = newEvents(D, PREFIX, NAME, kind, now)
+local run = newRun(kind)
 
 if redis.call('EXISTS', H, Q) == 0 then
   -- The common case, a free name: nothing to purge, nobody queued, so grant at once (as
   -- grant() in includes/grant.lua would, with used = 0) and arm the two keys that exist.
-  local fence = int(math.max(tonumber(redis.call('HGET', D, 'fence') or '0') + 1, nowMicros))
+  local fence = int(math.max(tonumber(redis.call('HGET', D, 'fence') or '0') + 1, run.micros))
   local held = int(permits)
   redis.call('HSET', D, 'fence', fence, 'used', held, 'h:' .. token, held .. '|' .. fence .. '|' .. owner,
     'kind', kind, 'limit', int(limit))
-  redis.call('ZADD', H, now + ttl, token)
+  redis.call('ZADD', H, run.now + ttl, token)
   redis.call('PEXPIRE', H, ttl + KEY_MARGIN_MS)
   redis.call('PEXPIRE', D, ttl + KEY_MARGIN_MS)
-  publish('acquired', fence, permits, owner, ttl)
+  run.publish('acquired', fence, permits, owner, ttl)
   return { 1, fence }
 end
 
@@ -63,53 +64,53 @@ end
 -- path that writes the data hash anyway stores them in the same HSET.
 local function storeKindAndLimit()
   -- two new fields: the hash did not exist, so it has no TTL yet either
-  if redis.call('HSET', D, 'kind', kind, 'limit', int(limit)) == 2 then grew = true end
+  if redis.call('HSET', D, 'kind', kind, 'limit', int(limit)) == 2 then run.grew = true end
 end
 
 local function queueFor()
-  local position = queued > 0 and redis.call('ZRANK', Q, token)
+  local position = run.queued > 0 and redis.call('ZRANK', Q, token)
   if not position then
-    queued = queued + redis.call('ZADD', Q, redis.call('HINCRBY', D, 'seq', 1), token)
-    publish('waiting', nil, permits, owner)
+    run.queued = run.queued + redis.call('ZADD', Q, redis.call('HINCRBY', D, 'seq', 1), token)
+    run.publish('waiting', nil, permits, owner)
     position = redis.call('ZRANK', Q, token)
   end
-  local record = int(permits) .. '|' .. int(limit) .. '|' .. int(math.min(ttl, waiterTtl)) .. '|' .. clientId .. '|' .. owner
+  local record = int(permits) .. '|' .. int(limit) .. '|' .. int(claimTtl) .. '|' .. clientId .. '|' .. owner
   redis.call('HSET', D, 'w:' .. token, record, 'kind', kind, 'limit', int(limit))
-  redis.call('ZADD', W, now + waiterTtl, token)
-  grew = true
-  return { 0, position, position == 0 and untilEarliestExpiry() or -1, serverMs() }
+  redis.call('ZADD', W, run.now + waiterTtl, token)
+  run.grew = true
+  return { 0, position, position == 0 and untilEarliestExpiry(run) or -1, run.micros }
 end
 
 local function decide()
-  local heldUntil = holders > 0 and redis.call('ZSCORE', H, token)
+  local heldUntil = run.holders > 0 and redis.call('ZSCORE', H, token)
   local held = heldUntil and parseHolder(redis.call('HGET', D, 'h:' .. token))
   if held then
-    local expiresAt = now + ttl
+    local expiresAt = run.now + ttl
     redis.call('ZADD', H, expiresAt, token)
-    if expiresAt > tonumber(heldUntil) then grow(expiresAt) end
+    if expiresAt > tonumber(heldUntil) then grow(run, expiresAt) end
     storeKindAndLimit()
     return { 1, held.fence }
   end
-  local head = queued > 0 and queueHead() or nil
+  local head = run.queued > 0 and queueHead() or nil
   if not head or head == token then
-    counters()
-    if used + permits <= limit then
-      local fence = grant(token, permits, owner, now + ttl, kind, limit)
-      publish('acquired', fence, permits, owner, ttl)
+    counters(run)
+    if run.used + permits <= limit then
+      local fence = grant(run, token, permits, owner, run.now + ttl, kind, limit)
+      run.publish('acquired', fence, permits, owner, ttl)
       if head then
-        removeWaiter(token)
-        drain(nil)
+        removeWaiter(run, token)
+        drain(run, nil)
       end
       return { 1, fence }
     end
   end
   if ARGV[7] == '1' then return queueFor() end
   storeKindAndLimit()
-  return { 0, -1, -1, serverMs() }
+  return { 0, -1, -1, run.micros }
 end
 
-holders, queued = redis.call('ZCARD', H), redis.call('ZCARD', Q)
-if purge() then drain(token) end
+run.holders, run.queued = redis.call('ZCARD', H), redis.call('ZCARD', Q)
+if purge(run) then drain(run, token) end
 local result = decide()
-touchKeys()
+touchKeys(run)
 return result

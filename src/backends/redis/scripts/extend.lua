@@ -15,14 +15,14 @@
 
 local token, ttl = ARGV[3], positiveInt(ARGV[4])
 if not ttl then return ERR_ARGS end
-now, nowMicros = serverTime()
+local run = newRun(nil)
 local heldUntil = redis.call('ZSCORE', H, token)
-holders, queued = redis.call('ZCARD', H), redis.call('ZCARD', Q)
+run.holders, run.queued = redis.call('ZCARD', H), redis.call('ZCARD', Q)
 -- purge removes only expiries <= now, and drain removes no holder (it may add the caller: below)
-local holds = heldUntil and tonumber(heldUntil) > now
-local expiresAt = now + ttl
+local holds = heldUntil and tonumber(heldUntil) > run.now
+local expiresAt = run.now + ttl
 
-if holds and holders == 1 and queued == 0 then
+if holds and run.holders == 1 and run.queued == 0 then
   -- The common case: the only holder, unexpired, and nobody waits: nothing to purge or hand
   -- off, and the latest expiry is this one (a shorter lease needs no longer-lived keys).
   redis.call('ZADD', H, expiresAt, token)
@@ -37,22 +37,21 @@ end
 --- @include "includes/drain"
 --- @include "includes/touch-keys"
 
-publish, listening = newEvents(D, PREFIX, NAME, nil, now)
 local freed
-if holds and holders == 1 then
-  freed = purgeWaiters() -- the only holder has not expired
+if holds and run.holders == 1 then
+  freed = purgeWaiters(run) -- the only holder has not expired
 else
-  freed = purge()
+  freed = purge(run)
 end
-if freed then drain(nil) end
-if not holds and fresh > 0 then
+if freed then drain(run, nil) end
+if not holds and run.fresh > 0 then
   -- the drain this call's purge set off may have handed the permits to the caller itself
   heldUntil = redis.call('ZSCORE', H, token)
   holds = heldUntil and true
 end
 if holds then
   redis.call('ZADD', H, expiresAt, token)
-  if expiresAt > tonumber(heldUntil) then grow(expiresAt) end
+  if expiresAt > tonumber(heldUntil) then grow(run, expiresAt) end
 end
-touchKeys()
+touchKeys(run)
 return holds and 1 or 0

@@ -13,22 +13,21 @@
 --- @include "includes/drain"
 --- @include "includes/touch-keys"
 
-now, nowMicros = serverTime()
-publish, listening = newEvents(D, PREFIX, NAME, nil, now)
-holders, queued = redis.call('ZCARD', H), redis.call('ZCARD', Q)
-local freed = purge()
-local tokens = holders > 0 and redis.call('ZRANGE', H, 0, -1) or {}
+local run = newRun(nil)
+run.holders, run.queued = redis.call('ZCARD', H), redis.call('ZCARD', Q)
+local freed = purge(run)
+local tokens = run.holders > 0 and redis.call('ZRANGE', H, 0, -1) or {}
 if #tokens > 0 then
-  local records = listening() and readRecords('h:', tokens, parseHolder) or {}
+  local records = run.listening() and readRecords('h:', tokens, parseHolder) or {}
   redis.call('DEL', H)
   deleteRecords('h:', tokens)
-  holdersLeft(holders, 0)
+  holdersLeft(run, run.holders, 0)
   for i = 1, #tokens do
     local holder = records[i]
-    if holder then publish('lost', holder.fence, holder.permits, holder.owner) end
+    if holder then run.publish('lost', holder.fence, holder.permits, holder.owner) end
   end
   freed = true
 end
-if freed then drain(nil) end
-touchKeys()
+if freed then drain(run, nil) end
+touchKeys(run)
 return #tokens

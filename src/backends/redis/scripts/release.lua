@@ -13,19 +13,18 @@
 --- @include "includes/name"
 
 local token = ARGV[3]
-now, nowMicros = serverTime()
-publish, listening = newEvents(D, PREFIX, NAME, nil, now)
+local run = newRun(nil)
 local heldUntil = redis.call('ZSCORE', H, token)
-holders, queued = redis.call('ZCARD', H), redis.call('ZCARD', Q)
+run.holders, run.queued = redis.call('ZCARD', H), redis.call('ZCARD', Q)
 -- purge removes only expiries <= now, and nothing else here removes a holder before it
-local holds = heldUntil and tonumber(heldUntil) > now
+local holds = heldUntil and tonumber(heldUntil) > run.now
 
-if holds and holders == 1 and queued == 0 then
+if holds and run.holders == 1 and run.queued == 0 then
   -- The common case: the only holder leaves and nobody waits, so the name goes idle: the
   -- sorted sets go and the data hash keeps its fence (as in includes/touch-keys.lua).
-  if listening() then
+  if run.listening() then
     local holder = parseHolder(redis.call('HGET', D, 'h:' .. token))
-    if holder then publish('released', holder.fence, holder.permits, holder.owner) end
+    if holder then run.publish('released', holder.fence, holder.permits, holder.owner) end
   end
   redis.call('HDEL', D, 'h:' .. token)
   redis.call('DEL', H, Q, W)
@@ -37,23 +36,23 @@ end
 --- @include "includes/touch-keys"
 
 local freed
-if holds and holders == 1 then
-  freed = purgeWaiters() -- the only holder has not expired
+if holds and run.holders == 1 then
+  freed = purgeWaiters(run) -- the only holder has not expired
 else
-  freed = purge()
+  freed = purge(run)
 end
 local result = 0
 if holds then
-  local holder = removeHolder(token)
-  if holder then publish('released', holder.fence, holder.permits, holder.owner) end
+  local holder = removeHolder(run, token)
+  if holder then run.publish('released', holder.fence, holder.permits, holder.owner) end
   freed, result = true, 1
-elseif queued > 0 and redis.call('ZRANK', Q, token) then
+elseif run.queued > 0 and redis.call('ZRANK', Q, token) then
   -- a departing waiter may have been the head that blocked smaller requests behind it
-  local waiter = listening() and parseWaiter(redis.call('HGET', D, 'w:' .. token))
-  removeWaiter(token)
-  if waiter then publish('left', nil, waiter.permits, waiter.owner) end
+  local waiter = run.listening() and parseWaiter(redis.call('HGET', D, 'w:' .. token))
+  removeWaiter(run, token)
+  if waiter then run.publish('left', nil, waiter.permits, waiter.owner) end
   freed = true
 end
-if freed then drain(nil) end
-touchKeys()
+if freed then drain(run, nil) end
+touchKeys(run)
 return result

@@ -17,13 +17,12 @@ if redis.call('EXISTS', H, W) == 0 then return -1 end
 --- @include "includes/drain"
 --- @include "includes/touch-keys"
 
-now, nowMicros = serverTime()
-publish, listening = newEvents(D, PREFIX, NAME, nil, now)
-holders, queued = redis.call('ZCARD', H), redis.call('ZCARD', Q)
-if purge() then drain(nil) end
-touchKeys()
-local holder = holders > 0 and redis.call('ZRANGE', H, 0, 0, 'WITHSCORES')[2]
-local waiter = queued > 0 and redis.call('ZRANGE', W, 0, 0, 'WITHSCORES')[2]
+local run = newRun(nil)
+run.holders, run.queued = redis.call('ZCARD', H), redis.call('ZCARD', Q)
+if purge(run) then drain(run, nil) end
+touchKeys(run)
+local holder = run.holders > 0 and redis.call('ZRANGE', H, 0, 0, 'WITHSCORES')[2]
+local waiter = run.queued > 0 and redis.call('ZRANGE', W, 0, 0, 'WITHSCORES')[2]
 if not holder and not waiter then return -1 end
 local earliest = math.min(tonumber(holder or waiter), tonumber(waiter or holder))
-return math.max(0, math.ceil(earliest - now))
+return math.max(0, math.ceil(earliest - run.now))

@@ -1,14 +1,13 @@
 --[[
-  drain(quietToken): while the head of the queue fits (used + its permits <= its limit) it is
-  granted for its claim window, `handoff` is published and its client is woken on
-  <prefix>wake:<clientId> with `token|fence|serverMs|claimTtl` (serverMs: this run's clock,
-  serverMs() in includes/lock.lua; claimTtl: the TTL armed for the grant). Stops at the first
-  head that does not fit: a large request is never overtaken by smaller ones behind it
-  (strict FIFO).
+  drain(run, quietToken): while the head of the queue fits (used + its permits <= its limit)
+  it is granted for its claim window (the claimTtl its client sent), `handoff` is published and
+  its client is woken on <prefix>wake:<clientId> with `token|fence|serverMicros` (this run's
+  clock, integer µs). Stops at the first head that does not fit: a large request is never
+  overtaken by smaller ones behind it (strict FIFO).
   quietToken (or nil) is granted without a wake-up: it is the caller of this very script,
   which learns the outcome from the reply.
   A new head that does not fit (one that was not the head when the script started:
-  headBefore in includes/lock.lua) is woken too, with `token|retryAfter`: the ms until the
+  run.headBefore in includes/lock.lua) is woken too, with `token|retryAfter`: the ms until the
   earliest holder expires, when it asks again (only the head is told that); otherwise it would
   notice a crashed holder only at its safety timer. Sent in the wake-up, so under contention a
   hand-off does not cost the next head a round trip to learn it. A grant from the queue is a
@@ -20,37 +19,36 @@
 --- @include "lock"
 --- @include "grant"
 
-local function drain(quietToken)
+local function drain(run, quietToken)
   -- When noteHead() reads the head now, the first turn of the loop need not read it again.
-  local noted = headBefore == nil
-  noteHead()
-  while queued > 0 do
-    local head = noted and headBefore or queueHead()
+  local noted = run.headBefore == nil
+  noteHead(run)
+  while run.queued > 0 do
+    local head = noted and run.headBefore or queueHead()
     noted = false
     if not head then
-      queued = 0
+      run.queued = 0
       return
     end
     -- the waiter's record, and the counters in the same call when not loaded yet
-    local waiter = parseWaiter(counters('w:' .. head))
+    local waiter = parseWaiter(counters(run, 'w:' .. head))
     if not waiter then
       -- a queue entry without its record cannot be granted; dropping it unblocks the rest
-      removeWaiter(head)
+      removeWaiter(run, head)
     else
-      if used + waiter.permits > waiter.limit then
-        if head ~= headBefore and head ~= quietToken then
-          local retryAfter = untilEarliestExpiry()
+      if run.used + waiter.permits > waiter.limit then
+        if head ~= run.headBefore and head ~= quietToken then
+          local retryAfter = untilEarliestExpiry(run)
           redis.call('PUBLISH', PREFIX .. 'wake:' .. waiter.clientId,
             retryAfter >= 0 and head .. '|' .. int(retryAfter) or head)
         end
         return
       end
-      local fence = grant(head, waiter.permits, waiter.owner, now + waiter.claimTtl)
-      removeWaiter(head)
-      publish('handoff', fence, waiter.permits, waiter.owner, waiter.claimTtl)
+      local fence = grant(run, head, waiter.permits, waiter.owner, run.now + waiter.claimTtl)
+      removeWaiter(run, head)
+      run.publish('handoff', fence, waiter.permits, waiter.owner, waiter.claimTtl)
       if head ~= quietToken then
-        redis.call('PUBLISH', PREFIX .. 'wake:' .. waiter.clientId,
-          head .. '|' .. fence .. '|' .. serverMs() .. '|' .. int(waiter.claimTtl))
+        redis.call('PUBLISH', PREFIX .. 'wake:' .. waiter.clientId, head .. '|' .. fence .. '|' .. int(run.micros))
       end
     end
   end

@@ -1,10 +1,10 @@
 --[[
-  grant(token, permits, owner, expiresAt, kind, limit): makes token a holder until expiresAt
-  and returns its fence as a string (doubles are exact to 2^53, and µs since the epoch stay
-  below that for centuries, but only a string survives the trip to JavaScript). kind and limit
-  (or nil) are stored with the grant, in the same HSET. The caller removes the token from the
-  queue when it was queued; a grant itself never touches the queue's keys. (acquire.lua's
-  fast path writes the same for a free name.)
+  grant(run, token, permits, owner, expiresAt, kind, limit): makes token a holder until
+  expiresAt and returns its fence as a string (doubles are exact to 2^53, and µs since the
+  epoch stay below that for centuries, but only a string survives the trip to JavaScript).
+  kind and limit (or nil) are stored with the grant, in the same HSET. The caller removes the
+  token from the queue when it was queued; a grant itself never touches the queue's keys.
+  (acquire.lua's fast path writes the same for a free name.)
 
   fence = max(last fence + 1, server µs): above every earlier grant of this name, and still
   above them after the data hash is gone. The data hash (with `fence`) outlives the name's last
@@ -17,18 +17,18 @@
 ]]
 --- @include "lock"
 
-local function grant(token, permits, owner, expiresAt, kind, limit)
-  counters()
-  local fence = int(math.max(lastFence + 1, nowMicros))
-  lastFence = tonumber(fence)
-  used = used + permits
+local function grant(run, token, permits, owner, expiresAt, kind, limit)
+  counters(run)
+  local fence = int(math.max(run.lastFence + 1, run.micros))
+  run.lastFence = tonumber(fence)
+  run.used = run.used + permits
   local record = int(permits) .. '|' .. fence .. '|' .. owner
   if kind then
-    redis.call('HSET', D, 'fence', fence, 'used', int(used), 'h:' .. token, record, 'kind', kind, 'limit', int(limit))
+    redis.call('HSET', D, 'fence', fence, 'used', int(run.used), 'h:' .. token, record, 'kind', kind, 'limit', int(limit))
   else
-    redis.call('HSET', D, 'fence', fence, 'used', int(used), 'h:' .. token, record)
+    redis.call('HSET', D, 'fence', fence, 'used', int(run.used), 'h:' .. token, record)
   end
-  holders = holders + redis.call('ZADD', H, expiresAt, token)
-  grow(expiresAt)
+  run.holders = run.holders + redis.call('ZADD', H, expiresAt, token)
+  grow(run, expiresAt)
   return fence
 end

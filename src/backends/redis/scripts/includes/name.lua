@@ -1,6 +1,7 @@
 --[[
   What every lock script (acquire, release, extend, sweep, force-release) starts with: its
-  keys and arguments, and the state of the name for this run.
+  keys and arguments (constants for the whole run), and newRun(), the state of the name for
+  this run, a table passed explicitly to every helper (no include shares a mutable local).
 
   KEYS[1] holders  ZSET token -> expiresAt (ms, server clock)
   KEYS[2] queue    ZSET token -> arrival seq
@@ -9,12 +10,19 @@
   ARGV[1] prefix   channels are <prefix>wake:<clientId> and <prefix>ev:<name> (keys.ts)
   ARGV[2] name
 
-  A script sets now / nowMicros (includes/now.lua), publish / listening (includes/events.lua)
-  and holders / queued (the sizes of KEYS[1] and KEYS[2]) as it needs them, handles its common
-  case inline and returns; only the general path goes on to includes/lock.lua and the rest,
-  whose functions are created only when a run reaches them (each closure costs the run).
-  Every key lives at least until the latest holder or waiter expiry plus KEY_MARGIN_MS
-  (includes/touch-keys.lua).
+  A run table holds:
+    now, micros         the server's clock: ms (fractional, for expiries), µs (an integer)
+    publish, listening  the run's event publisher (includes/events.lua)
+    holders, queued     the sizes of KEYS[1] and KEYS[2], once the script has read them
+    used, lastFence     the counters in the data hash, loaded on first need (includes/lock.lua)
+    headBefore          the queue's head before the run first changed the queue (nil: not taken)
+    grew, grownTo, fresh  for touchKeys: whether an expiry may now lie beyond what the keys'
+                        TTL covers (or a key was created), the latest holder expiry this run
+                        set, and how many holders it (re)armed
+  A script handles its common case inline and returns; only the general path goes on to
+  includes/lock.lua and the rest, whose functions are created only when a run reaches them
+  (each closure costs the run). Every key lives at least until the latest holder or waiter
+  expiry plus KEY_MARGIN_MS (includes/touch-keys.lua).
 ]]
 --- @include "now"
 --- @include "records"
@@ -23,5 +31,13 @@
 local H, Q, W, D = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local PREFIX, NAME = ARGV[1], ARGV[2]
 local KEY_MARGIN_MS = 60000
-local now, nowMicros, publish, listening
-local holders, queued = 0, 0
+
+-- kind: the lock kind for events, or nil for the name's stored kind.
+local function newRun(kind)
+  local now, micros = serverTime()
+  local publish, listening = newEvents(D, PREFIX, NAME, kind, now)
+  return {
+    now = now, micros = micros, publish = publish, listening = listening,
+    holders = 0, queued = 0, grew = false, grownTo = 0, fresh = 0,
+  }
+end

@@ -3,8 +3,9 @@
 
   h:<token> = permits|fence|owner
   w:<token> = permits|limit|claimTtl|clientId|owner
-  owner is free JSON text that may contain '|', so it always comes last. claimTtl is
-  min(ttl, waiterTtl): how long a hand-off grant lasts before the woken waiter confirms it.
+  owner is free JSON text that may contain '|', so it always comes last. claimTtl is the claim
+  window its client sent (min(ttl, waiterTtl)): how long a hand-off grant lasts before the
+  woken waiter confirms it.
   Numbers are written with int() because Lua's tostring keeps only 14 digits.
   parseHolder / parseWaiter take a raw record (nil or false when absent) and return nil for
   one that is absent or malformed.
