@@ -15,14 +15,14 @@
 
 local token, ttl = ARGV[3], positiveInt(ARGV[4])
 if not ttl then return ERR_ARGS end
-local run = newRun(nil)
+local now, micros = serverTime()
 local heldUntil = redis.call('ZSCORE', H, token)
-run.holders, run.queued = redis.call('ZCARD', H), redis.call('ZCARD', Q)
+local holders, queued = redis.call('ZCARD', H), redis.call('ZCARD', Q)
 -- purge removes only expiries <= now, and drain removes no holder (it may add the caller: below)
-local holds = heldUntil and tonumber(heldUntil) > run.now
-local expiresAt = run.now + ttl
+local holds = heldUntil and tonumber(heldUntil) > now
+local expiresAt = now + ttl
 
-if holds and run.holders == 1 and run.queued == 0 then
+if holds and holders == 1 and queued == 0 then
   -- The common case: the only holder, unexpired, and nobody waits: nothing to purge or hand
   -- off, and the latest expiry is this one (a shorter lease needs no longer-lived keys).
   redis.call('ZADD', H, expiresAt, token)
@@ -37,6 +37,8 @@ end
 --- @include "includes/drain"
 --- @include "includes/touch-keys"
 
+local run = newRun(nil, now, micros)
+run.holders, run.queued = holders, queued
 local freed
 if holds and run.holders == 1 then
   freed = purgeWaiters(run) -- the only holder has not expired
