@@ -5,11 +5,15 @@ import { waitFor } from '../helpers/wait.js';
 import type { World, WorldFactory } from '../helpers/world.js';
 
 /** Real ms to wait for something that should happen "now" (a hand-off, an abort). */
-export const EVENT = 5000;
-/** A TTL short enough to wait out on the real clock, long enough for a round trip. */
-export const SHORT_TTL = 300;
+export const EVENT = 10_000;
+/**
+ * A TTL short enough to wait out on the real clock, long enough for a round trip and for a
+ * second client to queue behind it on a machine loaded many times over (at 300 ms, a waiter
+ * sometimes found the lock already expired under a load average of 20 on 2 cores).
+ */
+export const SHORT_TTL = 1000;
 /** Past a SHORT_TTL lease's expiry, with room for the backend to notice. */
-export const PAST_SHORT_TTL = SHORT_TTL + 100;
+export const PAST_SHORT_TTL = SHORT_TTL + 200;
 
 /** A fresh world for every test of the enclosing `describe`, closed after it. */
 export function useWorld(factory: WorldFactory): () => World {

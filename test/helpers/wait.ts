@@ -27,7 +27,7 @@ export async function waitFor(
   predicate: () => boolean | Promise<boolean>,
   options: WaitForOptions = {},
 ): Promise<void> {
-  const { timeout = 5000, interval = 10, what = 'a condition' } = options;
+  const { timeout = 10_000, interval = 10, what = 'a condition' } = options;
   const deadline = Date.now() + timeout;
   for (;;) {
     if (await predicate()) return;
