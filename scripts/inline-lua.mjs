@@ -9,7 +9,7 @@
  * conflicts in a merge. Run `node scripts/inline-lua.mjs` yourself before running a file with
  * tsx directly.
  */
-import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { readdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -40,6 +40,11 @@ export const LUA_FILES: Readonly<Record<string, string>> = {
 ${entries.join('\n')}
 };
 `;
-// Unchanged output is not rewritten, so tsc --watch and editors are not disturbed.
+// Unchanged output is not rewritten, so tsc --watch and editors are not disturbed. A change is
+// written beside it and renamed over it, so a test run or build beside this one never reads half a file.
 const current = await readFile(output, 'utf8').catch(() => '');
-if (current !== text) await writeFile(output, text);
+if (current !== text) {
+  const partial = `${output}.${process.pid}.tmp`;
+  await writeFile(partial, text);
+  await rename(partial, output);
+}
