@@ -61,6 +61,19 @@ describe('npm pack', () => {
   });
 });
 
+describe('the holdfast bin', () => {
+  it('runs from the built package', async () => {
+    const manifest = JSON.parse(await readFile(join(pkg.packageDir, 'package.json'), 'utf8')) as {
+      bin: Record<string, string>;
+    };
+    const bin = join(pkg.packageDir, manifest.bin.holdfast ?? 'missing');
+    const help = await run(process.execPath, [bin, 'server', '--help'], pkg.dir);
+    assert.equal(help.code, 0, describeRun(help));
+    assert.match(help.stdout, /^usage: holdfast server .*--limit NAME=VALUE/);
+    assert.match(await readFile(bin, 'utf8'), /^#!\/usr\/bin\/env node\n/);
+  });
+});
+
 describe('CommonJS', () => {
   it("require('holdfast'), 'holdfast/testing' and 'holdfast/server' from a .cjs file take locks", async () => {
     const app = join(pkg.dir, 'app.cjs');
