@@ -21,13 +21,14 @@ const require = createRequire(import.meta.url);
 const FIXTURES = join(ROOT, 'test/package');
 
 let pkg: BuiltPackage;
+let redis: RedisProcess;
 
 before(async () => {
-  pkg = await buildPackage();
+  [pkg, redis] = await Promise.all([buildPackage(), startRedis()]);
 });
 
 after(async () => {
-  await pkg?.remove();
+  await Promise.all([pkg?.remove(), redis?.stop()]);
 });
 
 describe('npm pack', () => {
@@ -75,15 +76,16 @@ describe('the holdfast bin', () => {
 });
 
 describe('CommonJS', () => {
-  it("require('holdfast'), 'holdfast/testing' and 'holdfast/server' from a .cjs file take locks", async () => {
+  it("require('holdfast'), 'holdfast/testing' and 'holdfast/server' from a .cjs file take locks (memory, redis, server)", async () => {
     const app = join(pkg.dir, 'app.cjs');
     await copyFile(join(FIXTURES, 'require-app.cjs'), app);
-    const node = await run(process.execPath, [app], pkg.dir);
+    const node = await run(process.execPath, [app, redis.url], pkg.dir);
     assert.equal(node.code, 0, describeRun(node));
     assert.deepEqual(JSON.parse(node.stdout), {
       fence: 'bigint',
       holders: 1,
       released: true,
+      redisReleased: true,
       remoteFence: 'bigint',
       errors: true,
       fakeClock: 'number',
@@ -156,11 +158,9 @@ export async function use(): Promise<bigint> {
 });
 
 describe('a single-file bundle (esbuild)', () => {
-  let redis: RedisProcess;
   let bundleDir: string;
 
   before(async () => {
-    redis = await startRedis();
     const entry = join(pkg.dir, 'bundle-app.mjs');
     await copyFile(join(FIXTURES, 'bundle-app.mjs'), entry);
     bundleDir = await mkdtemp(join(tmpdir(), 'holdfast-bundle-'));
@@ -176,7 +176,6 @@ describe('a single-file bundle (esbuild)', () => {
   });
 
   after(async () => {
-    await redis?.stop();
     if (bundleDir) await rm(bundleDir, { recursive: true, force: true });
   });
 
