@@ -1,20 +1,23 @@
 /**
- * `holdfast server [--host H] [--port P] [--http-port P | --no-http] [--token T]`: runs the lock
+ * `holdfast server [--host H] [--port P] [--http-port P | --no-http] [--token T] [--limit NAME=VALUE]…`: runs the lock
  * server (RESP, and the HTTP/JSON API) in the foreground until SIGTERM or SIGINT, then shuts
  * down gracefully and resolves with exit code 0.
  */
 import { parseArgs } from 'node:util';
 import { HoldfastError } from '../errors.js';
 import { DEFAULT_HTTP_PORT } from './http/listener.js';
+import { describeLimits, LIMIT_USAGE, parseLimitFlags } from './limit-flags.js';
+import type { ServerLimits } from './limits.js';
 import { DEFAULT_HOST, DEFAULT_PORT, type RunningServer, startServer } from './server.js';
 
-export const SERVER_USAGE = `usage: holdfast server [--host ${DEFAULT_HOST}] [--port ${DEFAULT_PORT}] [--http-port ${DEFAULT_HTTP_PORT} | --no-http] [--token SECRET]
+export const SERVER_USAGE = `usage: holdfast server [--host ${DEFAULT_HOST}] [--port ${DEFAULT_PORT}] [--http-port ${DEFAULT_HTTP_PORT} | --no-http] [--token SECRET] [--limit NAME=VALUE]…
   --host       address to bind; anything but loopback requires a token
   --token      clients must present it (default $HOLDFAST_TOKEN); holdfast://SECRET@host:port,
                or Authorization: Bearer SECRET over HTTP
   --port       TCP port of the RESP protocol; 0 picks a free one
   --http-port  TCP port of the HTTP/JSON API (default: --port + 1; 0 when --port is 0)
-  --no-http    serve no HTTP API`;
+  --no-http    serve no HTTP API
+${LIMIT_USAGE}`;
 
 export interface CliOutput {
   out(line: string): void;
@@ -24,13 +27,20 @@ export interface CliOutput {
 const consoleOutput: CliOutput = { out: (line) => console.log(line), err: (line) => console.error(line) };
 
 /** What the server says about itself when it starts: where it is, and what it is not. */
-export function banner(host: string, port: number, auth: boolean, httpPort: number | null = null): string {
+export function banner(
+  host: string,
+  port: number,
+  auth: boolean,
+  httpPort: number | null = null,
+  limits: Partial<ServerLimits> = {},
+): string {
   const at = (p: number): string => (host.includes(':') ? `[${host}]:${p}` : `${host}:${p}`);
   const where = at(port);
   return [
     `holdfast server listening on ${where} (holdfast://${auth ? 'TOKEN@' : ''}${where})`,
     ...(httpPort === null ? [] : [`  http: http://${at(httpPort)}/v1/ (HTTP/JSON API, for curl, PHP, Python, …)`]),
     `  auth: ${auth ? 'a token is required' : 'none (loopback only)'}`,
+    ...(Object.keys(limits).length === 0 ? [] : [`  limits: ${describeLimits(limits)} (the others at their defaults)`]),
     '  State is in memory, on this single node: every lock, queue and rate limiter is lost when',
     '  the server stops. Fences keep increasing across restarts (they are seeded from the clock).',
     '  For durability or high availability, move to Redis (redis://, or Redlock over several).',
@@ -46,6 +56,7 @@ export async function runServerCli(argv: readonly string[], output: CliOutput = 
     'http-port'?: string | undefined;
     'no-http'?: boolean | undefined;
     token?: string | undefined;
+    limit?: string[] | undefined;
     help?: boolean;
   };
   try {
@@ -57,6 +68,7 @@ export async function runServerCli(argv: readonly string[], output: CliOutput = 
         'http-port': { type: 'string' },
         'no-http': { type: 'boolean' },
         token: { type: 'string' },
+        limit: { type: 'string', multiple: true },
         help: { type: 'boolean', short: 'h' },
       },
     }));
@@ -75,6 +87,13 @@ export async function runServerCli(argv: readonly string[], output: CliOutput = 
     output.err(`holdfast server: --port and --http-port must be 0-65535\n${SERVER_USAGE}`);
     return 2;
   }
+  let limits: Partial<ServerLimits>;
+  try {
+    limits = parseLimitFlags(values.limit ?? []);
+  } catch (error) {
+    output.err(`holdfast server: ${error instanceof Error ? error.message : String(error)}\n${SERVER_USAGE}`);
+    return 2;
+  }
   const token = values.token ?? (process.env.HOLDFAST_TOKEN || undefined);
   let server: RunningServer;
   try {
@@ -83,12 +102,13 @@ export async function runServerCli(argv: readonly string[], output: CliOutput = 
       port,
       ...(httpPort === null ? {} : { httpPort }),
       ...(token === undefined ? {} : { token }),
+      limits,
     });
   } catch (error) {
     output.err(`holdfast server: ${error instanceof HoldfastError ? error.message : String(error)}`);
     return 1;
   }
-  output.out(banner(server.address, server.port, token !== undefined, server.httpPort));
+  output.out(banner(server.address, server.port, token !== undefined, server.httpPort, limits));
   await untilSignal();
   output.out('holdfast server: stopping (clients are told, then disconnected)');
   await server.close();

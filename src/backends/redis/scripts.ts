@@ -1,7 +1,9 @@
 /**
  * Loads the server-side operations in `scripts/*.lua` and runs them by SHA.
  *
- * Each file is read once per process, with every `--- @include "path"` line replaced by that
+ * The .lua texts come from lua-sources.generated.ts, which scripts/inline-lua.mjs writes from
+ * the .lua files at build time, so the compiled (or bundled) code needs no files beside it.
+ * Each script is expanded once per process, with every `--- @include "path"` line replaced by that
  * file (relative to the including file, `.lua` implied, each include inlined once per
  * script). An include may stand after a script's early return: Lua creates a function only
  * when a run reaches its definition, and each one costs the run (scripts/includes/name.lua). Scripts run with EVALSHA; on NOSCRIPT (a `SCRIPT FLUSH`, a restarted or failed-over
@@ -9,8 +11,9 @@
  * registered on the client (no `defineCommand`), so a user's ioredis client stays untouched.
  */
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { posix } from 'node:path';
 import type { Redis } from 'ioredis';
+import { LUA_FILES } from './lua-sources.generated.js';
 
 export type ScriptName =
   | 'acquire'
@@ -57,34 +60,29 @@ export interface ScriptCall {
 /** One pipelined call's outcome: a failure of one call does not hide the others' results. */
 export type Settled = { readonly ok: true; readonly value: unknown } | { readonly ok: false; readonly error: unknown };
 
-// Relative to this module, so it resolves to src/ under tsx and to dist/ after the build.
-const SCRIPTS_DIR = new URL('./scripts/', import.meta.url);
 const INCLUDE_LINE = /^--- @include "([^"]+)"\s*$/;
 
-// The file text never changes while the process runs, so reading it once is enough.
+// The texts never change while the process runs, so expanding them once is enough.
 let loading: Promise<Scripts> | undefined;
 
 export function loadScripts(): Promise<Scripts> {
-  loading ??= readAll().catch((error: unknown) => {
-    loading = undefined;
-    throw error;
-  });
+  loading ??= Promise.resolve().then(expandAll);
   return loading;
 }
 
-async function readAll(): Promise<Scripts> {
-  const entries = await Promise.all(
-    SCRIPT_NAMES.map(async (name): Promise<[ScriptName, Script]> => {
-      const source = await expand(new URL(`${name}.lua`, SCRIPTS_DIR), new Set());
-      const sha = createHash('sha1').update(source).digest('hex');
-      return [name, { name, source, sha }];
-    }),
-  );
+function expandAll(): Scripts {
+  const entries = SCRIPT_NAMES.map((name): [ScriptName, Script] => {
+    const source = expand(`${name}.lua`, new Set());
+    const sha = createHash('sha1').update(source).digest('hex');
+    return [name, { name, source, sha }];
+  });
   return Object.fromEntries(entries) as Record<ScriptName, Script>;
 }
 
-async function expand(file: URL, included: Set<string>): Promise<string> {
-  const text = await readFile(file, 'utf8');
+/** `file` is a path under scripts/ ('includes/drain.lua'). */
+function expand(file: string, included: Set<string>): string {
+  const text = LUA_FILES[file];
+  if (text === undefined) throw new Error(`no Lua script ${file} (run scripts/inline-lua.mjs after adding one)`);
   const lines: string[] = [];
   for (const line of text.split('\n')) {
     const path = INCLUDE_LINE.exec(line)?.[1];
@@ -92,11 +90,11 @@ async function expand(file: URL, included: Set<string>): Promise<string> {
       lines.push(line);
       continue;
     }
-    const target = new URL(path.endsWith('.lua') ? path : `${path}.lua`, file);
+    const target = posix.join(posix.dirname(file), path.endsWith('.lua') ? path : `${path}.lua`);
     // Lua needs a local function defined before its first use, so only the first copy stays.
-    if (included.has(target.href)) continue;
-    included.add(target.href);
-    lines.push(await expand(target, included));
+    if (included.has(target)) continue;
+    included.add(target);
+    lines.push(expand(target, included));
   }
   return lines.join('\n');
 }
