@@ -24,7 +24,7 @@ import {
 } from '../../backend.js';
 import { asBackendError, ClosedError, ValidationError } from '../../errors.js';
 import { commandTimeoutOf, type NetworkBackendOptions } from '../options.js';
-import { closeConnection, openClient, openSubscriber, withTimeout } from './connection.js';
+import { closeConnection, commandFailed, openClient, openSubscriber, withTimeout } from './connection.js';
 import { dataKeyPattern, nameKeys, nameOfDataKey, rateKeys, valueKey, wakeChannel } from './keys.js';
 import { parseAcquire, parseCount, parseFlag, parseInspect, parseRate, parseSweep, parseWake } from './replies.js';
 import {
@@ -65,8 +65,10 @@ export async function createRedisBackend(
   });
   const owned = 'url' in target;
   let client: Redis | undefined;
+  let lastError = (): Error | undefined => undefined;
   try {
-    client = owned ? openClient(target.url, timeout) : target.client;
+    if (owned) ({ client, lastError } = openClient(target.url, timeout));
+    else client = target.client;
     const channel = wakeChannel(context.prefix, context.clientId);
     const subscriber = await openSubscriber(
       client,
@@ -76,7 +78,7 @@ export async function createRedisBackend(
       timeout,
     );
     const watches = new Watches(subscriber, context.prefix, timeout);
-    return new RedisBackend({ client, subscriber, watches, owned, scripts, context, timeout });
+    return new RedisBackend({ client, subscriber, watches, owned, scripts, context, timeout, lastError });
   } catch (error) {
     if (owned) client?.disconnect();
     throw asBackendError(error, 'connecting to Redis');
@@ -104,6 +106,8 @@ interface Parts {
   readonly scripts: Scripts;
   readonly context: BackendContext;
   readonly timeout: number;
+  /** The command connection's latest error, when it is ours (a user's client reports its own). */
+  readonly lastError: () => Error | undefined;
 }
 
 /**
@@ -192,7 +196,7 @@ class RedisBackend implements Backend {
     );
     const results = await this.#run(what, (c, s) => runScriptMany(c, s.extend, calls));
     return results.map((result) => {
-      if (!result.ok) throw asBackendError(result.error, what);
+      if (!result.ok) throw commandFailed(this.#parts.client, result.error, what, this.#parts.lastError());
       return parseFlag(result.value, what);
     });
   }
@@ -292,7 +296,7 @@ class RedisBackend implements Backend {
       const sent = runScript(client, scripts[script], { keys, args });
       return await (owned ? sent : withTimeout(sent, timeout, what));
     } catch (error) {
-      throw asBackendError(error, what);
+      throw commandFailed(client, error, what, this.#parts.lastError());
     }
   }
 
@@ -307,7 +311,7 @@ class RedisBackend implements Backend {
       const sent = send(client, scripts);
       return await (owned ? sent : withTimeout(sent, timeout, what));
     } catch (error) {
-      throw asBackendError(error, what);
+      throw commandFailed(client, error, what, this.#parts.lastError());
     }
   }
 }

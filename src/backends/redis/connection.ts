@@ -3,7 +3,7 @@
  * exactly one subscriber per client for wake-ups, however many waiters it has.
  */
 import { Redis } from 'ioredis';
-import { BackendError } from '../../errors.js';
+import { asBackendError, BackendError, HoldfastError } from '../../errors.js';
 
 /** Reconnect attempts a queued command waits through before it fails (ioredis default: 20). */
 const MAX_RETRIES_PER_REQUEST = 3;
@@ -16,14 +16,31 @@ const MAX_RETRIES_PER_REQUEST = 3;
  * slower for sequential acquire/release and slower hand-offs, for no clear gain at 64 in
  * parallel (renewals are batched into one pipeline anyway).
  */
-export function openClient(url: string, commandTimeout: number): Redis {
+export function openClient(url: string, commandTimeout: number): { client: Redis; lastError: () => Error | undefined } {
   const client = new Redis(url, {
     enableOfflineQueue: true,
     maxRetriesPerRequest: MAX_RETRIES_PER_REQUEST,
     commandTimeout,
   });
-  quietErrors(client);
-  return client;
+  return { client, lastError: quietErrors(client) };
+}
+
+/**
+ * A command's failure as callers should read it. While the connection is down ioredis rejects
+ * with "Reached the max retries per request limit", which says neither where nor why: name the
+ * server and the connection's own latest error instead.
+ */
+export function commandFailed(client: Redis, error: unknown, what: string, lastError?: Error): HoldfastError {
+  if (error instanceof HoldfastError) return error;
+  const down = client.status !== 'ready' || (error instanceof Error && error.name === 'MaxRetriesPerRequestError');
+  if (!down) return asBackendError(error, what);
+  const why = lastError?.message ?? (error instanceof Error ? error.message : String(error));
+  return new BackendError(`Redis at ${whereOf(client)} unreachable: ${why} (${what})`, { cause: error });
+}
+
+function whereOf(connection: Redis): string {
+  const { host, port, path } = connection.options;
+  return path || `${host?.includes(':') ? `[${host}]` : host}:${port}`;
 }
 
 /**
@@ -81,9 +98,7 @@ export async function openSubscriber(
  * with ("Reached the max retries per request limit") does not say.
  */
 function connectFailed(connection: Redis, cause: Error): BackendError {
-  const { host, port, path } = connection.options;
-  const where = path || `${host?.includes(':') ? `[${host}]` : host}:${port}`;
-  return new BackendError(`connecting to Redis at ${where} failed: ${cause.message}`, { cause });
+  return new BackendError(`connecting to Redis at ${whereOf(connection)} failed: ${cause.message}`, { cause });
 }
 
 /** Quits gracefully, or drops the connection when the server does not answer in time. */

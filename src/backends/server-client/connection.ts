@@ -49,6 +49,8 @@ export class ServerConnection {
   #reconnect: NodeJS.Timeout | null = null;
   #heartbeat: NodeJS.Timeout | null = null;
   #sentAt = 0;
+  /** Why the latest connection attempt failed or the connection dropped, for "unreachable" errors. */
+  #lastFailure = '';
 
   /** Connects and sets up; rejects with a BackendError when the server cannot be reached. */
   static async open(options: ConnectionOptions): Promise<ServerConnection> {
@@ -66,9 +68,7 @@ export class ServerConnection {
   send(args: readonly (string | number)[], what: string): Promise<RespValue> {
     if (this.#closed) return Promise.reject(new ClosedError());
     if (this.#ready) return this.#request(args, what);
-    if (this.#offline.size >= MAX_OFFLINE) {
-      return Promise.reject(new BackendError(`${what} failed: the holdfast server is unreachable`));
-    }
+    if (this.#offline.size >= MAX_OFFLINE) return Promise.reject(this.#unreachable(what));
     return new Promise((resolve, reject) => this.#offline.push(this.#newRequest(args, what, resolve, reject)));
   }
 
@@ -109,15 +109,18 @@ export class ServerConnection {
         if (this.#closed) return fail(new ClosedError());
         this.#setUp().then(() => {
           settled = true;
+          this.#lastFailure = '';
           resolve();
         }, fail);
       });
       socket.on('data', (chunk: Buffer) => this.#onData(socket, parser, chunk));
-      socket.on('error', (error) =>
-        fail(new BackendError(`holdfast server ${host}:${port}: ${error.message}`, { cause: error })),
-      );
+      socket.on('error', (error) => {
+        this.#lastFailure = error.message;
+        fail(new BackendError(`holdfast server ${host}:${port}: ${error.message}`, { cause: error }));
+      });
       socket.on('close', () => {
         clearTimeout(connectTimer);
+        if (!settled) this.#lastFailure ||= 'it closed the connection';
         fail(new BackendError(`holdfast server ${host}:${port} closed the connection`));
         this.#onClose(socket);
       });
@@ -173,6 +176,7 @@ export class ServerConnection {
     this.#outbox = '';
     if (this.#heartbeat) clearInterval(this.#heartbeat);
     this.#heartbeat = null;
+    if (!this.#closed) this.#lastFailure ||= 'the connection was lost';
     const lost = this.#closed ? new ClosedError() : new BackendError('the connection to the holdfast server was lost');
     for (const request of this.#inflight.drain()) this.#fail(request, lost);
     if (!this.#closed && this.#opened) this.#scheduleReconnect();
@@ -239,11 +243,22 @@ export class ServerConnection {
 
   #expire(request: Request): void {
     if (request.settled) return;
-    this.#offline.remove(request);
+    // Still waiting for a connection: the server is gone, which must not read like a slow reply
+    // (or, to a waiter, like a lock timeout).
+    if (this.#offline.remove(request)) {
+      this.#fail(request, this.#unreachable(request.what));
+      return;
+    }
     this.#fail(request, new BackendError(`${request.what} timed out after ${this.#options.timeout} ms`));
     // A sent request without a reply in that time means a dead link more often than a slow
     // server: start over on a new connection rather than wait on this one.
     if (this.#ready) this.#socket?.destroy();
+  }
+
+  #unreachable(what: string): BackendError {
+    const { host, port } = this.#options.address;
+    const why = this.#lastFailure || 'no connection';
+    return new BackendError(`holdfast server at ${host}:${port} unreachable: ${why} (${what})`);
   }
 
   #fail(request: Request, error: HoldfastError): void {

@@ -31,8 +31,10 @@ export class Fifo<T> {
     return items;
   }
 
-  remove(item: T): void {
+  /** Removes `item`; false when it was not queued. */
+  remove(item: T): boolean {
     const at = this.#items.indexOf(item, this.#head);
     if (at >= 0) this.#items.splice(at, 1);
+    return at >= 0;
   }
 }
