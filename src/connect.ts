@@ -5,7 +5,7 @@ import { DEFAULT_WAITER_TTL, MIN_WAITER_TTL } from './defaults.js';
 import { ClientCore, newClientId } from './engine/core.js';
 import { ValidationError } from './errors.js';
 import { type Clock, realClock } from './util/clock.js';
-import { checkMs, checkName, checkOptions, optional } from './util/validate.js';
+import { checkBoolean, checkMs, checkName, checkOptions, optional } from './util/validate.js';
 
 export type { ConnectTarget } from './backends/registry.js';
 
@@ -21,9 +21,15 @@ export interface ConnectOptions {
   readonly waiterTtl?: number;
   /** Networked backends only: how long one command may take before it fails, in ms (default 2000). */
   readonly commandTimeout?: number;
+  /**
+   * Redis only: connect even when its `maxmemory-policy` may evict keys with a TTL (`allkeys-*`,
+   * `volatile-*`), which every lock key has: a held lock could vanish. Default false: `connect()`
+   * rejects with a BackendError naming the policy. Other backends ignore it.
+   */
+  readonly allowEviction?: boolean;
 }
 
-const OPTION_KEYS = ['prefix', 'clock', 'waiterTtl', 'commandTimeout'] as const;
+const OPTION_KEYS = ['prefix', 'clock', 'waiterTtl', 'commandTimeout', 'allowEviction'] as const;
 
 /**
  * Connects to a backend: `memory://`, `holdfast://[token@]host[:port]` (the embedded server),
@@ -38,6 +44,7 @@ export async function connect(target: ConnectTarget, options?: ConnectOptions): 
   const waiterTtl = optional(raw.waiterTtl, (v) => checkMs(v, 'waiterTtl')) ?? DEFAULT_WAITER_TTL;
   if (waiterTtl < MIN_WAITER_TTL) throw new ValidationError(`waiterTtl must be at least ${MIN_WAITER_TTL} ms`);
   const commandTimeout = optional(raw.commandTimeout, (v) => checkMs(v, 'commandTimeout'));
+  const allowEviction = optional(raw.allowEviction, (v) => checkBoolean(v, 'allowEviction'));
   const entry = resolveTarget(target);
   if (raw.clock !== undefined && !entry.keys.includes('memory')) {
     throw new ValidationError('the clock option is for the memory backend only');
@@ -45,6 +52,7 @@ export async function connect(target: ConnectTarget, options?: ConnectOptions): 
   const open: OpenOptions = {
     ...(raw.clock === undefined ? {} : { clock: raw.clock }),
     ...(commandTimeout === undefined ? {} : { commandTimeout }),
+    ...(allowEviction === undefined ? {} : { allowEviction }),
   };
   let core: ClientCore | undefined;
   const context: BackendContext = {

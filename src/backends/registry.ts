@@ -19,6 +19,8 @@ export interface OpenOptions {
   readonly clock?: Clock;
   /** Networked backends: how long one command may take before it fails, in ms. */
   readonly commandTimeout?: number;
+  /** Redis-based backends: connect even under a maxmemory-policy that may evict lock keys. */
+  readonly allowEviction?: boolean;
 }
 
 /** What a backend folder's index exports. */

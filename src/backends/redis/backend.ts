@@ -24,7 +24,8 @@ import {
 } from '../../backend.js';
 import { asBackendError, ClosedError, ValidationError } from '../../errors.js';
 import { commandTimeoutOf, type NetworkBackendOptions } from '../options.js';
-import { closeConnection, commandFailed, openClient, openSubscriber, withTimeout } from './connection.js';
+import { closeConnection, commandFailed, openClient, openSubscriber, whereOf, withTimeout } from './connection.js';
+import { refuseEviction } from './eviction.js';
 import { dataKeyPattern, nameKeys, nameOfDataKey, rateKeys, valueKey, wakeChannel } from './keys.js';
 import { parseAcquire, parseCount, parseFlag, parseInspect, parseRate, parseSweep, parseWake } from './replies.js';
 import {
@@ -40,7 +41,10 @@ import { Watches } from './watches.js';
 
 export type RedisTarget = { readonly url: string } | { readonly client: Redis };
 
-export type RedisBackendOptions = NetworkBackendOptions;
+export interface RedisBackendOptions extends NetworkBackendOptions {
+  /** Connect even when Redis's maxmemory-policy may evict lock keys (eviction.ts); default false. */
+  readonly allowEviction?: boolean;
+}
 
 const SCAN_COUNT = 500;
 
@@ -77,6 +81,12 @@ export async function createRedisBackend(
       () => context.onResync(),
       timeout,
     );
+    if (options.allowEviction !== true) {
+      await refuseEviction(client, whereOf(client), timeout).catch((error: unknown) => {
+        subscriber.disconnect();
+        throw error;
+      });
+    }
     const watches = new Watches(subscriber, context.prefix, timeout);
     return new RedisBackend({ client, subscriber, watches, owned, scripts, context, timeout, lastError });
   } catch (error) {

@@ -38,7 +38,8 @@ export function commandFailed(client: Redis, error: unknown, what: string, lastE
   return new BackendError(`Redis at ${whereOf(client)} unreachable: ${why} (${what})`, { cause: error });
 }
 
-function whereOf(connection: Redis): string {
+/** host:port (or the socket path) of a connection, for messages. */
+export function whereOf(connection: Redis): string {
   const { host, port, path } = connection.options;
   return path || `${host?.includes(':') ? `[${host}]` : host}:${port}`;
 }

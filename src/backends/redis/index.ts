@@ -11,7 +11,7 @@ export { createRedisBackend, type RedisBackendOptions, type RedisTarget } from '
 export async function open(target: ConnectTarget, context: BackendContext, options: OpenOptions): Promise<Backend> {
   const timeout = options.commandTimeout === undefined ? {} : { commandTimeout: options.commandTimeout };
   const redisTarget = typeof target === 'string' ? { url: target } : { client: redisOf(target) };
-  return createRedisBackend(redisTarget, context, timeout);
+  return createRedisBackend(redisTarget, context, { ...timeout, allowEviction: options.allowEviction === true });
 }
 
 function redisOf(target: ConnectTarget): Redis {
