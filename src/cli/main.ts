@@ -1,72 +1,92 @@
 #!/usr/bin/env node
 /**
- * `holdfast` — see and repair lock state (seed 000's "restoring-state procedure").
- * A thin shell over the public API: holdfast [--url URL] [--prefix P] ls [pattern] | inspect NAME | release NAME,
- * and `holdfast server` (the embedded lock server).
+ * `holdfast` — see, repair and use locks from a shell (seed 000's "restoring-state procedure").
+ * A thin shell over the public API; one file per command in commands/. Exit status: 0 success,
+ * 1 a backend failed or could not be reached (one line on stderr), 2 a usage mistake (one line
+ * and the usage on stderr, before any connection is attempted); commands add their own.
  */
-import { parseArgs } from 'node:util';
-import { connect, type Holdfast, HoldfastError } from '../index.js';
+import { HoldfastError } from '../errors.js';
 import { runServerCli } from '../server/main.js';
+import { COMMON_HELP, UsageError } from './args.js';
+import type { Command } from './command.js';
+import { doctor } from './commands/doctor.js';
+import { inspect } from './commands/inspect.js';
+import { lock } from './commands/lock.js';
+import { ls } from './commands/ls.js';
+import { release } from './commands/release.js';
+import { watch } from './commands/watch.js';
+import { version } from './version.js';
 
-const USAGE = `usage: holdfast [--url URL] [--prefix P] <command>
-  ls [pattern]       names held or waited for (glob, default *)
-  inspect NAME       holders (fence, permits, expiresIn, owner) and waiters of NAME
-  release NAME       force-release NAME whoever holds it; its holders see their lease lost
-  server [--host H] [--port P] [--http-port P | --no-http] [--token T]
-                     run the embedded lock server (state in memory, single node):
-                     RESP on --port (7700), HTTP/JSON on --http-port (--port + 1)
-URL defaults to $HOLDFAST_URL, else redis://127.0.0.1:6379`;
+const COMMANDS: readonly Command[] = [ls, inspect, release, lock, watch, doctor];
 
-async function run(hf: Holdfast, command: string | undefined, arg: string | undefined): Promise<number> {
-  switch (command) {
-    case 'ls':
-      for (const name of await hf.list(arg ?? '*')) console.log(name);
-      return 0;
-    case 'inspect': {
-      const state = await hf.inspect(required(arg));
-      console.log(state ? JSON.stringify(state, (_k, v) => (typeof v === 'bigint' ? v.toString() : v), 2) : 'free');
+const USAGE = `usage: holdfast <command> [options]     (holdfast <command> --help for its options)
+${COMMANDS.map((c) => `  ${c.summary}`).join('\n')}
+  server [options]        run the embedded lock server (holdfast server --help)
+  --version               print the version
+${COMMON_HELP}`;
+
+/** Options that take a value, so the command name can be found after them (`--url X ls`). */
+const VALUE_OPTIONS = new Set(['--url', '--prefix']);
+
+/** The command and its argv (options given before the command name included). */
+function route(argv: readonly string[]): { name: string | undefined; rest: string[] } {
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] as string;
+    if (arg === '--') break;
+    if (VALUE_OPTIONS.has(arg)) i++;
+    else if (!arg.startsWith('-')) return { name: arg, rest: [...argv.slice(0, i), ...argv.slice(i + 1)] };
+  }
+  return { name: undefined, rest: [...argv] };
+}
+
+async function main(argv: readonly string[]): Promise<number> {
+  const { name, rest } = route(argv);
+  if (name === 'server') return runServerCli(rest);
+  if (name === undefined) {
+    if (rest.includes('--version') || rest.includes('-V')) {
+      process.stdout.write(`holdfast ${version()}\n`);
       return 0;
     }
-    case 'release':
-      console.log(`released ${await hf.forceRelease(required(arg))} holder(s)`);
+    if (rest.includes('--help') || rest.includes('-h')) {
+      process.stdout.write(`${USAGE}\n`);
       return 0;
-    default:
-      console.error(USAGE);
-      return 2;
+    }
+    throw new UsageError(rest.length === 0 ? 'a command is needed' : `unknown option "${rest[0]}"`, USAGE);
   }
+  if (name === 'help') {
+    const topic = COMMANDS.find((c) => c.name === rest[0]);
+    process.stdout.write(`${topic?.usage ?? USAGE}\n`);
+    return 0;
+  }
+  const command = COMMANDS.find((c) => c.name === name);
+  if (command === undefined) throw new UsageError(`unknown command "${name}"`, USAGE);
+  return command.run(rest);
 }
 
-function required(arg: string | undefined): string {
-  if (arg === undefined) throw new HoldfastError('VALIDATION', `a NAME is needed\n${USAGE}`);
-  return arg;
+/** One line, never a stack: usage mistakes add the usage; anything unexpected says it is a bug. */
+function explain(error: unknown): number {
+  if (error instanceof UsageError) {
+    process.stderr.write(`holdfast: ${error.message}\n${error.usage}\n`);
+    return 2;
+  }
+  if (error instanceof HoldfastError) {
+    process.stderr.write(`holdfast: ${firstLine(error.message)}\n`);
+    return error.code === 'VALIDATION' ? 2 : 1;
+  }
+  const detail = error instanceof Error ? error.message : String(error);
+  process.stderr.write(`holdfast: unexpected error (a bug; please report it): ${firstLine(detail)}\n`);
+  return 1;
 }
 
-async function main(): Promise<number> {
-  const { values, positionals } = parseArgs({
-    options: { url: { type: 'string' }, prefix: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
-    allowPositionals: true,
-  });
-  if (values.help || positionals.length === 0) {
-    console.log(USAGE);
-    return positionals.length === 0 && !values.help ? 2 : 0;
-  }
-  const url = values.url ?? process.env.HOLDFAST_URL ?? 'redis://127.0.0.1:6379';
-  const hf = await connect(url, values.prefix === undefined ? {} : { prefix: values.prefix });
-  try {
-    return await run(hf, positionals[0], positionals[1]);
-  } finally {
-    await hf.close();
-  }
+function firstLine(text: string): string {
+  return text.split('\n', 1)[0] ?? text;
 }
 
-// `holdfast server …` takes options of its own, so it is routed before the parsing above.
-const [first, ...rest] = process.argv.slice(2);
-(first === 'server' ? runServerCli(rest) : main()).then(
+main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;
   },
   (error: unknown) => {
-    console.error(error instanceof HoldfastError ? `holdfast: ${error.message}` : error);
-    process.exitCode = 1;
+    process.exitCode = explain(error);
   },
 );

@@ -116,7 +116,9 @@ export class ServerConnection {
       socket.on('data', (chunk: Buffer) => this.#onData(socket, parser, chunk));
       socket.on('error', (error) => {
         this.#lastFailure = error.message;
-        fail(new BackendError(`holdfast server ${host}:${port}: ${error.message}`, { cause: error }));
+        fail(
+          new BackendError(`cannot reach the holdfast server at ${host}:${port}: ${error.message}`, { cause: error }),
+        );
       });
       socket.on('close', () => {
         clearTimeout(connectTimer);
