@@ -1,47 +1,181 @@
-/** The CLI is a thin shell over the public API: ls, inspect and release against a real Redis. */
+/**
+ * The built `holdfast` binary: usage mistakes (one line + usage, exit 2, no connection
+ * attempted), an unreachable backend (one line, exit 1), --version and --help, and ls, inspect,
+ * release and watch against a real redis-server and a real holdfast server.
+ */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { after, before, it } from 'node:test';
-import { promisify } from 'node:util';
+import { createServer, type Server } from 'node:net';
+import { after, before, describe, it } from 'node:test';
 import { connect, type Holdfast, LeaseLostError } from '../src/index.js';
+import { type RunningServer, startServer } from '../src/server/index.js';
+import { buildCli, type CliResult, runCli, startCli } from './helpers/cli.js';
 import { type RedisProcess, startRedis } from './helpers/redis-server.js';
 import { aborted, withTimeout } from './helpers/wait.js';
 
-const run = promisify(execFile);
-const CLI = new URL('../src/cli/main.ts', import.meta.url).pathname;
-let redis: RedisProcess;
-let hf: Holdfast;
+/** Long enough that no lease expires while a CLI process starts on a loaded machine. */
+const TTL = 30_000;
 
-function cli(...args: string[]) {
-  return run(process.execPath, ['--import', 'tsx', CLI, '--url', redis.url, '--prefix', 'cli:', ...args]);
-}
+let redis: RedisProcess;
+let server: RunningServer;
+let serverUrl: string;
 
 before(async () => {
-  redis = await startRedis();
-  hf = await connect(redis.url, { prefix: 'cli:', waiterTtl: 600 });
+  [redis, server] = await Promise.all([startRedis(), startServer({ port: 0, httpPort: 0 }), buildCli()]).then(
+    ([r, s]) => [r, s] as const,
+  );
+  serverUrl = `holdfast://127.0.0.1:${server.port}`;
 });
 
 after(async () => {
-  await hf.close();
-  await redis.stop();
+  await Promise.all([redis?.stop(), server?.close()]);
 });
 
-it('lists and inspects a held lock, then force-releases it and the holder learns it lost', async () => {
-  const lease = await hf.mutex('agent:7', { ttl: 600 }).acquire();
-  assert.equal((await cli('ls', 'agent:*')).stdout.trim(), 'agent:7');
-  const state = JSON.parse((await cli('inspect', 'agent:7')).stdout);
-  assert.equal(state.holders.length, 1);
-  assert.equal(state.holders[0].fence, lease.fence.toString());
-  assert.match((await cli('release', 'agent:7')).stdout, /released 1 holder/);
-  const reason = await withTimeout(aborted(lease.signal), 2_000, 'lease loss after force-release');
-  assert.ok(reason instanceof LeaseLostError);
-  assert.equal((await cli('inspect', 'agent:7')).stdout.trim(), 'free');
-});
+/** Exit 2, one line naming the mistake, then the usage; never a stack trace. */
+function assertUsage(result: CliResult, mistake: RegExp): void {
+  assert.equal(result.code, 2, result.stderr);
+  const [first, second] = result.stderr.split('\n');
+  assert.match(first ?? '', mistake);
+  assert.match(first ?? '', /^holdfast: /);
+  assert.match(second ?? '', /^usage: holdfast/);
+  assert.doesNotMatch(result.stderr, /\n\s+at |TypeError|ERR_PARSE_ARGS/);
+  assert.equal(result.stdout, '');
+}
 
-it('answers an unknown command with usage and exit code 2', async () => {
-  await assert.rejects(cli('frobnicate'), (error: { code?: number; stderr?: string }) => {
-    assert.equal(error.code, 2);
-    assert.match(error.stderr ?? '', /usage: holdfast/);
-    return true;
+describe('usage', () => {
+  /** A TCP listener that counts connections: proof that a mistake connects to nothing. */
+  let listener: Server;
+  let connections = 0;
+  let url: string;
+
+  before(async () => {
+    listener = createServer((socket) => {
+      connections++;
+      socket.destroy();
+    });
+    await new Promise<void>((resolve) => listener.listen(0, '127.0.0.1', resolve));
+    const address = listener.address();
+    url = `holdfast://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+  });
+
+  after(() => new Promise<void>((resolve) => listener.close(() => resolve())));
+
+  const mistakes: [string[], RegExp][] = [
+    [['frobnicate'], /unknown command "frobnicate"/],
+    [['ls', '--bogus'], /Unknown option '--bogus'/],
+    [['--bogus', 'ls'], /Unknown option '--bogus'/],
+    [['inspect'], /a NAME is needed/],
+    [['inspect', 'a', 'b'], /unexpected argument "b"/],
+    [['release'], /a NAME is needed/],
+    [['lock', 'job'], /a command to run is needed/],
+    [['lock', 'job', '--ttl', 'soon', '--', 'true'], /--ttl takes a whole number of ms/],
+    [['lock', 'job', '--permits', '2', '--', 'true'], /--permits needs --limit/],
+    [['lock', 'job', '--limit', '2', '--permits', '3', '--', 'true'], /--permits 3 is more than --limit 2/],
+    [['watch', 'a', 'b'], /unexpected argument "b"/],
+    [['doctor', '--frob'], /Unknown option '--frob'/],
+    [[], /a command is needed/],
+  ];
+  for (const [args, mistake] of mistakes) {
+    it(`holdfast ${args.join(' ') || '(nothing)'}: one line + usage, exit 2, no connection`, async () => {
+      assertUsage(await runCli(['--url', url, ...args]), mistake);
+      assert.equal(connections, 0, 'a usage mistake must not connect');
+    });
+  }
+
+  it('--version prints the package version; --help and COMMAND --help print usage on stdout, exit 0', async () => {
+    const { version } = (await import('../package.json', { with: { type: 'json' } })).default;
+    const printed = await runCli(['--version']);
+    assert.equal(printed.code, 0);
+    assert.equal(printed.stdout, `holdfast ${version}\n`);
+    const help = await runCli(['--help']);
+    assert.equal(help.code, 0);
+    for (const command of ['ls', 'inspect', 'release', 'lock', 'watch', 'doctor', 'server']) {
+      assert.match(help.stdout, new RegExp(`^  ${command} `, 'm'));
+    }
+    for (const command of ['lock', 'watch', 'doctor']) {
+      const own = await runCli([command, '--help']);
+      assert.equal(own.code, 0);
+      assert.match(own.stdout, new RegExp(`^usage: holdfast ${command} `));
+    }
+    assert.equal(connections, 0);
   });
 });
+
+describe('an unreachable backend', () => {
+  for (const scheme of ['redis', 'holdfast']) {
+    it(`${scheme}://: one line on stderr, exit 1`, async () => {
+      const dead = await startRedis();
+      await dead.stop(); // a port that was just free and now refuses
+      const result = await runCli(['ls', '--url', `${scheme}://127.0.0.1:${dead.port}`]);
+      assert.equal(result.code, 1, result.stderr);
+      assert.match(result.stderr, new RegExp(`^holdfast: .*127\\.0\\.0\\.1:${dead.port}.*ECONNREFUSED.*\\n$`));
+      assert.equal(result.stderr.split('\n').length, 2, 'exactly one line');
+    });
+  }
+});
+
+for (const backend of ['redis', 'holdfast'] as const) {
+  describe(`ls, inspect, release, watch on ${backend}://`, () => {
+    let url: string;
+    let hf: Holdfast;
+    const cli = (...args: string[]) => runCli([...args, '--url', url, '--prefix', 'cli:']);
+
+    before(async () => {
+      url = backend === 'redis' ? redis.url : serverUrl;
+      hf = await connect(url, { prefix: 'cli:' });
+    });
+
+    after(() => hf.close());
+
+    it('lists and inspects a held lock, force-releases it, and the holder learns it lost', async () => {
+      const lease = await hf.mutex('agent:7', { ttl: TTL, owner: { worker: 7 } }).acquire();
+      const ls = await cli('ls', 'agent:*');
+      assert.equal(ls.stdout, 'agent:7\n');
+      assert.deepEqual(JSON.parse((await cli('ls', '--json')).stdout), ['agent:7']);
+      const text = (await cli('inspect', 'agent:7')).stdout;
+      assert.match(text, /^agent:7: mutex, 1\/1 permits in use\n/);
+      assert.match(
+        text,
+        new RegExp(`holder  fence ${lease.fence}  permits 1  expires in [\\d.]+ s  owner \\{"worker":7\\}`),
+      );
+      const state = JSON.parse((await cli('inspect', 'agent:7', '--json')).stdout);
+      assert.equal(state.holders[0].fence, lease.fence.toString());
+      const released = await cli('release', 'agent:7');
+      assert.equal(released.stdout, 'released 1 holder of agent:7\n');
+      const reason = await withTimeout(aborted(lease.signal), TTL, 'lease loss after force-release');
+      assert.ok(reason instanceof LeaseLostError);
+      assert.equal((await cli('inspect', 'agent:7')).stdout, 'agent:7: free\n');
+      assert.equal((await cli('inspect', 'agent:7', '--json')).stdout, 'null\n');
+      assert.deepEqual(JSON.parse((await cli('release', 'agent:7', '--json')).stdout), {
+        name: 'agent:7',
+        released: 0,
+      });
+    });
+
+    it('watch prints one line per event (JSON lines with --json) until SIGINT, then exits 0', async () => {
+      const text = startCli(['watch', 'job:*', '--url', url, '--prefix', 'cli:']);
+      const json = startCli(['watch', 'job:*', '--json', '--url', url, '--prefix', 'cli:']);
+      await Promise.all([text, json].map((w) => w.waitFor(/^holdfast watch: watching job:\*/, 'stderr')));
+      const lease = await hf.mutex('job:1', { ttl: TTL }).acquire();
+      await hf
+        .mutex('other', { ttl: TTL })
+        .acquire()
+        .then((l) => l.release());
+      await lease.release();
+      await text.waitFor(/ released /);
+      const line = await json.waitFor(/"type":"released"/);
+      for (const w of [text, json]) w.child.kill('SIGINT');
+      const [textDone, jsonDone] = await Promise.all([text.done, json.done]);
+      assert.equal(textDone.code, 0, textDone.stderr);
+      assert.equal(jsonDone.code, 0, jsonDone.stderr);
+      const lines = textDone.stdout.trim().split('\n');
+      assert.equal(lines.length, 2, 'acquired and released of job:1, nothing about "other"');
+      assert.match(lines[0] ?? '', new RegExp(`^\\S+Z  acquired +mutex +job:1  fence ${lease.fence}  ttl ${TTL} ms$`));
+      assert.match(lines[1] ?? '', new RegExp(`^\\S+Z  released +mutex +job:1  fence ${lease.fence}$`));
+      assert.doesNotMatch(textDone.stdout, /\u001b\[/, 'no colours when stdout is not a terminal');
+      const event = JSON.parse(line);
+      assert.equal(event.name, 'job:1');
+      assert.equal(event.fence, lease.fence.toString());
+      assert.equal(jsonDone.stdout.trim().split('\n').length, 2);
+    });
+  });
+}

@@ -7,7 +7,7 @@
  */
 import { HoldfastError } from '../errors.js';
 import { runServerCli } from '../server/main.js';
-import { COMMON_HELP, UsageError } from './args.js';
+import { COMMON_HELP, parse, UsageError } from './args.js';
 import type { Command } from './command.js';
 import { doctor } from './commands/doctor.js';
 import { inspect } from './commands/inspect.js';
@@ -47,11 +47,12 @@ async function main(argv: readonly string[]): Promise<number> {
       process.stdout.write(`holdfast ${version()}\n`);
       return 0;
     }
-    if (rest.includes('--help') || rest.includes('-h')) {
+    const { common } = parse(rest, { version: { type: 'boolean', short: 'V' } }, USAGE);
+    if (common.help) {
       process.stdout.write(`${USAGE}\n`);
       return 0;
     }
-    throw new UsageError(rest.length === 0 ? 'a command is needed' : `unknown option "${rest[0]}"`, USAGE);
+    throw new UsageError('a command is needed', USAGE);
   }
   if (name === 'help') {
     const topic = COMMANDS.find((c) => c.name === rest[0]);

@@ -42,13 +42,14 @@ process.on('exit', () => {
   }
 });
 
-export async function startRedis(): Promise<RedisProcess> {
+/** `extraArgs` go on the redis-server command line, e.g. `['--replicaof', '127.0.0.1', '6390']`. */
+export async function startRedis(extraArgs: readonly string[] = []): Promise<RedisProcess> {
   let lastError: unknown;
   // A port found free can be taken before redis binds it; try a few.
   for (let attempt = 0; attempt < 3; attempt++) {
     const port = await freePort();
     try {
-      return handle(port, await launch(port));
+      return handle(port, await launch(port, extraArgs), extraArgs);
     } catch (error) {
       if (error instanceof MissingRedisError) throw error;
       lastError = error;
@@ -57,7 +58,7 @@ export async function startRedis(): Promise<RedisProcess> {
   throw lastError;
 }
 
-function handle(port: number, first: Running): RedisProcess {
+function handle(port: number, first: Running, extraArgs: readonly string[]): RedisProcess {
   let current = first;
   const halt = async (signal: NodeJS.Signals): Promise<void> => {
     const { child, exited } = current;
@@ -75,16 +76,16 @@ function handle(port: number, first: Running): RedisProcess {
     kill: () => halt('SIGKILL'),
     async restart() {
       await halt('SIGKILL');
-      current = await launch(port);
+      current = await launch(port, extraArgs);
     },
   };
 }
 
 class MissingRedisError extends Error {}
 
-async function launch(port: number): Promise<Running> {
+async function launch(port: number, extraArgs: readonly string[]): Promise<Running> {
   const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'];
-  args.push('--daemonize', 'no');
+  args.push('--daemonize', 'no', ...extraArgs);
   const child = spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let tail = '';
   const collect = (chunk: Buffer): void => {

@@ -17,7 +17,6 @@ const CLIENT_COMMANDS: readonly (readonly string[])[] = [
   ['TIME'],
   ['INFO', 'memory'],
   ['SUBSCRIBE', 'CHANNEL'],
-  ['PSUBSCRIBE', 'CHANNEL*'],
 ];
 /** What the Lua scripts call (src/backends/redis/scripts), checked by DRYRUN only. */
 const SCRIPT_COMMANDS: readonly (readonly string[])[] = [
@@ -47,6 +46,9 @@ export async function aclCheck(client: Redis, prefix: string): Promise<Finding> 
   }
   const fill = (args: readonly string[]): string[] =>
     args.map((a) => a.replace('KEY', `${prefix}doctor:probe`).replace('CHANNEL', `${prefix}doctor:probe`));
+  // What watch('*') subscribes to. Redis matches a PSUBSCRIBE pattern literally against the
+  // user's channel rules, so &holdfast:* does not allow it.
+  const watchPattern = ['PSUBSCRIBE', `${prefix}ev:*`];
   const denied = { commands: [] as string[], keys: false };
   const deny = (command: readonly string[], why: string): void => {
     // "no permissions to access the '…' key / channel" vs "… to run the '…' command".
@@ -55,16 +57,19 @@ export async function aclCheck(client: Redis, prefix: string): Promise<Finding> 
   };
   const all = [...CLIENT_COMMANDS, ...SCRIPT_COMMANDS];
   const dryRun = user === '?' ? null : await tryDryRun(client, user, fill(all[0] ?? []));
+  let watchDenied: boolean;
   if (dryRun !== null) {
     for (const command of all) {
       const verdict = await tryDryRun(client, user, fill(command));
       if (verdict !== null && /permission/i.test(verdict)) deny(command, verdict);
     }
+    watchDenied = /permission/i.test((await tryDryRun(client, user, watchPattern)) ?? '');
   } else {
     for (const command of CLIENT_COMMANDS) {
       const why = await deniedLive(client, fill(command));
       if (why !== null) deny(command, why);
     }
+    watchDenied = (await deniedLive(client, watchPattern)) !== null;
   }
   const scope = `on ${prefix}* keys and channels`;
   if (denied.commands.length > 0 || denied.keys) {
@@ -78,6 +83,14 @@ export async function aclCheck(client: Redis, prefix: string): Promise<Finding> 
       'fail',
       `user ${user} ${what.join(' and ')}`,
       `ACL SETUSER ${user}${grant ? ` ${grant}` : ''} ~${prefix}* &${prefix}*`,
+    );
+  }
+  if (watchDenied) {
+    return finding(
+      'acl',
+      'warn',
+      `user ${user} may lock ${scope}, but not PSUBSCRIBE ${prefix}ev:*: watch() and holdfast watch fail (Redis matches PSUBSCRIBE patterns literally against channel rules)`,
+      `ACL SETUSER ${user} allchannels, or &${prefix}ev:* (and one &${prefix}ev:<pattern> per other pattern watched)`,
     );
   }
   if (dryRun === null) {
