@@ -4,11 +4,13 @@
  * release and watch against a real redis-server and a real holdfast server.
  */
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { createServer, type Server } from 'node:net';
 import { after, before, describe, it } from 'node:test';
+import { promisify } from 'node:util';
 import { connect, type Holdfast, LeaseLostError } from '../src/index.js';
 import { type RunningServer, startServer } from '../src/server/index.js';
-import { buildCli, type CliResult, runCli, startCli } from './helpers/cli.js';
+import { buildCli, CLI, type CliResult, runCli, startCli } from './helpers/cli.js';
 import { type RedisProcess, startRedis } from './helpers/redis-server.js';
 import { aborted, withTimeout } from './helpers/wait.js';
 
@@ -100,6 +102,21 @@ describe('usage', () => {
   });
 });
 
+it('colours on a terminal only (script(1) gives it one), and never with NO_COLOR', async () => {
+  const command = `${process.execPath} ${CLI} inspect nothing:held --url ${redis.url}`;
+  const onTty = await promisify(execFile)('script', ['-qec', command, '/dev/null'], {
+    env: { ...process.env, NO_COLOR: '' },
+  });
+  assert.ok(onTty.stdout.includes('\u001b[32mfree\u001b[39m'), JSON.stringify(onTty.stdout));
+  const noColor = await promisify(execFile)('script', ['-qec', command, '/dev/null'], {
+    env: { ...process.env, NO_COLOR: '1' },
+  });
+  assert.match(noColor.stdout, /nothing:held: free/);
+  assert.ok(!noColor.stdout.includes('\u001b['));
+  const piped = await runCli(['inspect', 'nothing:held', '--url', redis.url]);
+  assert.equal(piped.stdout, 'nothing:held: free\n');
+});
+
 describe('an unreachable backend', () => {
   for (const scheme of ['redis', 'holdfast']) {
     it(`${scheme}://: one line on stderr, exit 1`, async () => {
@@ -171,7 +188,7 @@ for (const backend of ['redis', 'holdfast'] as const) {
       assert.equal(lines.length, 2, 'acquired and released of job:1, nothing about "other"');
       assert.match(lines[0] ?? '', new RegExp(`^\\S+Z  acquired +mutex +job:1  fence ${lease.fence}  ttl ${TTL} ms$`));
       assert.match(lines[1] ?? '', new RegExp(`^\\S+Z  released +mutex +job:1  fence ${lease.fence}$`));
-      assert.doesNotMatch(textDone.stdout, /\u001b\[/, 'no colours when stdout is not a terminal');
+      assert.ok(!textDone.stdout.includes('\u001b['), 'no colours when stdout is not a terminal');
       const event = JSON.parse(line);
       assert.equal(event.name, 'job:1');
       assert.equal(event.fence, lease.fence.toString());
