@@ -3,9 +3,11 @@
  * and returns every violation it finds (an empty list means the history is consistent), so a
  * failing stress run names what went wrong instead of stopping at the first symptom.
  *
- * Times are on one clock shared by all processes (`performance.timeOrigin + performance.now()`,
- * fractional ms); an interval is the time its holder spent inside the critical section, taken
- * after `acquire()` resolved and before `release()` was called.
+ * Times must come from one source that every process shares and that orders events as they
+ * happened (the stress workers use stamps from one Redis INCR counter, never per-process clocks);
+ * an interval is the time its holder spent inside the critical section, taken after `acquire()`
+ * resolved and before `release()` was called. A stamp taken inside both of two holds proves they
+ * overlapped; holds that did overlap may still go unseen, so a clean history is a lower bound.
  */
 
 export interface Hold {

@@ -7,6 +7,12 @@
  * then SET value + 1 a turn later): any overlap of two holders can lose an update. Inside a
  * semaphore it INCRs an `inside` counter on entry and DECRs it on exit, and notes the highest
  * value it saw; a `done` counter (atomic INCR) proves every hold happened.
+ *
+ * A hold's start and end are stamps from one Redis counter (`seq`, INCR), taken just after
+ * `acquire()` resolved and just before `release()` was sent: Redis executes commands one at a
+ * time, so the stamps of all processes form one order that agrees with real time. Per-process
+ * clocks (`performance.timeOrigin`) do not: they can disagree by more than a hold lasts, and
+ * a checker comparing them saw 4 holders in a 3-permit semaphore that never had them.
  */
 import { Redis } from 'ioredis';
 import { connect, type Lease } from '../../src/index.js';
@@ -21,9 +27,6 @@ const permits = Number(permitsArg);
 const TTL = 10_000;
 const WAIT = 120_000;
 
-/** The clock every process shares (fractional ms since the epoch, monotonic within a process). */
-const now = (): number => performance.timeOrigin + performance.now();
-
 const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 const keys = stressKeys(prefix);
@@ -31,6 +34,7 @@ const keys = stressKeys(prefix);
 runChild(async () => {
   const hf = await connect(url, { prefix });
   const redis = new Redis(url);
+  const stamp = (): Promise<number> => redis.incr(keys.seq);
   const lock = kind === 'mutex' ? hf.mutex(name, { ttl: TTL }) : hf.semaphore(name, { permits, ttl: TTL });
   const holds: Hold[] = [];
   let maxInside = 0;
@@ -55,10 +59,10 @@ runChild(async () => {
   await nextMessage('go');
   for (let i = 0; i < iterations; i++) {
     const lease: Lease = await lock.acquire({ wait: WAIT });
-    const start = now();
+    const start = await stamp();
     await critical();
     if (lease.signal.aborted || !lease.valid) lost++;
-    const end = now();
+    const end = await stamp();
     if (!(await lease.release())) releasedFalse++;
     holds.push({ fence: lease.fence.toString(), start, end, who: `${process.pid}#${i}` });
   }
