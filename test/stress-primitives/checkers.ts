@@ -1,9 +1,10 @@
 /**
  * Checkers for the read-write lock and election stress tests. Pure, like test/helpers/checker.ts:
  * they read records collected from many processes and return every violation (an empty list
- * means the history is consistent). Times are on the clock every process shares
- * (`performance.timeOrigin + performance.now()`, fractional ms); intervals are closed, so two
- * that touch at one instant overlap, since nothing proves the first had ended.
+ * means the history is consistent). Read-write holds are stamped from one Redis counter every
+ * worker shares (rw-worker.ts), which orders them as they happened; election terms are on
+ * `performance.timeOrigin + performance.now()` (fractional ms). Intervals are closed, so two that
+ * touch at one instant overlap, since nothing proves the first had ended.
  */
 
 /** Violations beyond this many of one kind are not listed: one is enough to fail. */

@@ -8,6 +8,10 @@
  * before and after, which every reader INCRs on entry and DECRs on exit: a writer that sees a
  * reader inside is a server-side witness of a broken exclusion, independent of any clock. A reader
  * reads the counter twice, a turn apart; a change means a writer ran inside its hold.
+ *
+ * A hold's start and end are stamps from one Redis counter (INCR on `seq`) that every worker
+ * shares: Redis orders them as they happened, where per-process clocks can disagree by more than
+ * a hold lasts. Wait times are measured on this process's own clock.
  */
 import { Redis } from 'ioredis';
 import { connect, type Lease } from '../../src/index.js';
@@ -41,9 +45,11 @@ runChild(async () => {
     longestReadWait: 0,
   };
 
+  const stamp = (): Promise<number> => redis.incr(keys.seq);
+
   const written = async (lease: Lease, asked: number, i: number): Promise<void> => {
-    const start = wallNow();
-    stats.longestWriteWait = Math.max(stats.longestWriteWait, start - asked);
+    stats.longestWriteWait = Math.max(stats.longestWriteWait, wallNow() - asked);
+    const start = await stamp();
     const before = Number((await redis.get(keys.readers)) ?? '0');
     const value = Number((await redis.get(keys.counter)) ?? '0');
     await turn();
@@ -51,14 +57,14 @@ runChild(async () => {
     const after = Number((await redis.get(keys.readers)) ?? '0');
     if (before !== 0 || after !== 0) stats.writerSawReaders++;
     if (lease.signal.aborted || !lease.valid) stats.lost++;
-    const end = wallNow();
+    const end = await stamp();
     if (!(await lease.release())) stats.releasedFalse++;
     holds.push({ kind: 'write', fence: lease.fence.toString(), start, end, who: `${who}#${i}` });
   };
 
   const readBody = async (lease: Lease, asked: number, i: number): Promise<void> => {
-    const start = wallNow();
-    stats.longestReadWait = Math.max(stats.longestReadWait, start - asked);
+    stats.longestReadWait = Math.max(stats.longestReadWait, wallNow() - asked);
+    const start = await stamp();
     stats.mostReadersInside = Math.max(stats.mostReadersInside, await redis.incr(keys.readers));
     const first = await redis.get(keys.counter);
     await turn();
@@ -66,7 +72,7 @@ runChild(async () => {
     await redis.decr(keys.readers);
     if (first !== second) stats.tornReads++;
     if (lease.signal.aborted || !lease.valid) stats.lost++;
-    const end = wallNow();
+    const end = await stamp();
     holds.push({ kind: 'read', fence: lease.fence.toString(), start, end, who: `${who}#${i}` });
   };
 

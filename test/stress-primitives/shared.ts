@@ -5,8 +5,13 @@ export const RATE_WORKER = new URL('./rate-worker.ts', import.meta.url);
 export const CANDIDATE = new URL('./candidate.ts', import.meta.url);
 
 /** The plain Redis keys the read-write workers use inside their critical sections, under the run's prefix. */
-export function rwKeys(prefix: string): { counter: string; readers: string } {
-  return { counter: `${prefix}test:counter`, readers: `${prefix}test:readers` };
+export function rwKeys(prefix: string): { counter: string; readers: string; seq: string } {
+  return {
+    counter: `${prefix}test:counter`,
+    readers: `${prefix}test:readers`,
+    /** Stamps the start and end of every hold: one order for all workers (rw-worker.ts). */
+    seq: `${prefix}test:seq`,
+  };
 }
 
 /** Whether iteration `i` of a worker with `writeShare` (0..1) writes: evenly spread, deterministic. */
