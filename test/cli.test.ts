@@ -76,6 +76,17 @@ describe('usage', () => {
     [['doctor', '--frob'], /Unknown option '--frob'/],
     [[], /a command is needed/],
   ];
+  for (const args of [
+    ['ls', '--url', 'redis://127.0.0.1:notaport'],
+    ['doctor', 'redis://127.0.0.1:notaport'],
+    ['inspect', 'x', '--url', 'ftp://127.0.0.1'],
+  ]) {
+    it(`holdfast ${args.join(' ')}: a bad URL is one line, exit 2`, async () => {
+      const result = await runCli(args);
+      assert.equal(result.code, 2, result.stderr);
+      assert.match(result.stderr, /^holdfast: (invalid|unsupported) URL "[^"]+".*\n$/);
+    });
+  }
   for (const [args, mistake] of mistakes) {
     it(`holdfast ${args.join(' ') || '(nothing)'}: one line + usage, exit 2, no connection`, async () => {
       assertUsage(await runCli(['--url', url, ...args]), mistake);

@@ -1,4 +1,5 @@
 /** `holdfast doctor [URL]`: the starting conditions that break locks, each with a verdict. */
+import { resolveTarget } from '../../backends/registry.js';
 import { COMMON_HELP, parse, positionalsAtMost } from '../args.js';
 import { type Command, help } from '../command.js';
 import type { Finding } from '../doctor/finding.js';
@@ -26,6 +27,7 @@ export const doctor: Command = {
     if (common.help) return help(USAGE);
     positionalsAtMost(positionals, 1, USAGE);
     const url = positionals[0] ?? common.url;
+    resolveTarget(url); // a malformed URL or unknown scheme: ValidationError, exit 2, nothing sent
     const prefix = common.prefix ?? 'holdfast:';
     const io = makeIo(common);
     return report(io, url, await checksFor(url, prefix));
