@@ -27,7 +27,8 @@ interface Report {
 
 async function doctor(url: string): Promise<Report> {
   const result = await runCli(['doctor', url, '--json']);
-  const parsed = JSON.parse(result.stdout) as { ok: boolean; checks: Check[] };
+  const parsed = JSON.parse(result.stdout) as { url: string; ok: boolean; checks: Check[] };
+  assert.equal(parsed.url, url.replace(/:pw@/, ':***@'), 'a password is never printed');
   return { code: result.code, ok: parsed.ok, checks: Object.fromEntries(parsed.checks.map((c) => [c.check, c])) };
 }
 

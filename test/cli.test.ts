@@ -179,6 +179,18 @@ for (const backend of ['redis', 'holdfast'] as const) {
       });
     });
 
+    it('watch whose reader goes away (holdfast watch | head) ends quietly, exit 0', async () => {
+      const watching = startCli(['watch', 'pipe:*', '--url', url, '--prefix', 'cli:']);
+      await watching.waitFor(/^holdfast watch: watching/, 'stderr');
+      watching.child.stdout?.destroy();
+      for (let i = 0; i < 3 && watching.child.exitCode === null; i++) {
+        await (await hf.mutex('pipe:1', { ttl: TTL }).acquire()).release();
+      }
+      const result = await watching.done;
+      assert.equal(result.code, 0, result.stderr);
+      assert.doesNotMatch(result.stderr, /EPIPE|\n\s+at /);
+    });
+
     it('watch prints one line per event (JSON lines with --json) until SIGINT, then exits 0', async () => {
       const text = startCli(['watch', 'job:*', '--url', url, '--prefix', 'cli:']);
       const json = startCli(['watch', 'job:*', '--json', '--url', url, '--prefix', 'cli:']);

@@ -83,6 +83,12 @@ function firstLine(text: string): string {
   return text.split('\n', 1)[0] ?? text;
 }
 
+// `holdfast watch | head -3`: the reader went away, which ends the output, not in a stack trace.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code !== 'EPIPE') throw error;
+  process.exit(process.exitCode ?? 0);
+});
+
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;

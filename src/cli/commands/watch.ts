@@ -2,7 +2,7 @@
 import type { LockEvent } from '../../index.js';
 import { COMMON_HELP, parse, positionalsAtMost } from '../args.js';
 import { type Command, help, READ_ONLY, withClient } from '../command.js';
-import { type Colour, type Io, makeIo, toJson } from '../output.js';
+import { type Colour, type Io, makeIo, redact, toJson } from '../output.js';
 
 const USAGE = `usage: holdfast watch [pattern] [--url URL] [--json]
   Prints every lock event on names matching the glob (default *) as it happens, one line each
@@ -39,7 +39,7 @@ export const watch: Command = {
         async (hf) => {
           const stream = hf.watch(pattern, { signal: stop.signal });
           await stream.ready;
-          io.err(`holdfast watch: watching ${pattern} on ${common.url} (Ctrl-C to stop)`);
+          io.err(`holdfast watch: watching ${pattern} on ${redact(common.url)} (Ctrl-C to stop)`);
           for await (const event of stream) io.out(io.json ? toJson(event) : line(io, event));
         },
         READ_ONLY,

@@ -1,5 +1,5 @@
 /** One doctor check's result, and how a report is printed. */
-import { type Io, toJson } from '../output.js';
+import { type Io, redact, toJson } from '../output.js';
 
 export type Verdict = 'ok' | 'warn' | 'fail';
 
@@ -21,10 +21,10 @@ export function report(io: Io, url: string, findings: readonly Finding[]): numbe
   const count = (v: Verdict): number => findings.filter((f) => f.verdict === v).length;
   const failed = count('fail') > 0;
   if (io.json) {
-    io.out(toJson({ url, ok: !failed, checks: findings }));
+    io.out(toJson({ url: redact(url), ok: !failed, checks: findings }));
     return failed ? 1 : 0;
   }
-  io.out(`holdfast doctor ${url}`);
+  io.out(`holdfast doctor ${redact(url)}`);
   const width = Math.max(...findings.map((f) => f.check.length));
   for (const f of findings) {
     const mark =

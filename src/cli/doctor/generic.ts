@@ -5,6 +5,7 @@
  */
 import { hostname } from 'node:os';
 import { connect, type Holdfast, ValidationError } from '../../index.js';
+import { redact } from '../output.js';
 import { latencyCheck, localNow, type Sample, skewCheck } from './clock.js';
 import { type Finding, finding } from './finding.js';
 import { message } from './redis-info.js';
@@ -23,7 +24,7 @@ export async function genericChecks(
     if (error instanceof ValidationError) throw error;
     return [finding('reach', 'fail', `cannot connect: ${message(error)}`, 'start the backend, or check --url')];
   }
-  const findings = [finding('reach', 'ok', `connected to ${url}`)];
+  const findings = [finding('reach', 'ok', `connected to ${redact(url)}`)];
   try {
     const probe = `doctor:${hostname()}:${process.pid}`;
     const stream = hf.watch(probe);
