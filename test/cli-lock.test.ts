@@ -113,8 +113,9 @@ describe('holdfast lock on redis://: contention, loss and signals', () => {
 
   it('--wait MS gives up with 75 while held; a waiting lock runs once the holder releases', async () => {
     const lease = await hf.mutex('queue-job', { ttl: Number(TTL) }).acquire();
-    const timedOut = await runCli(lock('queue-job', '--wait', '50', '--', 'true'));
+    const timedOut = await runCli(lock('queue-job', '--wait', '50', '--json', '--', 'true'));
     assert.equal(timedOut.code, 75);
+    assert.deepEqual(JSON.parse(timedOut.stderr), { event: 'busy', name: 'queue-job' }, '--json: JSON lines on stderr');
     const waiting = startCli(lock('queue-job', '--', 'sh', '-c', 'echo "ran with $HOLDFAST_FENCE"'));
     await waitFor(async () => ((await hf.inspect('queue-job'))?.waiters.length ?? 0) === 1, {
       timeout: 60_000,

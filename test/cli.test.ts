@@ -75,6 +75,9 @@ describe('usage', () => {
     [['watch', 'a', 'b'], /unexpected argument "b"/],
     [['doctor', '--frob'], /Unknown option '--frob'/],
     [[], /a command is needed/],
+    [['inspect', 'x'.repeat(600)], /name is 600 bytes; the limit is 512/],
+    [['lock', '', '--', 'true'], /name must not be empty/],
+    [['ls', ''], /pattern must not be empty/],
   ];
   for (const args of [
     ['ls', '--url', 'redis://127.0.0.1:notaport'],

@@ -5,6 +5,7 @@
  */
 import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { ValidationError } from '../errors.js';
+import { checkName } from '../util/validate.js';
 
 /** Where commands connect unless told otherwise: the embedded server's default address. */
 export const DEFAULT_URL = 'holdfast://127.0.0.1:7700';
@@ -116,5 +117,14 @@ export function oneName(positionals: readonly string[], usage: string): string {
   const [name] = positionals;
   if (name === undefined) throw new UsageError('a NAME is needed', usage);
   positionalsAtMost(positionals, 1, usage);
-  return name;
+  return nameArg(name, usage);
+}
+
+/** A lock name or pattern as the library will check it, refused here before any connection. */
+export function nameArg(name: string, usage: string, what = 'name'): string {
+  try {
+    return checkName(name, what);
+  } catch (error) {
+    throw new UsageError(error instanceof Error ? error.message : String(error), usage);
+  }
 }

@@ -5,7 +5,7 @@
  */
 import { constants, hostname } from 'node:os';
 import { type Holdfast, type Json, type Lease, LockTimeoutError } from '../../index.js';
-import { COMMON_HELP, countOption, msOption, parse, text, UsageError } from '../args.js';
+import { COMMON_HELP, countOption, msOption, nameArg, parse, text, UsageError } from '../args.js';
 import { type Command, help, withClient } from '../command.js';
 import { type Io, makeIo, toJson } from '../output.js';
 import { supervise } from '../supervise.js';
@@ -71,6 +71,7 @@ export const lock: Command = {
 function planOf(values: Readonly<Record<string, string | boolean | undefined>>, positionals: readonly string[]): Plan {
   const [name, command, ...args] = positionals;
   if (name === undefined) throw new UsageError('a NAME is needed', USAGE);
+  nameArg(name, USAGE);
   if (command === undefined) throw new UsageError('a command to run is needed after --', USAGE);
   const limit = countOption(text(values, 'limit'), 'limit', USAGE);
   const permits = countOption(text(values, 'permits'), 'permits', USAGE);

@@ -1,5 +1,5 @@
 /** `holdfast ls [pattern]`: names held or waited for. */
-import { COMMON_HELP, parse, positionalsAtMost } from '../args.js';
+import { COMMON_HELP, nameArg, parse, positionalsAtMost } from '../args.js';
 import { type Command, help, READ_ONLY, withClient } from '../command.js';
 import { makeIo, toJson } from '../output.js';
 
@@ -17,7 +17,8 @@ export const ls: Command = {
     if (common.help) return help(USAGE);
     positionalsAtMost(positionals, 1, USAGE);
     const io = makeIo(common);
-    const names = await withClient(common, (hf) => hf.list(positionals[0] ?? '*'), READ_ONLY);
+    const pattern = nameArg(positionals[0] ?? '*', USAGE, 'pattern');
+    const names = await withClient(common, (hf) => hf.list(pattern), READ_ONLY);
     if (io.json) io.out(toJson(names));
     else for (const name of names) io.out(name);
     return 0;

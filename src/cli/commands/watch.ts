@@ -1,6 +1,6 @@
 /** `holdfast watch [pattern]`: the live event stream, one line per event, until SIGINT/SIGTERM. */
 import type { LockEvent } from '../../index.js';
-import { COMMON_HELP, parse, positionalsAtMost } from '../args.js';
+import { COMMON_HELP, nameArg, parse, positionalsAtMost } from '../args.js';
 import { type Command, help, READ_ONLY, withClient } from '../command.js';
 import { type Colour, type Io, makeIo, redact, toJson } from '../output.js';
 
@@ -28,7 +28,7 @@ export const watch: Command = {
     const { positionals, common } = parse(argv, {}, USAGE);
     if (common.help) return help(USAGE);
     positionalsAtMost(positionals, 1, USAGE);
-    const pattern = positionals[0] ?? '*';
+    const pattern = nameArg(positionals[0] ?? '*', USAGE, 'pattern');
     const io = makeIo(common);
     const stop = new AbortController();
     const onSignal = (): void => stop.abort();
