@@ -5,6 +5,9 @@
  * --json, and the exit status is 1 exactly when a check failed.
  */
 import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
 import { type RunningServer, startServer } from '../src/server/index.js';
@@ -144,6 +147,30 @@ describe('doctor on Redis', () => {
     assert.match(noWatch.checks.acl?.detail ?? '', /not PSUBSCRIBE holdfast:ev:\*: watch\(\) and holdfast watch fail/);
     const granted = await doctor(at('granted'));
     assert.equal(granted.checks.acl?.verdict, 'ok', granted.checks.acl?.detail);
+  });
+
+  it('cluster mode: uncovered slots fail, full coverage is ok', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'holdfast-doctor-cluster-'));
+    const node = await startRedis(['--cluster-enabled', 'yes', '--dir', dir]);
+    const client = new Redis(node.url);
+    try {
+      const empty = await doctor(node.url);
+      assert.equal(empty.code, 1);
+      assert.equal(empty.checks.cluster?.verdict, 'fail');
+      assert.match(empty.checks.cluster?.detail ?? '', /0\/16384 slots ok/);
+      await client.call('CLUSTER', 'ADDSLOTSRANGE', '0', '16383');
+      await waitFor(async () => /cluster_state:ok/.test(String(await client.call('CLUSTER', 'INFO'))), {
+        timeout: 30_000,
+        what: 'the one-node cluster to be ok',
+      });
+      const covered = await doctor(node.url);
+      assert.equal(covered.checks.cluster?.verdict, 'ok', covered.checks.cluster?.detail);
+      assert.match(covered.checks.cluster?.detail ?? '', /16384\/16384 slots ok/);
+    } finally {
+      await client.quit();
+      await node.stop();
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it('an unreachable Redis: one failed check, exit 1', async () => {
