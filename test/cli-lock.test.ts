@@ -128,6 +128,21 @@ describe('holdfast lock on redis://: contention, loss and signals', () => {
     assert.ok(fence > lease.fence, 'a later grant, with a higher fence');
   });
 
+  it('SIGINT while waiting gives up the wait: exit 130, the command not run, the queue left', async () => {
+    const lease = await hf.mutex('interrupted', { ttl: Number(TTL) }).acquire();
+    const waiting = startCli(lock('interrupted', '--', 'sh', '-c', 'echo ran'));
+    await waitFor(async () => ((await hf.inspect('interrupted'))?.waiters.length ?? 0) === 1, {
+      timeout: 60_000,
+      what: 'the CLI to queue',
+    });
+    waiting.child.kill('SIGINT');
+    const result = await waiting.done;
+    assert.equal(result.code, 130, result.stderr);
+    assert.equal(result.stdout, '');
+    assert.equal((await hf.inspect('interrupted'))?.waiters.length, 0, 'it left the queue');
+    await lease.release();
+  });
+
   it('a lease lost to forceRelease stops the command (SIGTERM) and exits 74', async () => {
     const running = startCli(lock('lost-job', '--ttl', TTL, '--', 'sh', '-c', 'echo "pid $$"; exec sleep 120'));
     const pid = Number((await running.waitFor(/^pid \d+$/)).slice(4));
