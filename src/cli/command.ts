@@ -3,9 +3,6 @@ import { type ConnectOptions, connect, type Holdfast } from '../index.js';
 import type { CommonValues } from './args.js';
 
 export interface Command {
-  readonly name: string;
-  /** One line for `holdfast --help`. */
-  readonly summary: string;
   /** The command's own help (`holdfast NAME --help`). */
   readonly usage: string;
   /** Resolves with the exit status; throws UsageError (2) or HoldfastError (1). */

@@ -6,18 +6,53 @@
  * and the usage on stderr, before any connection is attempted); commands add their own.
  */
 import { HoldfastError } from '../errors.js';
-import { runServerCli } from '../server/main.js';
 import { COMMON_HELP, parse, UsageError } from './args.js';
 import type { Command } from './command.js';
-import { doctor } from './commands/doctor.js';
-import { inspect } from './commands/inspect.js';
-import { lock } from './commands/lock.js';
-import { ls } from './commands/ls.js';
-import { release } from './commands/release.js';
-import { watch } from './commands/watch.js';
 import { version } from './version.js';
 
-const COMMANDS: readonly Command[] = [ls, inspect, release, lock, watch, doctor];
+interface Entry {
+  readonly name: string;
+  /** One line for `holdfast --help`. */
+  readonly summary: string;
+  /**
+   * Imported only when run: a cron line starting `holdfast lock` every minute should not pay
+   * for ioredis and doctor's checks (about a third of a second on a loaded machine).
+   */
+  readonly load: () => Promise<Command>;
+}
+
+const COMMANDS: readonly Entry[] = [
+  {
+    name: 'ls',
+    summary: 'ls [pattern]            names held or waited for',
+    load: async () => (await import('./commands/ls.js')).ls,
+  },
+  {
+    name: 'inspect',
+    summary: 'inspect NAME            holders (fence, permits, time left, owner) and waiters',
+    load: async () => (await import('./commands/inspect.js')).inspect,
+  },
+  {
+    name: 'release',
+    summary: 'release NAME            force-release NAME; its holders see their lease lost',
+    load: async () => (await import('./commands/release.js')).release,
+  },
+  {
+    name: 'lock',
+    summary: 'lock NAME -- CMD ARGS…  run CMD while holding NAME (renewed; stopped if lost)',
+    load: async () => (await import('./commands/lock.js')).lock,
+  },
+  {
+    name: 'watch',
+    summary: 'watch [pattern]         live lock events, one line each, until Ctrl-C',
+    load: async () => (await import('./commands/watch.js')).watch,
+  },
+  {
+    name: 'doctor',
+    summary: 'doctor [URL]            check what breaks locks (eviction, persistence, ACL, clock…)',
+    load: async () => (await import('./commands/doctor.js')).doctor,
+  },
+];
 
 const USAGE = `usage: holdfast <command> [options]     (holdfast <command> --help for its options)
 ${COMMANDS.map((c) => `  ${c.summary}`).join('\n')}
@@ -41,7 +76,7 @@ function route(argv: readonly string[]): { name: string | undefined; rest: strin
 
 async function main(argv: readonly string[]): Promise<number> {
   const { name, rest } = route(argv);
-  if (name === 'server') return runServerCli(rest);
+  if (name === 'server') return (await import('../server/main.js')).runServerCli(rest);
   if (name === undefined) {
     if (rest.includes('--version') || rest.includes('-V')) {
       process.stdout.write(`holdfast ${version()}\n`);
@@ -56,12 +91,12 @@ async function main(argv: readonly string[]): Promise<number> {
   }
   if (name === 'help') {
     const topic = COMMANDS.find((c) => c.name === rest[0]);
-    process.stdout.write(`${topic?.usage ?? USAGE}\n`);
+    process.stdout.write(`${topic ? (await topic.load()).usage : USAGE}\n`);
     return 0;
   }
-  const command = COMMANDS.find((c) => c.name === name);
-  if (command === undefined) throw new UsageError(`unknown command "${name}"`, USAGE);
-  return command.run(rest);
+  const entry = COMMANDS.find((c) => c.name === name);
+  if (entry === undefined) throw new UsageError(`unknown command "${name}"`, USAGE);
+  return (await entry.load()).run(rest);
 }
 
 /** One line, never a stack: usage mistakes add the usage; anything unexpected says it is a bug. */

@@ -19,8 +19,6 @@ const USAGE = `usage: holdfast doctor [URL] [--json]
 ${COMMON_HELP}`;
 
 export const doctor: Command = {
-  name: 'doctor',
-  summary: 'doctor [URL]            check what breaks locks (eviction, persistence, ACL, clock…)',
   usage: USAGE,
   async run(argv) {
     const { positionals, common } = parse(argv, {}, USAGE);

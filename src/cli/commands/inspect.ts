@@ -10,8 +10,6 @@ const USAGE = `usage: holdfast inspect NAME [--url URL] [--json]
 ${COMMON_HELP}`;
 
 export const inspect: Command = {
-  name: 'inspect',
-  summary: 'inspect NAME            holders (fence, permits, time left, owner) and waiters',
   usage: USAGE,
   async run(argv) {
     const { positionals, common } = parse(argv, {}, USAGE);

@@ -53,8 +53,6 @@ interface Plan {
 }
 
 export const lock: Command = {
-  name: 'lock',
-  summary: 'lock NAME -- CMD ARGS…  run CMD while holding NAME (renewed; stopped if lost)',
   usage: USAGE,
   async run(argv) {
     const split = argv.indexOf('--');

@@ -9,8 +9,6 @@ const USAGE = `usage: holdfast ls [pattern] [--url URL] [--json]
 ${COMMON_HELP}`;
 
 export const ls: Command = {
-  name: 'ls',
-  summary: 'ls [pattern]            names held or waited for',
   usage: USAGE,
   async run(argv) {
     const { positionals, common } = parse(argv, {}, USAGE);

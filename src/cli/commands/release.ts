@@ -9,8 +9,6 @@ const USAGE = `usage: holdfast release NAME [--url URL] [--json]
 ${COMMON_HELP}`;
 
 export const release: Command = {
-  name: 'release',
-  summary: 'release NAME            force-release NAME; its holders see their lease lost',
   usage: USAGE,
   async run(argv) {
     const { positionals, common } = parse(argv, {}, USAGE);

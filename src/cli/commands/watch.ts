@@ -21,8 +21,6 @@ const COLOURS: Partial<Record<LockEvent['type'], Colour>> = {
 };
 
 export const watch: Command = {
-  name: 'watch',
-  summary: 'watch [pattern]         live lock events, one line each, until Ctrl-C',
   usage: USAGE,
   async run(argv) {
     const { positionals, common } = parse(argv, {}, USAGE);
