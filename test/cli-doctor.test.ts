@@ -88,7 +88,9 @@ describe('doctor on Redis', () => {
   });
 
   it('a replica fails (writes refused there); its primary warns about asynchronous failover', async () => {
-    const replica = await startRedis(['--replicaof', '127.0.0.1', String(primary.port)]);
+    // The replica writes the primary's snapshot to its --dir: a temp dir, not the repository.
+    const dir = await mkdtemp(join(tmpdir(), 'holdfast-doctor-replica-'));
+    const replica = await startRedis(['--replicaof', '127.0.0.1', String(primary.port), '--dir', dir]);
     try {
       await waitFor(async () => /connected_slaves:1/.test(await admin.info('replication')), {
         timeout: 30_000,
@@ -107,6 +109,7 @@ describe('doctor on Redis', () => {
       assert.match(onPrimary.checks.replication?.detail ?? '', /with 1 replica: replication is asynchronous/);
     } finally {
       await replica.stop();
+      await rm(dir, { recursive: true, force: true });
     }
   });
 

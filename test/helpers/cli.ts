@@ -1,18 +1,21 @@
 /**
- * The CLI as users run it: the BUILT binary (`node dist/cli/main.js`), never the sources. The
- * first use in a test process runs `npm run build` unless dist/ is newer than every source
- * file; a lock directory keeps test files running side by side from building at once.
+ * The CLI as users run it: the BUILT binary, never the sources. The first use in a test process
+ * runs the build `npm run build` runs (scripts/build.mjs) into a directory of the tests' own,
+ * `.tmp/cli-package/node_modules/holdfast/dist` (beside a copy of package.json, which --version
+ * reads), unless that build is newer than every source file; so a build in the work tree never
+ * races the tests. A lock directory keeps test files running side by side from building at once.
  */
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { mkdir, readdir, rmdir, stat } from 'node:fs/promises';
+import { copyFile, mkdir, readdir, rmdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { sleep, withTimeout } from './wait.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-export const CLI = join(ROOT, 'dist', 'cli', 'main.js');
-const LOCK = join(ROOT, '.cli-test-build.lock');
+const PACKAGE = join(ROOT, '.tmp', 'cli-package', 'node_modules', 'holdfast');
+export const CLI = join(PACKAGE, 'dist', 'cli', 'main.js');
+const LOCK = join(ROOT, '.tmp', 'cli-package.lock');
 const BUILD_TIMEOUT = 180_000;
 
 let built: Promise<void> | undefined;
@@ -24,6 +27,7 @@ export function buildCli(): Promise<void> {
 }
 
 async function build(): Promise<void> {
+  await mkdir(join(ROOT, '.tmp'), { recursive: true });
   const deadline = Date.now() + BUILD_TIMEOUT;
   for (;;) {
     try {
@@ -38,7 +42,11 @@ async function build(): Promise<void> {
     }
   }
   try {
-    if (await stale()) await promisify(execFile)('npm', ['run', 'build'], { cwd: ROOT, timeout: BUILD_TIMEOUT });
+    if (await stale()) {
+      const build = [join(ROOT, 'scripts', 'build.mjs'), join(PACKAGE, 'dist')];
+      await promisify(execFile)(process.execPath, build, { cwd: ROOT, timeout: BUILD_TIMEOUT });
+      await copyFile(join(ROOT, 'package.json'), join(PACKAGE, 'package.json'));
+    }
   } finally {
     await rmdir(LOCK);
   }
@@ -47,7 +55,11 @@ async function build(): Promise<void> {
 async function stale(): Promise<boolean> {
   const cli = await stat(CLI).catch(() => null);
   if (cli === null) return true;
-  const newest = Math.max((await stat(join(ROOT, 'package.json'))).mtimeMs, await newestIn(join(ROOT, 'src')));
+  const newest = Math.max(
+    (await stat(join(ROOT, 'package.json'))).mtimeMs,
+    await newestIn(join(ROOT, 'src')),
+    await newestIn(join(ROOT, 'scripts')),
+  );
   return newest > cli.mtimeMs;
 }
 
