@@ -35,8 +35,21 @@ async function doctor(url: string): Promise<Report> {
   return { code: result.code, ok: parsed.ok, checks: Object.fromEntries(parsed.checks.map((c) => [c.check, c])) };
 }
 
-const verdicts = (report: Report): Record<string, string> =>
-  Object.fromEntries(Object.values(report.checks).map((c) => [c.check, c.verdict]));
+/**
+ * Verdicts by check. Latency and clock are measured, and warn on a slow or skewed machine: no
+ * timing in assertions, so they are shown as 'measured' once their detail has the right shape.
+ */
+function verdicts(report: Report): Record<string, string> {
+  return Object.fromEntries(
+    Object.values(report.checks).map((c) => {
+      if (c.check === 'latency') assert.match(c.detail, /^round trip [\d.]+ ms min, [\d.]+ (ms|s) median over 7/);
+      if (c.check === 'clock')
+        assert.match(c.detail, /^backend clock [\d.]+ m?s (ahead of|behind) this host \(± [\d.]+ ms, /);
+      const measured = (c.check === 'latency' || c.check === 'clock') && c.verdict !== 'fail';
+      return [c.check, measured ? 'measured' : c.verdict];
+    }),
+  );
+}
 
 let primary: RedisProcess;
 let admin: Redis;
@@ -61,8 +74,8 @@ describe('doctor on Redis', () => {
       persistence: 'warn',
       replication: 'ok',
       cluster: 'ok',
-      latency: 'ok',
-      clock: 'ok',
+      latency: 'measured',
+      clock: 'measured',
       acl: 'ok',
     });
     assert.match(report.checks.server?.detail ?? '', /^Redis \d+\.\d+\.\d+ \(standalone\)$/);
@@ -70,7 +83,7 @@ describe('doctor on Redis', () => {
     const text = await runCli(['doctor', primary.url]);
     assert.equal(text.code, 0);
     assert.match(text.stdout, /^ {2}warn {2}persistence {2}off: /m);
-    assert.match(text.stdout, /^0 fail, 1 warn, 7 ok$/m);
+    assert.match(text.stdout, /^0 fail, [1-3] warn, [5-7] ok$/m);
   });
 
   it('an evicting maxmemory-policy fails, naming the policy and the fix; exit 1', async () => {
@@ -201,8 +214,8 @@ describe('doctor on the holdfast server and memory://', () => {
     assert.deepEqual(verdicts(report), {
       reach: 'ok',
       lock: 'ok',
-      latency: 'ok',
-      clock: 'ok',
+      latency: 'measured',
+      clock: 'measured',
       server: 'ok',
       persistence: 'warn',
       replication: 'ok',
@@ -213,6 +226,6 @@ describe('doctor on the holdfast server and memory://', () => {
   it('memory://: in this process only (warn), exit 0', async () => {
     const report = await doctor('memory://');
     assert.equal(report.code, 0);
-    assert.deepEqual(verdicts(report), { reach: 'ok', lock: 'ok', latency: 'ok', scope: 'warn' });
+    assert.deepEqual(verdicts(report), { reach: 'ok', lock: 'ok', latency: 'measured', scope: 'warn' });
   });
 });
