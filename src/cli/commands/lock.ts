@@ -93,7 +93,8 @@ async function holdAndRun(hf: Holdfast, plan: Plan, io: Io): Promise<number> {
   const owner: Json = {
     host: hostname(),
     pid: process.pid,
-    command: [plan.command, ...plan.args].join(' ').slice(0, 200),
+    // The program only: its arguments may carry secrets, and anyone who can read the backend sees owners.
+    command: plan.command.slice(0, 200),
   };
   const lease = await acquire(hf, plan, owner);
   if (lease === null) {
