@@ -7,6 +7,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { connect } from '../src/index.js';
+import { cached } from '../src/recipes/index.js';
 import { startServer } from '../src/server/index.js';
 import { untilQueued } from './helpers/queue.js';
 import { withTimeout } from './helpers/wait.js';
@@ -43,6 +44,24 @@ describe('server in front of Redis: the state is in Redis', () => {
       assert.equal(await direct.inspect('state:job'), null, 'released in Redis');
     } finally {
       await direct.close();
+    }
+  });
+
+  it('keeps values in Redis, under the prefix: cached() through the server and directly computes once', async () => {
+    const port = server().port;
+    assert.deepEqual(await redisCli(port, ['HOLDFAST.VSET', 'v:seen', '{"n":1}', '60000']), ['OK']);
+    const redisPort = new URL(backend.redisUrl()).port;
+    assert.deepEqual(await redisCli(Number(redisPort), ['GET', 'holdfast:value:v:seen']), ['{"n":1}']);
+    const viaServer = await connect(serverUrl(server()));
+    const direct = await connect(backend.redisUrl());
+    try {
+      let computed = 0;
+      const compute = async () => ({ n: ++computed });
+      const first = await cached(viaServer, 'report', compute, { ttl: 60_000 });
+      const second = await cached(direct, 'report', compute, { ttl: 60_000 });
+      assert.deepEqual([first, second, computed], [{ n: 1 }, { n: 1 }, 1]);
+    } finally {
+      await Promise.all([viaServer.close(), direct.close()]);
     }
   });
 

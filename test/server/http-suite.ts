@@ -13,6 +13,7 @@ import { withTimeout } from '../helpers/wait.js';
 import type { ServerBackend } from './backend.js';
 import { curl, EventReader, HttpApiClient, lockPath, ratePath, run } from './http-helpers.js';
 import { spawnServer } from './process.js';
+import { RawClient } from './raw.js';
 import { useHoldfastServer } from './world.js';
 
 const PYTHON_CLIENT = fileURLToPath(new URL('./http-client.py', import.meta.url));
@@ -191,6 +192,37 @@ export function httpSuite(backend: ServerBackend): void {
         cost: 3,
       });
       assert.deepEqual([bucket.status, bucket.body.remaining], [200, 0]);
+    });
+
+    it('keeps values: PUT and GET /v1/values/{key}, 404 when absent, the same values as VGET over RESP', async () => {
+      const key = unique('val');
+      const path = `/values/${encodeURIComponent(key)}`;
+      const put = (body: unknown) =>
+        api().call(path, {
+          method: 'PUT',
+          body: JSON.stringify(body),
+          headers: { 'Content-Type': 'application/json' },
+        });
+      assert.deepEqual([(await api().get(path)).status, (await api().get(path)).body.error?.code], [404, 'NOT_FOUND']);
+      assert.deepEqual((await put({ value: '{"n":1}', ttl: 60_000 })).body, { stored: true, ttl: 60_000 });
+      assert.deepEqual((await api().get(path)).body, { value: '{"n":1}' });
+      assert.equal((await put({ value: 7, ttl: 60_000 })).status, 400, 'a value is text');
+      assert.equal((await put({ value: 'x' })).status, 400, 'a value needs a ttl');
+      const raw = await RawClient.open(server().port);
+      try {
+        assert.equal(await raw.call('HOLDFAST.VGET', key), '{"n":1}', 'RESP and HTTP share the default namespace');
+      } finally {
+        raw.close();
+      }
+    });
+
+    it('shows an owner as the JSON given, null when none', async () => {
+      const name = unique('owners');
+      const bare = await api().post(lockPath(name, 'acquire'), { ttl: 5000, limit: 2 });
+      const named = await api().post(lockPath(name, 'acquire'), { ttl: 5000, limit: 2, owner: 'web-1' });
+      const owners = (await api().get(lockPath(name))).body.holders?.map((h) => h.owner);
+      assert.deepEqual(new Set(owners), new Set([null, 'web-1']));
+      for (const grant of [bare, named]) await api().post(lockPath(name, 'release'), { token: grant.body.token });
     });
 
     it('answers a too-large body 413 LIMIT, and serves the next request', async () => {

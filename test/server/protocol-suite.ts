@@ -10,10 +10,10 @@ import { BackendError, ValidationError } from '../../src/index.js';
 import { isLoopback, tokenChecker } from '../../src/server/auth.js';
 import { runServerCli } from '../../src/server/main.js';
 import { startServer } from '../../src/server/server.js';
-import { withTimeout } from '../helpers/wait.js';
+import { waitFor, withTimeout } from '../helpers/wait.js';
 import type { ServerBackend } from './backend.js';
 import { redisCli, run, spawnServer } from './process.js';
-import { RawClient } from './raw.js';
+import { encode, RawClient } from './raw.js';
 import { connectServer, serverUrl, useHoldfastServer } from './world.js';
 
 const PYTHON_CLIENT = fileURLToPath(new URL('./client.py', import.meta.url));
@@ -121,6 +121,82 @@ export function protocolSuite(backend: ServerBackend): void {
         assert.equal(event.type, 'acquired');
         assert.equal(event.name, 'ev:1');
         assert.equal(event.fence, lock[1]);
+      } finally {
+        raw.close();
+      }
+    });
+  });
+
+  describe(`server protocol: values, owners, pipelining (${backend.kind})`, () => {
+    const server = useHoldfastServer(() => ({ ...backend.options(), limits: { maxValueBytes: 64, maxValues: 3 } }));
+    const code = (reply: unknown) =>
+      reply !== null && typeof reply === 'object' && 'code' in reply ? reply.code : reply;
+
+    it('keeps values for cached(): VSET with a TTL, VGET, nil when absent, per namespace, within limits', async () => {
+      const raw = await RawClient.open(server().port);
+      try {
+        assert.equal(await raw.call('HOLDFAST.PREFIX', `values-${backend.kind}:`), 'OK');
+        assert.equal(await raw.call('HOLDFAST.VGET', 'v:none'), null);
+        assert.equal(await raw.call('HOLDFAST.VSET', 'v:a', '{"n":1}', '60000'), 'OK');
+        assert.equal(await raw.call('HOLDFAST.VGET', 'v:a'), '{"n":1}');
+        assert.equal(code(await raw.call('HOLDFAST.VSET', 'v:a', 'x', '0')), 'VALIDATION');
+        assert.equal(code(await raw.call('HOLDFAST.VSET', 'v:big', 'x'.repeat(65), '60000')), 'LIMIT');
+        assert.equal(await raw.call('HOLDFAST.VSET', 'v:short', 'x', '300'), 'OK');
+        await waitFor(async () => (await raw.call('HOLDFAST.VGET', 'v:short')) === null, {
+          what: 'the value to expire on the backend',
+        });
+        assert.equal(await raw.call('HOLDFAST.VSET', 'v:b', 'b', '60000'), 'OK');
+        assert.equal(await raw.call('HOLDFAST.VSET', 'v:c', 'c', '60000'), 'OK', 'the expired v:short counts no more');
+        assert.equal(code(await raw.call('HOLDFAST.VSET', 'v:d', 'd', '60000')), 'LIMIT', 'a fourth value');
+        assert.equal(await raw.call('HOLDFAST.VSET', 'v:a', '{"n":2}', '60000'), 'OK', 'replacing one is no more');
+        assert.equal(await raw.call('HOLDFAST.VGET', 'v:a'), '{"n":2}');
+      } finally {
+        raw.close();
+      }
+    });
+
+    it('takes an owner as JSON text only, and gives it back as a JSON value (or null) in INSPECT', async () => {
+      const port = server().port;
+      const refused = await redisCli(port, ['HOLDFAST.LOCK', 'own:x', '5000', 'OWNER', 'notjson']);
+      assert.match(refused.join(' '), /VALIDATION/);
+      const raw = await RawClient.open(port);
+      try {
+        const acquire = (owner: string) =>
+          raw.call('HOLDFAST.ACQUIRE', 'own:y', 'mutex', `t-${owner.length}`, 1, 1, 5000, 0, 6000, 5000, owner);
+        assert.equal(code(await acquire('{not json')), 'VALIDATION');
+        assert.ok(Array.isArray(await raw.call('HOLDFAST.LOCK', 'own:x', '5000', 'OWNER', '{"host":"a","pid":7}')));
+        const state = JSON.parse(String(await raw.call('HOLDFAST.INSPECT', 'own:x')));
+        assert.deepEqual(state.holders[0].owner, { host: 'a', pid: 7 });
+        assert.equal(((await acquire('')) as unknown[])[0], 1);
+        const none = JSON.parse(String(await raw.call('HOLDFAST.INSPECT', 'own:y')));
+        assert.equal(none.holders[0].owner, null);
+      } finally {
+        raw.close();
+      }
+    });
+
+    it('answers pipelined requests in the order they came, while each runs on the backend', async () => {
+      const raw = await RawClient.open(server().port);
+      try {
+        raw.write(
+          [
+            encode(['HOLDFAST.LOCK', 'pipe:a', '5000']),
+            encode(['HOLDFAST.INSPECT', 'pipe:a']),
+            encode(['PING']),
+            encode(['HOLDFAST.LOCK', 'pipe:a', '5000']),
+            encode(['ECHO', 'last']),
+          ].join(''),
+        );
+        const [lock, state, pong, busy, last] = [
+          await raw.reply(),
+          await raw.reply(),
+          await raw.reply(),
+          await raw.reply(),
+          await raw.reply(),
+        ];
+        assert.ok(Array.isArray(lock));
+        assert.equal(JSON.parse(String(state)).holders[0].fence, lock[1]);
+        assert.deepEqual([pong, busy, last], ['PONG', null, 'last']);
       } finally {
         raw.close();
       }

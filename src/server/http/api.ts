@@ -14,6 +14,7 @@ import { Exchange, errorReply, type JsonReply, ok, sendJson } from './exchange.j
 import { nameParam } from './fields.js';
 import { acquire, extend, inspect, list, release } from './locks.js';
 import { take } from './rates.js';
+import { getValue, putValue } from './values.js';
 
 type Handler = (ex: Exchange, name: string) => JsonReply | null | Promise<JsonReply | null>;
 
@@ -102,6 +103,7 @@ export class HttpApi {
     const lockAction = action === undefined ? undefined : LOCK_ACTIONS[action];
     if (area === 'locks' && lockAction) return { methods: { POST: lockAction }, name };
     if (area === 'rate' && action === 'take') return { methods: { POST: take }, name };
+    if (area === 'values' && action === undefined) return { methods: { GET: getValue, PUT: putValue }, name };
     return null;
   }
 
