@@ -175,6 +175,40 @@ export function protocolSuite(backend: ServerBackend): void {
       }
     });
 
+    it("pushes a hand-off to the connection that claimed the waiter's client id, after a reconnect", async () => {
+      const port = server().port;
+      const holder = await RawClient.open(port);
+      const [token, fence] = (await holder.call('HOLDFAST.LOCK', 'cid:x', '10000')) as string[];
+      const clientId = `client-${backend.kind}-${Date.now()}`;
+      const before = await RawClient.open(port);
+      await before.call('HELLO', '3');
+      assert.equal(await before.call('HOLDFAST.CLIENTID', clientId), 'OK');
+      const queued = await before.call('HOLDFAST.ACQUIRE', 'cid:x', 'mutex', 'tok-b', 1, 1, 10_000, 1, 6000, 6000, '');
+      assert.deepEqual((queued as unknown[]).slice(0, 2), [0, 0]);
+      before.close();
+      await before.closed;
+      const after = await RawClient.open(port);
+      try {
+        await after.call('HELLO', '3');
+        assert.equal(await after.call('HOLDFAST.CLIENTID', clientId), 'OK');
+        assert.equal(await holder.call('HOLDFAST.UNLOCK', 'cid:x', token ?? ''), 1);
+        const push = await withTimeout(
+          after.push((p) => p[0] === 'wake' && p[1] === 'tok-b'),
+          10_000,
+          'the wake-up on the new connection',
+        );
+        assert.ok(BigInt(String(push[2])) > BigInt(fence ?? '0'), 'it carries the grant');
+        assert.deepEqual(
+          await after.call('HOLDFAST.ACQUIRE', 'cid:x', 'mutex', 'tok-b', 1, 1, 10_000, 1, 6000, 6000, ''),
+          [1, push[2]],
+        );
+        assert.equal(await after.call('HOLDFAST.RELEASE', 'cid:x', 'tok-b'), 1);
+      } finally {
+        holder.close();
+        after.close();
+      }
+    });
+
     it('answers pipelined requests in the order they came, while each runs on the backend', async () => {
       const raw = await RawClient.open(server().port);
       try {
