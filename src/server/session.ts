@@ -11,7 +11,7 @@ import type { Connection } from './caller.js';
 import { dispatch } from './commands/index.js';
 import { isBlocking, type Outcome } from './commands/table.js';
 import type { ServerContext } from './context.js';
-import { CommandError } from './errors.js';
+import { CommandError, toErrorReply } from './errors.js';
 import { Ledger } from './ledger.js';
 import { LimitedBackend } from './limited.js';
 import type { Namespace } from './namespace.js';
@@ -49,6 +49,7 @@ export class Session implements Connection, WakeTarget {
   readonly #slots: Slot[] = [];
   #busy = false;
   #paused = false;
+  #flushing = false;
   #closed = false;
   #quitting = false;
   #out = '';
@@ -167,12 +168,30 @@ export class Session implements Connection, WakeTarget {
     const slot: Slot = { reply: null, ready: false };
     this.#slots.push(slot);
     if (blocking) this.#busy = true;
-    void reply.then((value) => {
+    const settle = (value: Reply): void => {
       slot.reply = value;
       slot.ready = true;
-      if (blocking) this.#busy = false;
       if (this.#closed) return;
-      this.#run();
+      if (blocking || this.#paused) {
+        if (blocking) this.#busy = false;
+        this.#run();
+      } else {
+        this.#flushSoon();
+      }
+    };
+    reply.then(settle, (error: unknown) => settle(toErrorReply(error)));
+  }
+
+  /**
+   * Replies that arrive together go out in one write: the backend answers a burst of pipelined
+   * requests within one turn of the event loop, and a write per reply would cost a syscall each.
+   */
+  #flushSoon(): void {
+    if (this.#flushing) return;
+    this.#flushing = true;
+    setImmediate(() => {
+      this.#flushing = false;
+      if (!this.#closed) this.#flushReady();
     });
   }
 

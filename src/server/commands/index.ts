@@ -10,7 +10,7 @@ import { blockingCommands } from './blocking.js';
 import { connectionCommands } from './connection.js';
 import { lockCommands } from './locks.js';
 import { rateCommands } from './rates.js';
-import { type Command, isBlocking, type Outcome } from './table.js';
+import type { Command, Outcome } from './table.js';
 import { valueCommands } from './values.js';
 import { watchCommands } from './watch.js';
 
@@ -28,6 +28,7 @@ const COMMANDS = new Map<string, Command>(
 /** The names of every command, for the docs and tests. */
 export const COMMAND_NAMES: readonly string[] = [...COMMANDS.keys()];
 
+/** The command's outcome: a reply, or a promise of one that may reject (with a refusal, say). */
 export function dispatch(connection: Connection, raw: readonly Buffer[]): Outcome {
   const name = (raw[0] ?? Buffer.alloc(0)).toString('latin1').toUpperCase();
   const command = COMMANDS.get(name);
@@ -42,10 +43,8 @@ export function dispatch(connection: Connection, raw: readonly Buffer[]): Outcom
   }
   try {
     const args = raw.slice(1).map((arg, i) => decodeArg(arg, i + 1));
-    const outcome = command.run(connection, args);
-    if (outcome instanceof Promise) return outcome.catch(toErrorReply);
-    if (isBlocking(outcome)) return { blocking: outcome.blocking.catch(toErrorReply) };
-    return outcome;
+    // A promise that rejects becomes an error reply where it is awaited (session.ts).
+    return command.run(connection, args);
   } catch (error) {
     return toErrorReply(error);
   }

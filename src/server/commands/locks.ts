@@ -18,7 +18,7 @@ import type { CommandGroup } from './table.js';
  * grant to this waiter lasts. The caller waits itself: wake-ups for the token are pushed to its
  * connection.
  */
-async function acquire(connection: Connection, args: readonly string[]): Promise<Reply> {
+function acquire(connection: Connection, args: readonly string[]): Promise<Reply> {
   const [name, kind, token, permits, limit, ttl, enqueue, waiterTtl, claimTtl, owner] = args;
   const max = countArg(limit, 'limit', MAX_COUNT);
   const request = {
@@ -33,10 +33,11 @@ async function acquire(connection: Connection, args: readonly string[]): Promise
     claimTtl: msArg(claimTtl, 'claimTtl'),
     owner: ownerArg(owner),
   };
-  const result = await connection.backend.acquire(request, true);
-  if (result.granted) return [1, result.fence.toString()];
-  const retryAfter = result.retryAfter === null ? -1 : Math.ceil(result.retryAfter);
-  return [0, result.position, retryAfter, result.serverTime ?? -1];
+  return connection.backend.acquire(request, true).then((result): Reply => {
+    if (result.granted) return [1, result.fence.toString()];
+    const retryAfter = result.retryAfter === null ? -1 : Math.ceil(result.retryAfter);
+    return [0, result.position, retryAfter, result.serverTime ?? -1];
+  });
 }
 
 /** `n name1 token1 ttl1 …` → one 0/1 per lease, in order; all checked before any is extended. */
