@@ -17,15 +17,25 @@ export interface ServerBackend {
   args(): string[];
   /** The Redis URL (redis only). */
   redisUrl(): string;
+  /** Resolves once the backend runs (root-level `before` hooks of one file may not wait for each other). */
+  ready(): Promise<void>;
 }
 
 /** Registers the file's before/after hooks that run the backend (call it at the top level of a file). */
 export function serverBackend(kind: ServerBackendKind): ServerBackend {
   let redis: RedisProcess | undefined;
+  let starting: Promise<void> | undefined;
+  const ready = (): Promise<void> => {
+    starting ??=
+      kind === 'redis'
+        ? startRedis().then((started) => {
+            redis = started;
+          })
+        : Promise.resolve();
+    return starting;
+  };
   if (kind === 'redis') {
-    before(async () => {
-      redis = await startRedis();
-    });
+    before(ready);
     after(async () => {
       await redis?.stop();
     });
@@ -39,5 +49,6 @@ export function serverBackend(kind: ServerBackendKind): ServerBackend {
     options: () => (kind === 'redis' ? { backend: redisUrl() } : {}),
     args: () => (kind === 'redis' ? ['--backend', redisUrl()] : []),
     redisUrl,
+    ready,
   };
 }

@@ -46,10 +46,12 @@ export function serverUrl(server: RunningServer, token?: string): string {
  * Starts one server for the calling test file and returns it through a getter. `options` may be
  * a function, read when the server starts (after the hooks registered before, e.g. a Redis).
  */
-export function useHoldfastServer(options: ServerOptions | (() => ServerOptions) = {}): () => RunningServer {
+export function useHoldfastServer(
+  options: ServerOptions | (() => ServerOptions | Promise<ServerOptions>) = {},
+): () => RunningServer {
   let server: RunningServer | undefined;
   before(async () => {
-    server = await startServer({ port: 0, ...(typeof options === 'function' ? options() : options) });
+    server = await startServer({ port: 0, ...(typeof options === 'function' ? await options() : options) });
   });
   after(async () => {
     await server?.close();
