@@ -4,6 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
+import { internalsOf } from '../src/backends/memory/internals.js';
 import { connect, MemoryStore } from '../src/index.js';
 import { FakeClock } from '../src/testing/index.js';
 
@@ -11,8 +12,9 @@ async function setup(localRefusals?: boolean) {
   const clock = new FakeClock();
   const store = new MemoryStore({ clock });
   let roundTrips = 0;
-  const take = store.rates.take.bind(store.rates);
-  store.rates.take = (clientId, request) => {
+  const { rates } = internalsOf(store);
+  const take = rates.take.bind(rates);
+  rates.take = (clientId, request) => {
     roundTrips++;
     return take(clientId, request);
   };

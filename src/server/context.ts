@@ -1,13 +1,16 @@
-import type { MemoryStore } from '../backends/memory/store.js';
 import type { ServerLimits } from './limits.js';
+import type { Namespaces } from './namespaces.js';
 import type { ClientRegistry } from './registry.js';
+import type { ValueCount } from './value-count.js';
 
 /** What every connection of one server shares. */
 export interface ServerContext {
-  /** The one store: every lock, queue and rate limiter of this server, in memory. */
-  readonly store: MemoryStore;
+  /** The backends served, one per namespace (prefix). */
+  readonly namespaces: Namespaces;
   readonly limits: ServerLimits;
   readonly registry: ClientRegistry;
+  /** The value keys set through this server, for its value limits. */
+  readonly values: ValueCount;
   /** Checks a presented token in constant time; null when no token is configured. */
   readonly checkToken: ((presented: string) => boolean) | null;
   /** true once shutdown began: no new connection or command is taken. */

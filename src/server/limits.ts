@@ -39,6 +39,12 @@ export interface ServerLimits {
   readonly slowClientTimeout: number;
   /** Unread output beyond this many bytes closes the connection. Default 8 MiB. */
   readonly maxOutputBytes: number;
+  /** Most namespaces (HOLDFAST.PREFIX values) served at once. Default 10000. */
+  readonly maxNamespaces: number;
+  /** Largest value in the value store (HOLDFAST.VSET, for `cached()`), in bytes. Default 512 KiB. */
+  readonly maxValueBytes: number;
+  /** Most values kept at once (those set through this server and not expired). Default 10000. */
+  readonly maxValues: number;
 }
 
 export const DEFAULT_LIMITS: ServerLimits = {
@@ -54,6 +60,9 @@ export const DEFAULT_LIMITS: ServerLimits = {
   idleTimeout: 60_000,
   slowClientTimeout: 10_000,
   maxOutputBytes: 8 * 1024 * 1024,
+  maxNamespaces: 10_000,
+  maxValueBytes: 512 * 1024,
+  maxValues: 10_000,
 };
 
 const KEYS = Object.keys(DEFAULT_LIMITS) as (keyof ServerLimits)[];

@@ -1,30 +1,23 @@
 /**
- * Routes the store's wake-ups to connections by client id. A client that reconnects claims its
- * id again (HOLDFAST.CLIENTID), so the waiters it queued before the outage are woken on the new
- * connection; while an old connection with the same id lingers, both get the wake-up, and the
- * one that does not know the token ignores it.
+ * Where a forwarded wake-up goes: connections by the client id they claimed. A client that
+ * reconnects claims its id again (HOLDFAST.CLIENTID), so the waiters it queued before the outage
+ * are woken on the new connection; while an old connection with the same id lingers, both get
+ * the wake-up, and the one that does not know the token ignores it.
  */
 import type { HandoffGrant } from '../backend.js';
-import type { MemoryStore } from '../backends/memory/store.js';
 
 export interface WakeTarget {
   wake(token: string, grant: HandoffGrant | null): void;
 }
 
 export class ClientRegistry {
-  readonly #store: MemoryStore;
   readonly #clients = new Map<string, Set<WakeTarget>>();
-
-  constructor(store: MemoryStore) {
-    this.#store = store;
-  }
 
   add(clientId: string, target: WakeTarget): void {
     let targets = this.#clients.get(clientId);
     if (!targets) {
       targets = new Set();
       this.#clients.set(clientId, targets);
-      this.#store.attach(clientId, (token, grant) => this.#deliver(clientId, token, grant ?? null));
     }
     targets.add(target);
   }
@@ -33,10 +26,9 @@ export class ClientRegistry {
     const targets = this.#clients.get(clientId);
     if (!targets?.delete(target) || targets.size > 0) return;
     this.#clients.delete(clientId);
-    this.#store.detach(clientId);
   }
 
-  #deliver(clientId: string, token: string, grant: HandoffGrant | null): void {
+  deliver(clientId: string, token: string, grant: HandoffGrant | null): void {
     for (const target of this.#clients.get(clientId) ?? []) target.wake(token, grant);
   }
 }

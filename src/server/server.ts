@@ -1,9 +1,9 @@
 /**
- * The embedded lock server: one MemoryStore (the memory backend's logic, so the same contract
- * holds) served over RESP to any number of clients. Its state lives in memory on this one node.
+ * The lock server: RESP and HTTP adapters over a backend of the library. By default the backend
+ * is an in-process memory store, whose state lives on this one node; with `backend: URL` the
+ * server is a stateless front of that backend (several may front one Redis).
  */
 import { createServer, type Server, type Socket } from 'node:net';
-import { MemoryStore } from '../backends/memory/store.js';
 import { DEFAULT_SERVER_PORT } from '../defaults.js';
 import { BackendError, ValidationError } from '../errors.js';
 import { checkOptions } from '../util/validate.js';
@@ -11,8 +11,11 @@ import { isLoopback, tokenChecker } from './auth.js';
 import type { ServerContext } from './context.js';
 import { type HttpListener, startHttp } from './http/listener.js';
 import { resolveLimits, type ServerLimits } from './limits.js';
+import { Namespaces } from './namespaces.js';
 import { ClientRegistry } from './registry.js';
 import { Session } from './session.js';
+import { backendSource } from './source.js';
+import { ValueCount } from './value-count.js';
 
 export const DEFAULT_HOST = '127.0.0.1';
 export const DEFAULT_PORT = DEFAULT_SERVER_PORT;
@@ -27,6 +30,11 @@ export interface ServerOptions {
   /** Also serve the HTTP/JSON API on this port (0 picks a free one); none when absent. */
   readonly httpPort?: number;
   readonly limits?: Partial<ServerLimits>;
+  /**
+   * The backend to serve, as a `connect()` URL (`redis://…`, …). Default: an in-process memory
+   * store (state on this node only).
+   */
+  readonly backend?: string;
 }
 
 export interface RunningServer {
@@ -38,6 +46,8 @@ export interface RunningServer {
   readonly httpPort: number | null;
   /** Connections open now. */
   readonly connections: number;
+  /** What the server serves: 'memory', 'redis', … */
+  readonly backend: string;
   /** Stops accepting, ends blocking commands, tells clients (RESP3 `shutdown` push), closes. */
   close(): Promise<void>;
 }
@@ -46,7 +56,11 @@ export interface RunningServer {
 const SHUTDOWN_GRACE_MS = 2000;
 
 export async function startServer(options?: ServerOptions): Promise<RunningServer> {
-  const raw = checkOptions<ServerOptions>(options, ['host', 'port', 'token', 'httpPort', 'limits'], 'server options');
+  const raw = checkOptions<ServerOptions>(
+    options,
+    ['host', 'port', 'token', 'httpPort', 'limits', 'backend'],
+    'server options',
+  );
   const host = raw.host ?? DEFAULT_HOST;
   const port = raw.port ?? DEFAULT_PORT;
   if (typeof host !== 'string' || host === '') throw new ValidationError('host must be a non-empty string');
@@ -62,12 +76,16 @@ export async function startServer(options?: ServerOptions): Promise<RunningServe
     throw new ValidationError(`binding ${host} exposes the server beyond this machine: give it a token`);
   }
   const limits = resolveLimits(raw.limits);
-  const store = new MemoryStore();
+  const source = backendSource(raw.backend);
+  const registry = new ClientRegistry();
+  const namespaces = new Namespaces(source, registry, limits.maxNamespaces);
+  await namespaces.start();
   let closing = false;
   const ctx: ServerContext = {
-    store,
+    namespaces,
     limits,
-    registry: new ClientRegistry(store),
+    registry,
+    values: new ValueCount(),
     checkToken: raw.token === undefined ? null : tokenChecker(raw.token),
     closing: () => closing,
   };
@@ -77,11 +95,15 @@ export async function startServer(options?: ServerOptions): Promise<RunningServe
     else if (sessions.size >= limits.maxConnections) refuse(socket, 'too many connections');
     else sessions.add(new Session(ctx, socket, (session) => sessions.delete(session)));
   });
-  const bound = await listen(server, host, port);
+  const bound = await listen(server, host, port).catch(async (error: unknown) => {
+    await namespaces.close();
+    throw error;
+  });
   let http: HttpListener | null = null;
   if (httpPort !== undefined) {
-    http = await startHttp(ctx, host, httpPort).catch((error: unknown) => {
+    http = await startHttp(ctx, host, httpPort).catch(async (error: unknown) => {
       server.close();
+      await namespaces.close();
       throw error;
     });
   }
@@ -92,6 +114,7 @@ export async function startServer(options?: ServerOptions): Promise<RunningServe
     get connections() {
       return sessions.size;
     },
+    backend: namespaces.default.backend.label,
     async close() {
       if (closing) return;
       closing = true;
@@ -103,6 +126,7 @@ export async function startServer(options?: ServerOptions): Promise<RunningServe
       // Whoever did not leave in time is cut off, so close() always finishes.
       for (const session of sessions) session.destroy();
       await Promise.all([stopped, httpClosed]);
+      await namespaces.close();
     },
   };
 }

@@ -1,48 +1,55 @@
 /**
- * One client connection: reads requests in order, runs each against the shared store, writes
- * the replies in the same order (pipelining), and pushes wake-ups and events (RESP3). A
- * blocking command (HOLDFAST.LOCK / TAKE with WAIT) holds the requests behind it, as in Redis.
+ * One RESP connection: reads requests in order, runs each against its namespace's backend
+ * (later requests start while earlier ones are answered: pipelining), writes the replies in
+ * the order of the requests, and pushes wake-ups and events (RESP3). A blocking command
+ * (HOLDFAST.LOCK / TAKE with WAIT, HOLDFAST.PREFIX) holds the requests behind it, as in Redis.
  */
 import { randomBytes } from 'node:crypto';
 import type { Socket } from 'node:net';
 import type { HandoffGrant } from '../backend.js';
+import type { Connection } from './caller.js';
 import { dispatch } from './commands/index.js';
+import { isBlocking, type Outcome } from './commands/table.js';
 import type { ServerContext } from './context.js';
+import { CommandError, toErrorReply } from './errors.js';
 import { Ledger } from './ledger.js';
+import { LimitedBackend } from './limited.js';
+import type { Namespace } from './namespace.js';
 import type { WakeTarget } from './registry.js';
 import { encodePush, encodeReply, type Reply } from './reply.js';
 import { ProtocolError, RequestParser } from './resp-parser.js';
-import { anchored } from './time.js';
 
-/** The namespace a connection starts in: the same as `connect()`'s default prefix. */
-export const DEFAULT_PREFIX = 'holdfast:';
 /** How long a closing connection may take to flush before it is dropped. */
 const CLOSE_GRACE_MS = 1000;
+/** Requests answered out of order are held back to this many; then input waits. */
+const MAX_PENDING = 1024;
 
-/** A blocking command's server-side waiter, woken by the store's hand-off. */
-export interface SessionWaiter {
-  wake(): void;
-  /** Stops waiting and leaves the queue; the command then replies `reply`. */
-  cancel(reply: Reply): void;
+/** A reply in its request's place: ready once its value is known. */
+interface Slot {
+  reply: Reply;
+  ready: boolean;
 }
 
-export class Session implements WakeTarget {
+export class Session implements Connection, WakeTarget {
   readonly ctx: ServerContext;
   readonly ledger = new Ledger();
-  /** This connection's WATCH patterns and how to end each subscription. */
-  readonly watches = new Map<string, () => void>();
-  readonly waiters = new Map<string, SessionWaiter>();
+  readonly backend: LimitedBackend;
+  readonly watches = new Map<string, Promise<() => Promise<void>>>();
   clientId = randomBytes(9).toString('base64url');
+  namespace: Namespace;
   /** CLIENT SETNAME: kept for CLIENT GETNAME, used for nothing else. */
   clientName = '';
-  prefix = DEFAULT_PREFIX;
   resp3 = false;
   authenticated: boolean;
   authFailures = 0;
   readonly #socket: Socket;
   readonly #parser: RequestParser;
   readonly #onClosed: (session: Session) => void;
+  readonly #ended = new AbortController();
+  readonly #slots: Slot[] = [];
   #busy = false;
+  #paused = false;
+  #flushing = false;
   #closed = false;
   #quitting = false;
   #out = '';
@@ -53,6 +60,8 @@ export class Session implements WakeTarget {
     this.ctx = ctx;
     this.#socket = socket;
     this.#onClosed = onClosed;
+    this.namespace = ctx.namespaces.enter(ctx.namespaces.default);
+    this.backend = new LimitedBackend(this);
     this.authenticated = ctx.checkToken === null;
     this.#parser = new RequestParser(ctx.limits);
     ctx.registry.add(this.clientId, this);
@@ -65,14 +74,8 @@ export class Session implements WakeTarget {
     socket.on('close', () => this.#cleanup());
   }
 
-  /** The store's monotonic ms, the clock every TTL is counted on. */
-  now(): number {
-    return this.ctx.store.clock.now();
-  }
-
-  /** The store key of a name in this connection's namespace. */
-  key(name: string): string {
-    return this.prefix + name;
+  get signal(): AbortSignal {
+    return this.#ended.signal;
   }
 
   setClientId(clientId: string): void {
@@ -81,16 +84,25 @@ export class Session implements WakeTarget {
     this.ctx.registry.add(clientId, this);
   }
 
+  async usePrefix(prefix: string): Promise<void> {
+    const next = await this.ctx.namespaces.use(prefix);
+    if (this.#closed) {
+      this.ctx.namespaces.leave(next);
+      return;
+    }
+    const before = this.namespace;
+    this.namespace = next;
+    this.ctx.namespaces.leave(before);
+  }
+
   /**
-   * A hand-off (or a turn) for one of this connection's waiters. A blocking command asks again,
-   * which arms its full TTL; a client gets `["wake", token]`, or with a hand-off's grant
-   * `["wake", token, fence, serverTime µs]` so it holds the lock without asking again.
+   * A hand-off (or a turn) for a waiter this connection queued itself: `["wake", token]`, or
+   * with a hand-off's grant `["wake", token, fence, serverTime µs]`, so the client holds the
+   * lock (for the claimTtl it sent) without asking again.
    */
   wake(token: string, grant: HandoffGrant | null): void {
-    const waiter = this.waiters.get(token);
-    if (waiter) waiter.wake();
-    else if (grant === null) this.push(['wake', token]);
-    else this.push(['wake', token, grant.fence.toString(), anchored(grant.serverTime)]);
+    if (grant === null) this.push(['wake', token]);
+    else this.push(['wake', token, grant.fence.toString(), grant.serverTime]);
   }
 
   /** An out-of-band message; RESP2 connections have no way to take one, so they get none. */
@@ -106,7 +118,7 @@ export class Session implements WakeTarget {
   /** Shutdown: blocking commands end, clients get a `shutdown` push, then the socket closes. */
   async shutdown(): Promise<void> {
     if (this.#closed) return;
-    for (const waiter of [...this.waiters.values()]) waiter.cancel({ error: 'SHUTDOWN', message: 'server stopping' });
+    this.#ended.abort(new CommandError('SHUTDOWN', 'server stopping'));
     await new Promise((resolve) => setImmediate(resolve));
     if (this.#closed) return;
     this.push(['shutdown']);
@@ -125,45 +137,85 @@ export class Session implements WakeTarget {
     this.#run();
   }
 
-  /** Runs every complete request in order, until one blocks or input runs out. */
+  /** Starts every complete request in order, until one blocks, too many wait, or input runs out. */
   #run(): void {
-    while (!this.#busy && !this.#closed && !this.#quitting) {
+    while (!this.#busy && !this.#closed && !this.#quitting && this.#slots.length < MAX_PENDING) {
       let args: Buffer[] | null;
       try {
         args = this.#parser.next();
       } catch (error) {
         if (!(error instanceof ProtocolError)) throw error;
-        this.#out += encodeReply({ error: error.code, message: error.message }, this.resp3);
+        this.#slots.push({ reply: { error: error.code, message: error.message }, ready: true });
         this.#quitting = true;
         break;
       }
       if (args === null) break;
       this.#clearSlowInput();
-      const reply = dispatch(this, args);
-      if (reply instanceof Promise) {
-        this.#block(reply);
-        break;
-      }
-      this.#out += encodeReply(reply, this.resp3);
+      this.#start(dispatch(this, args));
     }
-    this.#flush();
-    if (this.#quitting) this.#end();
-    else if (this.#parser.midRequest && !this.#busy) this.#armSlowInput();
+    this.#flushReady();
+    this.#pauseInput(this.#busy || this.#slots.length >= MAX_PENDING);
+    if (!this.#paused && this.#parser.midRequest) this.#armSlowInput();
   }
 
-  /** Holds further requests (and input) until the blocking command has replied. */
-  #block(reply: Promise<Reply>): void {
-    this.#busy = true;
-    this.#socket.pause();
-    this.#socket.setTimeout(0);
-    void reply.then((value) => {
-      this.#busy = false;
+  #start(outcome: Outcome): void {
+    const blocking = isBlocking(outcome);
+    const reply = blocking ? outcome.blocking : outcome;
+    if (!(reply instanceof Promise)) {
+      this.#slots.push({ reply, ready: true });
+      return;
+    }
+    const slot: Slot = { reply: null, ready: false };
+    this.#slots.push(slot);
+    if (blocking) this.#busy = true;
+    const settle = (value: Reply): void => {
+      slot.reply = value;
+      slot.ready = true;
       if (this.#closed) return;
-      this.#out += encodeReply(value, this.resp3);
+      if (blocking || this.#paused) {
+        if (blocking) this.#busy = false;
+        this.#run();
+      } else {
+        this.#flushSoon();
+      }
+    };
+    reply.then(settle, (error: unknown) => settle(toErrorReply(error)));
+  }
+
+  /**
+   * Replies that arrive together go out in one write: the backend answers a burst of pipelined
+   * requests within one turn of the event loop, and a write per reply would cost a syscall each.
+   */
+  #flushSoon(): void {
+    if (this.#flushing) return;
+    this.#flushing = true;
+    setImmediate(() => {
+      this.#flushing = false;
+      if (!this.#closed) this.#flushReady();
+    });
+  }
+
+  /** Encodes the replies that are ready, in order, and sends them. */
+  #flushReady(): void {
+    while (this.#slots[0]?.ready) {
+      const slot = this.#slots.shift() as Slot;
+      this.#out += encodeReply(slot.reply, this.resp3);
+    }
+    this.#flush();
+    if (this.#quitting && this.#slots.length === 0) this.#end();
+  }
+
+  /** While a blocking command waits, or too many replies are due, input waits (and no idle timeout runs). */
+  #pauseInput(pause: boolean): void {
+    if (pause === this.#paused || this.#closed) return;
+    this.#paused = pause;
+    if (pause) {
+      this.#socket.pause();
+      this.#socket.setTimeout(0);
+    } else {
       this.#socket.setTimeout(this.ctx.limits.idleTimeout);
       this.#socket.resume();
-      this.#run();
-    });
+    }
   }
 
   #flush(): void {
@@ -231,16 +283,13 @@ export class Session implements WakeTarget {
     this.#closed = true;
     this.#clearSlowInput();
     this.#clearSlowOutput();
-    for (const waiter of [...this.waiters.values()]) waiter.cancel(null);
-    for (const unsubscribe of this.watches.values()) unsubscribe();
+    this.#ended.abort(new CommandError('CLOSED', 'connection closed'));
+    for (const watching of this.watches.values()) {
+      void watching.then((unsubscribe) => unsubscribe()).catch(() => {});
+    }
     this.watches.clear();
     this.ctx.registry.remove(this.clientId, this);
+    this.ctx.namespaces.leave(this.namespace);
     this.#onClosed(this);
   }
 }
-
-/**
- * What the shared operations (commands/ops.ts) and server-side waiting (waiting.ts) use of a
- * session: a RESP connection's Session has it, and so does an HTTP client.
- */
-export type SessionView = Pick<Session, 'ctx' | 'ledger' | 'waiters' | 'clientId' | 'key' | 'now'>;

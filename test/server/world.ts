@@ -42,11 +42,16 @@ export function serverUrl(server: RunningServer, token?: string): string {
   return `holdfast://${token === undefined ? '' : `${encodeURIComponent(token)}@`}127.0.0.1:${server.port}`;
 }
 
-/** Starts one server for the calling test file and returns it through a getter. */
-export function useHoldfastServer(options: ServerOptions = {}): () => RunningServer {
+/**
+ * Starts one server for the calling test file and returns it through a getter. `options` may be
+ * a function, read when the server starts (after the hooks registered before, e.g. a Redis).
+ */
+export function useHoldfastServer(
+  options: ServerOptions | (() => ServerOptions | Promise<ServerOptions>) = {},
+): () => RunningServer {
   let server: RunningServer | undefined;
   before(async () => {
-    server = await startServer({ port: 0, ...options });
+    server = await startServer({ port: 0, ...(typeof options === 'function' ? await options() : options) });
   });
   after(async () => {
     await server?.close();

@@ -13,6 +13,7 @@ import {
   type RateCapability,
   type ValueCapability,
 } from '../../backend.js';
+import { internalsOf, type StoreInternals } from './internals.js';
 import type { MemoryStore } from './store.js';
 
 export interface MemoryBackendOptions {
@@ -36,30 +37,31 @@ export class MemoryBackend implements Backend {
   readonly rates: RateCapability;
   readonly events: EventCapability;
   readonly values: ValueCapability;
-  readonly #store: MemoryStore;
+  readonly #store: StoreInternals;
   readonly #unwatch = new Set<() => void>();
 
   constructor(store: MemoryStore, context: BackendContext, options: MemoryBackendOptions = {}) {
     const wakeups = options.wakeups ?? 'grant';
+    const tables = internalsOf(store);
+    this.#store = tables;
     this.clientId = context.clientId;
-    this.#store = store;
     this.capabilities = { locks: LOCK_KINDS, wakeups, rateAlgorithms: RATE_ALGORITHMS, events: true, values: true };
     // Without wake-ups the store has nobody to wake for this client: its hand-offs still grant.
-    if (wakeups === 'grant') store.attach(context.clientId, context.onWake);
+    if (wakeups === 'grant') tables.attach(context.clientId, context.onWake);
     const clientId = context.clientId;
     this.rates = {
-      take: async (request) => store.rates.take(clientId, request),
-      leave: async (name, token) => store.rates.leave(name, token),
+      take: async (request) => tables.rates.take(clientId, request),
+      leave: async (name, token) => tables.rates.leave(name, token),
     };
     this.events = {
       watch: async (pattern, listener) => this.#watch(pattern, listener),
-      sweep: async (name) => store.locks.sweep(name),
+      sweep: async (name) => tables.locks.sweep(name),
     };
     // Values live under the client's prefix, as on Redis and the server.
     const prefix = context.prefix;
     this.values = {
-      get: async (key) => store.values.get(prefix + key),
-      set: async (key, value, ttl) => store.values.set(prefix + key, value, ttl),
+      get: async (key) => tables.values.get(prefix + key),
+      set: async (key, value, ttl) => tables.values.set(prefix + key, value, ttl),
     };
   }
 

@@ -1,6 +1,7 @@
 import type { WakeListener } from '../../backend.js';
 import { type Clock, realClock } from '../../util/clock.js';
 import { EventHub } from './events.js';
+import { registerInternals } from './internals.js';
 import { LockTable } from './locks.js';
 import { RateTable } from './rates.js';
 import type { StoreServices } from './services.js';
@@ -9,45 +10,34 @@ import { ValueTable } from './values.js';
 /**
  * The in-process backend's state. Several clients share one store via
  * `connect({ memory: store })`; expiry runs on the store's clock (a `FakeClock` in tests).
+ * Its tables are the memory backend's business only (./internals.ts), not part of this shape.
  */
 export class MemoryStore {
   readonly clock: Clock;
-  /** @internal */
-  readonly locks: LockTable;
-  /** @internal */
-  readonly rates: RateTable;
-  /** @internal */
-  readonly values: ValueTable;
-  /** @internal */
-  readonly events = new EventHub();
-  readonly #clients = new Map<string, WakeListener>();
   #lastFence = 0n;
 
   constructor(options: { clock?: Clock } = {}) {
     this.clock = options.clock ?? realClock;
+    const clients = new Map<string, WakeListener>();
+    const events = new EventHub();
     const services: StoreServices = {
       clock: this.clock,
-      events: this.events,
+      events,
       nextFence: () => this.#nextFence(),
       wake: (clientId, token, grant) => {
-        const wake = this.#clients.get(clientId);
+        const wake = clients.get(clientId);
         // Asynchronous like a pub/sub message: the waker's own operation completes first.
         if (wake) queueMicrotask(() => wake(token, grant));
       },
     };
-    this.locks = new LockTable(services);
-    this.rates = new RateTable(services);
-    this.values = new ValueTable(this.clock);
-  }
-
-  /** @internal */
-  attach(clientId: string, onWake: WakeListener): void {
-    this.#clients.set(clientId, onWake);
-  }
-
-  /** @internal */
-  detach(clientId: string): void {
-    this.#clients.delete(clientId);
+    registerInternals(this, {
+      locks: new LockTable(services),
+      rates: new RateTable(services),
+      values: new ValueTable(this.clock),
+      events,
+      attach: (clientId, onWake) => clients.set(clientId, onWake),
+      detach: (clientId) => clients.delete(clientId),
+    });
   }
 
   #nextFence(): bigint {

@@ -3,33 +3,14 @@
  * Node client applies before any I/O, and refused with `-VALIDATION …` otherwise.
  */
 import { LOCK_KINDS, type LockKind, RATE_ALGORITHMS, type RateAlgorithm } from '../../backend.js';
-import { HoldfastError, ValidationError } from '../../errors.js';
+import { ValidationError } from '../../errors.js';
 import { checkOwnerText } from '../../owner.js';
 import { checkMs, checkName, checkPositiveInt } from '../../util/validate.js';
-import type { ErrorReply } from '../reply.js';
-
-/** A refusal with a stable code word: `-LIMIT …`, `-NOAUTH …`, … */
-export class CommandError extends Error {
-  readonly code: string;
-
-  constructor(code: string, message: string) {
-    super(message);
-    this.code = code;
-    this.name = 'CommandError';
-  }
-}
 
 /** The most permits a semaphore (and units a rate limiter) may have, as in the Node client. */
 export const MAX_COUNT = 1_000_000;
 const MAX_TOKEN_BYTES = 256;
 const utf8 = new TextDecoder('utf-8', { fatal: true });
-
-export function toErrorReply(error: unknown): ErrorReply {
-  if (error instanceof CommandError) return { error: error.code, message: error.message };
-  if (error instanceof HoldfastError) return { error: error.code, message: error.message };
-  // A bug of ours, not the client's: say so, and keep serving everyone else.
-  return { error: 'ERR', message: `internal error: ${error instanceof Error ? error.message : String(error)}` };
-}
 
 /** Arguments as text; bytes that are not UTF-8 could name two things as one, so they are refused. */
 export function decodeArg(raw: Buffer, index: number): string {

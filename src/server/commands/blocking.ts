@@ -1,16 +1,16 @@
 /**
  * The high-level commands, for clients with no push support (PHP, Python, redis-cli): the
- * server creates the token and, with WAIT, waits in the FIFO queue on the client's behalf.
- * Thin over the same operations as the low-level commands.
+ * server creates the token and, with WAIT, waits in the FIFO queue on the client's behalf
+ * (src/server/waits.ts: the library's waiting loop). Thin over the same limited backend as the
+ * low-level commands.
  */
-import type { AcquireRequest, RateResult } from '../../backend.js';
-import { claimTtl } from '../../defaults.js';
-import { newToken } from '../../engine/core.js';
+import type { RateResult } from '../../backend.js';
 import { ValidationError } from '../../errors.js';
 import { MAX_MS } from '../../util/validate.js';
+import type { Connection } from '../caller.js';
+import { SERVER_WAITER_TTL } from '../namespace.js';
 import type { Reply } from '../reply.js';
-import type { Session } from '../session.js';
-import { SERVER_WAITER_TTL, waitOnServer } from '../waiting.js';
+import { type Grant, lockFor, takeFor } from '../waits.js';
 import {
   algorithmArg,
   countArg,
@@ -20,12 +20,10 @@ import {
   nameArg,
   optionArgs,
   ownerArg,
-  toErrorReply,
   tokenArg,
 } from './args.js';
-import { acquireOp, extendOp, rateLeaveOp, rateTakeOp, releaseOp } from './ops.js';
 import { rateRequest } from './rates.js';
-import type { CommandGroup } from './table.js';
+import type { CommandGroup, Outcome } from './table.js';
 
 /** WAIT ms: 0 (the default) tries once and never queues. */
 function waitOption(text: string | undefined): number {
@@ -35,8 +33,13 @@ function waitOption(text: string | undefined): number {
   return wait;
 }
 
+/** A reply that holds the connection's later requests only when it may wait. */
+function outcome(reply: Promise<Reply>, wait: number): Outcome {
+  return wait === 0 ? reply : { blocking: reply };
+}
+
 /** `LOCK name ttl [WAIT ms] [PERMITS k LIMIT n] [OWNER json]` → `[token, fence]`, or nil. */
-function lock(session: Session, args: readonly string[]): Reply | Promise<Reply> {
+function lock(connection: Connection, args: readonly string[]): Outcome {
   const name = nameArg(args[0]);
   const ttl = msArg(args[1], 'ttl');
   const options = optionArgs(args.slice(2), ['WAIT', 'PERMITS', 'LIMIT', 'OWNER']);
@@ -44,46 +47,23 @@ function lock(session: Session, args: readonly string[]): Reply | Promise<Reply>
   const permits = options.has('PERMITS') ? countArg(options.get('PERMITS'), 'PERMITS', limit) : 1;
   const owner = ownerArg(options.get('OWNER'));
   const wait = waitOption(options.get('WAIT'));
-  const token = newToken();
   const kind = limit === 1 ? 'mutex' : 'semaphore';
-  const waiterTtl = SERVER_WAITER_TTL;
-  const request = (enqueue: boolean): AcquireRequest => ({
-    name,
-    kind,
-    token,
-    permits,
-    limit,
-    ttl,
-    enqueue,
-    waiterTtl,
-    claimTtl: claimTtl(ttl, waiterTtl),
-    owner,
+  const spec = { name, kind, permits, limit, ttl, owner, wait } as const;
+  const reply = lockFor(connection, spec, connection.signal).then((grant: Grant | null): Reply => {
+    return grant === null ? null : [grant.token, grant.fence.toString()];
   });
-  if (wait === 0) {
-    const result = acquireOp(session, request(false));
-    return result.granted ? [token, result.fence.toString()] : null;
-  }
-  return waitOnServer(session, {
-    token,
-    wait,
-    ask() {
-      const result = acquireOp(session, request(true));
-      return result.granted ? { done: [token, result.fence.toString()] } : { retryAfter: result.retryAfter };
-    },
-    leave: () => void releaseOp(session, name, token),
-    timedOut: () => null,
-    failed: toErrorReply,
-  });
+  return outcome(reply, wait);
 }
 
 /** `[allowed, remaining, retryAfter, resetAt]`: retryAfter -1 when unknown (behind others). */
-function takeReply(result: RateResult): Reply {
+function takeReply(result: RateResult | null): Reply {
+  if (result === null) return null;
   const retryAfter = result.retryAfter < 0 ? -1 : Math.ceil(result.retryAfter);
   return [result.allowed ? 1 : 0, result.remaining, retryAfter, Math.floor(result.at + result.resetIn)];
 }
 
 /** `TAKE name limit window [WAIT ms] [COST n] [ALGORITHM a] [BURST b]`. */
-function take(session: Session, args: readonly string[]): Reply | Promise<Reply> {
+function take(connection: Connection, args: readonly string[]): Outcome {
   const name = nameArg(args[0]);
   const limit = countArg(args[1], 'limit', MAX_COUNT);
   const window = msArg(args[2], 'window');
@@ -97,21 +77,8 @@ function take(session: Session, args: readonly string[]): Reply | Promise<Reply>
   const cost = options.get('COST') ?? '1';
   const request = (token: string | null) =>
     rateRequest(name, algorithm, limit, window, burst, cost, token, SERVER_WAITER_TTL);
-  if (wait === 0) return takeReply(rateTakeOp(session, request(null)));
-  request(null); // checks COST before anything is queued
-  const token = newToken();
-  let last: RateResult | null = null;
-  return waitOnServer(session, {
-    token,
-    wait,
-    ask() {
-      last = rateTakeOp(session, request(token));
-      return last.allowed ? { done: takeReply(last) } : { retryAfter: last.retryAfter >= 0 ? last.retryAfter : null };
-    },
-    leave: () => rateLeaveOp(session, name, token),
-    timedOut: () => (last === null ? null : takeReply(last)),
-    failed: toErrorReply,
-  });
+  request(null); // checks COST now, before anything is sent
+  return outcome(takeFor(connection, request, wait, connection.signal).then(takeReply), wait);
 }
 
 export const blockingCommands: CommandGroup = {
@@ -119,13 +86,13 @@ export const blockingCommands: CommandGroup = {
   'HOLDFAST.UNLOCK': {
     min: 2,
     max: 2,
-    run: (session, [name, token]) => (releaseOp(session, nameArg(name), tokenArg(token)) ? 1 : 0),
+    run: (c, [name, token]) => c.backend.release(nameArg(name), tokenArg(token)).then((held) => (held ? 1 : 0)),
   },
   'HOLDFAST.RENEW': {
     min: 3,
     max: 3,
-    run: (session, [name, token, ttl]) =>
-      extendOp(session, nameArg(name), tokenArg(token), msArg(ttl, 'ttl')) ? 1 : 0,
+    run: (c, [name, token, ttl]) =>
+      c.backend.extend(nameArg(name), tokenArg(token), msArg(ttl, 'ttl')).then((held) => (held ? 1 : 0)),
   },
   'HOLDFAST.TAKE': { min: 3, max: 11, run: take },
 };

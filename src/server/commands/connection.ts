@@ -4,17 +4,18 @@
  */
 import { ValidationError } from '../../errors.js';
 import { MAX_NAME_BYTES } from '../../util/validate.js';
+import type { Connection } from '../caller.js';
 import { PROTOCOL_VERSION, SERVER_NAME } from '../context.js';
+import { CommandError } from '../errors.js';
 import { OK, type Reply } from '../reply.js';
-import type { Session } from '../session.js';
-import { CommandError, shown } from './args.js';
+import { shown } from './args.js';
 import type { CommandGroup } from './table.js';
 
 /** Wrong tokens one connection may present before it is closed (slows guessing down). */
 const MAX_AUTH_FAILURES = 3;
 
 /** Checks a token in constant time; without a configured token every client is welcome. */
-function authenticate(session: Session, token: string): void {
+function authenticate(session: Connection, token: string): void {
   const check = session.ctx.checkToken;
   if (check === null || check(token)) {
     session.authenticated = true;
@@ -26,7 +27,7 @@ function authenticate(session: Session, token: string): void {
 }
 
 /** `HELLO [2|3 [AUTH user token] [SETNAME name]]`: picks the protocol, maybe authenticates. */
-function hello(session: Session, args: readonly string[]): Reply {
+function hello(session: Connection, args: readonly string[]): Reply {
   const [version, ...rest] = args;
   if (version !== undefined && version !== '2' && version !== '3') {
     throw new CommandError('NOPROTO', `unsupported protocol version ${shown(version)}`);
@@ -65,7 +66,7 @@ function hello(session: Session, args: readonly string[]): Reply {
   };
 }
 
-function client(session: Session, args: readonly string[]): Reply {
+function client(session: Connection, args: readonly string[]): Reply {
   const sub = (args[0] ?? '').toUpperCase();
   if (sub === 'SETNAME' && args.length === 2) {
     session.clientName = args[1] ?? '';
@@ -129,8 +130,8 @@ export const connectionCommands: CommandGroup = {
       if (Buffer.byteLength(text, 'utf8') > MAX_NAME_BYTES) {
         throw new ValidationError(`a prefix is at most ${MAX_NAME_BYTES} bytes`);
       }
-      session.prefix = text;
-      return OK;
+      // Later requests wait for the namespace to be open: they belong to it.
+      return { blocking: session.usePrefix(text).then((): Reply => OK) };
     },
   },
 };

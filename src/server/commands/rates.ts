@@ -1,9 +1,8 @@
-/** The low-level rate limiter commands (Backend.rateTake / rateLeave). */
+/** The low-level rate limiter commands (the backend's rate take / leave). */
 import type { RateAlgorithm, RateRequest, RateResult } from '../../backend.js';
+import type { Connection } from '../caller.js';
 import type { Reply } from '../reply.js';
-import type { Session } from '../session.js';
 import { algorithmArg, countArg, MAX_COUNT, msArg, nameArg, tokenArg } from './args.js';
-import { rateLeaveOp, rateTakeOp } from './ops.js';
 import type { CommandGroup } from './table.js';
 
 /** What every rate request carries, checked: cost may not exceed what could ever fit. */
@@ -24,8 +23,9 @@ export function rateRequest(
 /**
  * `name algorithm limit window burst cost token|'' waiterTtl` →
  * `[allowed, remaining, retryAfter, resetIn, at, position]`, durations rounded up to whole ms.
+ * A waiter (a token) waits itself: wake-ups for it are pushed to its connection.
  */
-function rateTake(session: Session, args: readonly string[]): Reply {
+function rateTake(connection: Connection, args: readonly string[]): Promise<Reply> {
   const [name, algorithm, limit, window, burst, cost, token, waiterTtl] = args;
   const request = rateRequest(
     nameArg(name),
@@ -37,7 +37,7 @@ function rateTake(session: Session, args: readonly string[]): Reply {
     token === '' ? null : tokenArg(token),
     msArg(waiterTtl, 'waiterTtl'),
   );
-  return rateReply(rateTakeOp(session, request));
+  return connection.backend.rateTake(request, true).then(rateReply);
 }
 
 function rateReply(result: RateResult): Reply {
@@ -56,9 +56,6 @@ export const rateCommands: CommandGroup = {
   'HOLDFAST.RATELEAVE': {
     min: 2,
     max: 2,
-    run: (session, [name, token]) => {
-      rateLeaveOp(session, nameArg(name), tokenArg(token));
-      return 1;
-    },
+    run: (c, [name, token]) => c.backend.rateLeave(nameArg(name), tokenArg(token)).then(() => 1),
   },
 };

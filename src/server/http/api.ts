@@ -1,5 +1,5 @@
 /**
- * The HTTP/JSON API over the server's one store: routing, the Host and token checks, and the
+ * The HTTP/JSON API over the server's default namespace: routing, the Host and token checks, and the
  * one place where a failure becomes the error shape. Every answer is JSON except the event
  * stream; nothing a caller sends can throw past here.
  */
@@ -14,6 +14,7 @@ import { Exchange, errorReply, type JsonReply, ok, sendJson } from './exchange.j
 import { nameParam } from './fields.js';
 import { acquire, extend, inspect, list, release } from './locks.js';
 import { take } from './rates.js';
+import { getValue, putValue } from './values.js';
 
 type Handler = (ex: Exchange, name: string) => JsonReply | null | Promise<JsonReply | null>;
 
@@ -31,7 +32,7 @@ export class HttpApi {
   readonly clients: HttpClients;
   readonly streams = new EventStreams();
   readonly #ctx: ServerContext;
-  readonly #open = new Set<ServerResponse>();
+  readonly #open = new Set<Exchange>();
   #drained: (() => void)[] = [];
 
   constructor(ctx: ServerContext) {
@@ -41,14 +42,14 @@ export class HttpApi {
 
   handle(req: IncomingMessage, res: ServerResponse): void {
     const client = this.clients.get(req.socket.remoteAddress ?? 'unknown');
+    const ex = new Exchange(req, res, this.#ctx, client, queryOf(req.url));
     client.active++;
-    this.#open.add(res);
+    this.#open.add(ex);
     res.once('close', () => {
       client.active--;
-      this.#open.delete(res);
+      this.#open.delete(ex);
       if (this.#open.size === 0) for (const resolve of this.#drained.splice(0)) resolve();
     });
-    const ex = new Exchange(req, res, this.#ctx, client, queryOf(req.url));
     void this.#serve(ex).then(
       (reply) => {
         if (reply !== null) sendJson(res, reply, this.#ctx.closing());
@@ -59,7 +60,7 @@ export class HttpApi {
 
   /** Shutdown: long-polls are answered 503 SHUTDOWN and event streams end. */
   shutdown(): void {
-    this.clients.cancelAll({ error: 'SHUTDOWN', message: 'server stopping' });
+    for (const ex of this.#open) ex.stop();
     this.streams.endAll();
   }
 
@@ -93,7 +94,7 @@ export class HttpApi {
     const [version, area, name, action, ...rest] = segments;
     if (version !== 'v1' || rest.length > 0) return null;
     if (name === undefined) {
-      if (area === 'health') return { methods: { GET: () => ok(HEALTH) } };
+      if (area === 'health') return { methods: { GET: () => ok(this.#health()) } };
       if (area === 'locks') return { methods: { GET: list }, query: ['pattern'] };
       if (area === 'events') return { methods: { GET: (ex) => this.streams.open(ex) }, query: ['pattern'] };
       return null;
@@ -102,7 +103,20 @@ export class HttpApi {
     const lockAction = action === undefined ? undefined : LOCK_ACTIONS[action];
     if (area === 'locks' && lockAction) return { methods: { POST: lockAction }, name };
     if (area === 'rate' && action === 'take') return { methods: { POST: take }, name };
+    if (area === 'values' && action === undefined) return { methods: { GET: getValue, PUT: putValue }, name };
     return null;
+  }
+
+  /** What the server is: where its state lives. */
+  #health(): unknown {
+    const { namespaces } = this.#ctx;
+    const label = namespaces.default.backend.label;
+    return {
+      ok: true,
+      server: SERVER_NAME,
+      backend: label,
+      state: namespaces.source.inProcess ? 'memory, single node' : label,
+    };
   }
 
   /**
@@ -125,8 +139,6 @@ export class HttpApi {
     });
   }
 }
-
-const HEALTH = { ok: true, server: SERVER_NAME, state: 'memory, single node' };
 
 function queryOf(url: string | undefined): string {
   const at = (url ?? '').indexOf('?');

@@ -1,24 +1,27 @@
 /**
  * HTTP callers, one per client address: what a RESP connection is to the limits. Each has a
- * ledger (names held or awaited, waiters), the server-side waiters of its long-polls, and a
- * client id under which the store's hand-offs reach them. A client is forgotten once nothing
- * of it is in flight and everything its ledger counted has run out.
+ * ledger (names held or awaited, waiters) and the default namespace's backend behind the
+ * server's limits. A client is forgotten once nothing of it is in flight and everything its
+ * ledger counted has run out.
  */
 import { randomBytes } from 'node:crypto';
+import { realClock } from '../../util/clock.js';
+import type { Caller } from '../caller.js';
 import type { ServerContext } from '../context.js';
 import { Ledger } from '../ledger.js';
-import type { WakeTarget } from '../registry.js';
-import type { Reply } from '../reply.js';
-import { DEFAULT_PREFIX, type SessionView, type SessionWaiter } from '../session.js';
+import { LimitedBackend } from '../limited.js';
+import type { Namespace } from '../namespace.js';
 
 /** How often forgettable clients are looked for. */
 const SWEEP_MS = 30_000;
 
-export class HttpClient implements SessionView, WakeTarget {
+export class HttpClient implements Caller {
   readonly ctx: ServerContext;
   readonly ledger = new Ledger();
-  readonly waiters = new Map<string, SessionWaiter>();
   readonly clientId = `http-${randomBytes(9).toString('base64url')}`;
+  /** HTTP names live in the default namespace, so `hf.mutex('report')` is the same lock. */
+  readonly namespace: Namespace;
+  readonly backend: LimitedBackend;
   /** Requests (and event streams) of this client being served now. */
   active = 0;
   /** Event streams open now. */
@@ -27,43 +30,21 @@ export class HttpClient implements SessionView, WakeTarget {
 
   constructor(ctx: ServerContext) {
     this.ctx = ctx;
-    ctx.registry.add(this.clientId, this);
-  }
-
-  /** This client as the shared operations take it. */
-  get session(): SessionView {
-    return this;
-  }
-
-  now(): number {
-    return this.ctx.store.clock.now();
-  }
-
-  /** HTTP names live in the default namespace, so `hf.mutex('report')` is the same lock. */
-  key(name: string): string {
-    return DEFAULT_PREFIX + name;
-  }
-
-  wake(token: string): void {
-    this.waiters.get(token)?.wake();
+    this.namespace = ctx.namespaces.enter(ctx.namespaces.default);
+    this.backend = new LimitedBackend(this);
   }
 
   /** Keeps this client, and what its ledger counts, for at least `ms` more. */
   keep(ms: number): void {
-    this.#keepUntil = Math.max(this.#keepUntil, this.now() + ms);
+    this.#keepUntil = Math.max(this.#keepUntil, realClock.now() + ms);
   }
 
   get forgettable(): boolean {
-    return this.active === 0 && this.waiters.size === 0 && this.now() >= this.#keepUntil;
-  }
-
-  /** Ends every long-poll with `reply` (each leaves its queue first). */
-  cancelWaiters(reply: Reply): void {
-    for (const waiter of [...this.waiters.values()]) waiter.cancel(reply);
+    return this.active === 0 && realClock.now() >= this.#keepUntil;
   }
 
   dispose(): void {
-    this.ctx.registry.remove(this.clientId, this);
+    this.ctx.namespaces.leave(this.namespace);
   }
 }
 
@@ -85,11 +66,6 @@ export class HttpClients {
       this.#byAddress.set(address, client);
     }
     return client;
-  }
-
-  /** Shutdown: every long-poll is answered `reply`. */
-  cancelAll(reply: Reply): void {
-    for (const client of this.#byAddress.values()) client.cancelWaiters(reply);
   }
 
   close(): void {

@@ -3,9 +3,7 @@
  * each code travels with. Codes are the RESP server's words where it has one (VALIDATION,
  * LIMIT, NOAUTH, SHUTDOWN, …), so a client can match on them the same way over either protocol.
  */
-import { HoldfastError } from '../../errors.js';
-import { CommandError } from '../commands/args.js';
-import type { ErrorReply } from '../reply.js';
+import { refusalOf } from '../errors.js';
 
 const STATUS: Readonly<Record<string, number>> = {
   VALIDATION: 400,
@@ -18,6 +16,8 @@ const STATUS: Readonly<Record<string, number>> = {
   UNSUPPORTED_MEDIA_TYPE: 415,
   LIMIT: 429,
   RATE_LIMITED: 429,
+  UNSUPPORTED: 501,
+  BACKEND: 503,
   SHUTDOWN: 503,
 };
 
@@ -39,14 +39,10 @@ export class HttpError extends Error {
 /** What any failure becomes; a bug of ours is a 500 that says so, and everyone else carries on. */
 export function toHttpError(error: unknown): HttpError {
   if (error instanceof HttpError) return error;
-  if (error instanceof CommandError || error instanceof HoldfastError) return new HttpError(error.code, error.message);
+  const refusal = refusalOf(error);
+  if (refusal !== null) return new HttpError(refusal.code, refusal.message);
   const detail = error instanceof Error ? error.message : String(error);
   return new HttpError('INTERNAL', `internal error: ${detail}`);
-}
-
-/** A waiter that ended with an error reply (a limit, shutdown, …). */
-export function fromErrorReply(reply: ErrorReply): HttpError {
-  return new HttpError(reply.error === 'ERR' ? 'INTERNAL' : reply.error, reply.message);
 }
 
 export function errorBody(error: HttpError): { error: { code: string; message: string } } {

@@ -5,54 +5,52 @@
  * reader that falls behind is cut off as a RESP connection would be.
  */
 import type { ServerResponse } from 'node:http';
-import type { BackendEvent } from '../../backend.js';
-import { escapeGlob } from '../../util/glob.js';
+import { requireCapability } from '../../capabilities.js';
 import { checkName } from '../../util/validate.js';
+import { renderEvent } from '../render.js';
 import { HttpError } from './errors.js';
 import type { Exchange } from './exchange.js';
 
 /** A comment every so often keeps proxies and idle timers from closing a quiet stream. */
 const HEARTBEAT_MS = 15_000;
 
-/** An event as JSON: the fence as a decimal string (it can exceed 2^53), the owner as given. */
-export function eventBody(event: BackendEvent, name: string): unknown {
-  return {
-    type: event.type,
-    name,
-    kind: event.kind,
-    fence: event.fence === null ? null : event.fence.toString(),
-    permits: event.permits,
-    owner: event.owner,
-    at: event.at,
-    expiresIn: event.expiresIn === null ? null : Math.ceil(event.expiresIn),
-  };
-}
-
 export class EventStreams {
   /** How to end each open stream (at shutdown). */
   readonly #ends = new Set<() => void>();
 
   /** Streams events to the caller until it hangs up or the server stops. */
-  open(ex: Exchange): null {
+  async open(ex: Exchange): Promise<null> {
     const pattern = checkName(ex.query.get('pattern') ?? '*', 'pattern');
     const { client, ctx, res } = ex;
     const max = ctx.limits.maxWatchesPerConnection;
     if (client.streams >= max) throw new HttpError('LIMIT', `this client address already has ${max} event streams`);
-    const prefix = client.key('');
-    const stream = new Stream(res, ctx.limits.maxOutputBytes, ctx.limits.slowClientTimeout);
-    const unsubscribe = ctx.store.events.subscribe(escapeGlob(prefix) + pattern, (event) => {
-      const data = JSON.stringify(eventBody(event, event.name.slice(prefix.length)));
-      stream.send(`event: ${event.type}\ndata: ${data}\n\n`);
-    });
-    const end = (): void => stream.send('event: shutdown\ndata: {}\n\n', true);
     client.streams++;
+    let unsubscribe: () => Promise<void>;
+    let stream: Stream | null = null;
+    try {
+      const events = requireCapability(client.namespace.backend, 'events', `GET /v1/events?pattern=${pattern}`);
+      unsubscribe = await events.watch(pattern, (event) => {
+        const data = JSON.stringify(renderEvent(event, event.name));
+        stream?.send(`event: ${event.type}\ndata: ${data}\n\n`);
+      });
+    } catch (error) {
+      client.streams--;
+      throw error;
+    }
+    stream = new Stream(res, ctx.limits.maxOutputBytes, ctx.limits.slowClientTimeout);
+    const end = (): void => stream?.send('event: shutdown\ndata: {}\n\n', true);
     this.#ends.add(end);
-    res.once('close', () => {
+    const closed = (): void => {
       client.streams--;
       this.#ends.delete(end);
-      unsubscribe();
-      stream.stop();
-    });
+      void unsubscribe().catch(() => {});
+      stream?.stop();
+    };
+    if (res.destroyed) {
+      closed();
+      return null;
+    }
+    res.once('close', closed);
     res.writeHead(200, {
       'Content-Type': 'text/event-stream; charset=utf-8',
       'Cache-Control': 'no-store',

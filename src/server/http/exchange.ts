@@ -1,6 +1,7 @@
 /** One HTTP request being served, and how JSON answers are written. */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ServerContext } from '../context.js';
+import { CommandError } from '../errors.js';
 import type { HttpClient } from './clients.js';
 import { errorBody, type HttpError } from './errors.js';
 
@@ -17,8 +18,8 @@ export class Exchange {
   readonly ctx: ServerContext;
   readonly client: HttpClient;
   readonly query: URLSearchParams;
+  readonly #ended = new AbortController();
   #gone = false;
-  readonly #onGone: (() => void)[] = [];
 
   constructor(req: IncomingMessage, res: ServerResponse, ctx: ServerContext, client: HttpClient, query: string) {
     this.req = req;
@@ -29,19 +30,23 @@ export class Exchange {
     res.once('close', () => {
       if (res.writableFinished) return;
       this.#gone = true;
-      for (const fn of this.#onGone.splice(0)) fn();
+      this.#ended.abort(new CommandError('CLOSED', 'the caller hung up'));
     });
+  }
+
+  /** Aborted when the caller hangs up or the server stops: a long-poll ends with it. */
+  get signal(): AbortSignal {
+    return this.#ended.signal;
+  }
+
+  /** Shutdown: a long-poll in progress is answered 503 SHUTDOWN. */
+  stop(): void {
+    this.#ended.abort(new CommandError('SHUTDOWN', 'server stopping'));
   }
 
   /** true once the caller hung up before its whole answer was sent. */
   get gone(): boolean {
     return this.#gone;
-  }
-
-  /** Runs `fn` if the caller hangs up before its answer is sent (a long-poll then gives up). */
-  onGone(fn: () => void): void {
-    if (this.#gone) fn();
-    else this.#onGone.push(fn);
   }
 }
 

@@ -4,7 +4,7 @@ import { ValidationError } from '../../errors.js';
 import { checkMs, checkName, checkPositiveInt, MAX_MS } from '../../util/validate.js';
 import { algorithmArg, tokenArg } from '../commands/args.js';
 
-/** A lease's TTL when the request names none: the Node client's default (10 s), the one constant. */
+/** A lease's TTL when the request names none: the library's default (10 s), the one constant. */
 export { DEFAULT_TTL } from '../../defaults.js';
 
 /** A name from the path, URL-decoded; text that is not UTF-8 could name two things as one. */

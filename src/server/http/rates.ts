@@ -3,15 +3,13 @@
  * limiter's FIFO queue, the server asking again exactly when the head's slot comes.
  */
 import type { RateRequest, RateResult } from '../../backend.js';
-import { newToken } from '../../engine/core.js';
-import { MAX_COUNT, toErrorReply } from '../commands/args.js';
-import { rateLeaveOp, rateTakeOp } from '../commands/ops.js';
-import { SERVER_WAITER_TTL, waitOnServer } from '../waiting.js';
+import { MAX_COUNT } from '../commands/args.js';
+import { SERVER_WAITER_TTL } from '../namespace.js';
+import { takeFor } from '../waits.js';
 import { readFields } from './body.js';
-import { fromErrorReply, HttpError } from './errors.js';
+import { HttpError } from './errors.js';
 import type { Exchange, JsonReply } from './exchange.js';
 import { algorithmField, countField, msField, waitField } from './fields.js';
-import { isErrorReply } from './locks.js';
 
 const KNOWN = ['limit', 'window', 'cost', 'wait', 'algorithm', 'burst'];
 
@@ -30,38 +28,10 @@ export async function take(ex: Exchange, name: string): Promise<JsonReply | null
   const request = (token: string | null): RateRequest => {
     return { name, algorithm, limit, window, burst, cost, token, waiterTtl: SERVER_WAITER_TTL };
   };
-  const result = wait === 0 ? rateTakeOp(ex.client.session, request(null)) : await waitForSlot(ex, name, wait, request);
-  if (result === null) return null;
+  const result = await takeFor(ex.client, request, wait, ex.signal);
+  if (result === null) throw new HttpError('INTERNAL', 'the wait ended without a decision');
   ex.client.keep(Math.max(window, result.resetIn));
   return takeReply(name, result);
-}
-
-/** The admission, or the last refusal once `wait` ran out; null when the caller hung up. */
-async function waitForSlot(
-  ex: Exchange,
-  name: string,
-  wait: number,
-  request: (token: string | null) => RateRequest,
-): Promise<RateResult | null> {
-  const session = ex.client.session;
-  const token = newToken();
-  let last = null as RateResult | null;
-  ex.onGone(() => ex.client.waiters.get(token)?.cancel(null));
-  const reply = await waitOnServer(session, {
-    token,
-    wait,
-    ask() {
-      last = rateTakeOp(session, request(token));
-      return last.allowed ? { done: 1 } : { retryAfter: last.retryAfter >= 0 ? last.retryAfter : null };
-    },
-    leave: () => rateLeaveOp(session, name, token),
-    timedOut: () => 0,
-    failed: toErrorReply,
-  });
-  if (isErrorReply(reply)) throw fromErrorReply(reply);
-  if (ex.gone) return null;
-  if (last === null) throw new HttpError('INTERNAL', 'the wait ended without a decision');
-  return last;
 }
 
 /**

@@ -1,0 +1,151 @@
+/**
+ * The server's limits as a wrapper around a namespace's backend, for one caller: names are
+ * counted in the caller's ledger, queues are bounded per key and per caller, and tokens a
+ * remote client queues itself are forwarded so their wake-ups reach it. Every command that
+ * changes state goes through here; the backend itself is the library's, unchanged.
+ */
+import type { AcquireRequest, AcquireResult, ExtendRequest, RateRequest, RateResult } from '../backend.js';
+import { requireCapability, requireRateAlgorithm } from '../capabilities.js';
+import { realClock } from '../util/clock.js';
+import type { Caller } from './caller.js';
+import { CommandError } from './errors.js';
+
+/** Ledger keys: a lock and a rate limiter of the same name are two things in the backend. */
+const lockKey = (prefix: string, name: string): string => `L${prefix}${name}`;
+const rateKey = (prefix: string, name: string): string => `R${prefix}${name}`;
+
+function tooManyOnKey(): CommandError {
+  return new CommandError('LIMIT', 'too many waiters on this key');
+}
+
+export class LimitedBackend {
+  readonly #caller: Caller;
+
+  constructor(caller: Caller) {
+    this.#caller = caller;
+  }
+
+  /**
+   * Grant now, or queue. `forward`: the caller waits itself (a remote client's ACQUIRE), so
+   * the token's wake-ups are routed to its client id; the server's own waits are woken in its
+   * waiting loop instead. (Written with `then`, not `await`: it is the server's hot path.)
+   */
+  acquire(request: AcquireRequest, forward: boolean): Promise<AcquireResult> {
+    const { ledger, namespace, ctx } = this.#caller;
+    const { token } = request;
+    const key = lockKey(namespace.prefix, request.name);
+    this.#checkNames(key);
+    const joining = request.enqueue && !ledger.isQueued(token);
+    if (joining) this.#checkWaiters(token);
+    // Known before the backend can hand the lock off: a wake-up may overtake the reply.
+    if (forward && request.enqueue) namespace.forward(token, this.#caller.clientId, request.waiterTtl);
+    return namespace.backend.acquire(request).then((result) => {
+      const now = realClock.now();
+      if (result.granted || result.position < 0) {
+        namespace.unforward(token);
+        if (result.granted) ledger.note(token, key, false, now + request.ttl);
+        return result;
+      }
+      if (joining && result.position >= ctx.limits.maxWaitersPerKey) {
+        // It joined a queue that was already full: undo the join.
+        namespace.unforward(token);
+        return namespace.backend.release(request.name, token).then(() => Promise.reject(tooManyOnKey()));
+      }
+      ledger.note(token, key, true, now + request.waiterTtl);
+      return result;
+    });
+  }
+
+  release(name: string, token: string): Promise<boolean> {
+    this.#caller.ledger.drop(token);
+    this.#caller.namespace.unforward(token);
+    return this.#caller.namespace.backend.release(name, token);
+  }
+
+  async extend(name: string, token: string, ttl: number): Promise<boolean> {
+    const [held] = await this.extendMany([{ name, token, ttl }]);
+    return held === true;
+  }
+
+  async extendMany(requests: readonly ExtendRequest[]): Promise<boolean[]> {
+    const { namespace, ledger } = this.#caller;
+    const held =
+      requests.length === 1 && requests[0] !== undefined
+        ? [await namespace.backend.extend(requests[0])]
+        : await namespace.backend.extendMany(requests);
+    const now = realClock.now();
+    requests.forEach((r, i) => {
+      if (held[i]) ledger.note(r.token, lockKey(namespace.prefix, r.name), false, now + r.ttl);
+      else ledger.drop(r.token);
+    });
+    return held;
+  }
+
+  /** One decision, or (with a token) a turn in the limiter's queue; `forward` as for acquire. */
+  async rateTake(request: RateRequest, forward: boolean): Promise<RateResult> {
+    const { ledger, namespace, ctx } = this.#caller;
+    const { token } = request;
+    const key = rateKey(namespace.prefix, request.name);
+    this.#checkNames(key);
+    if (token !== null) this.#checkWaiters(token);
+    if (token !== null && forward) namespace.forward(token, this.#caller.clientId, request.waiterTtl);
+    const rates = requireRateAlgorithm(namespace.backend, request.algorithm, `rate limiter "${request.name}"`);
+    const result = await rates.take(request);
+    const now = realClock.now();
+    if (token !== null && result.position >= ctx.limits.maxWaitersPerKey) {
+      // The limiter tells a queue's length only by this answer: undo the join at once.
+      await this.rateLeave(request.name, token);
+      throw tooManyOnKey();
+    }
+    ledger.touchRate(key, now + Math.max(request.window, result.resetIn));
+    if (token === null) return result;
+    if (result.position >= 0) {
+      ledger.note(token, key, true, now + request.waiterTtl);
+    } else {
+      ledger.drop(token);
+      namespace.unforward(token);
+    }
+    return result;
+  }
+
+  rateLeave(name: string, token: string): Promise<void> {
+    const rates = requireCapability(this.#caller.namespace.backend, 'rates', `rate limiter "${name}"`);
+    this.#caller.ledger.drop(token);
+    this.#caller.namespace.unforward(token);
+    return rates.leave(name, token);
+  }
+
+  /** The value under `key` (the backend's value store, for `cached()`), or undefined. */
+  vget(key: string): Promise<string | undefined> {
+    return requireCapability(this.#caller.namespace.backend, 'values', `value "${key}"`).get(key);
+  }
+
+  /** Stores `value` under `key` for `ttl` ms, within the server's value limits. */
+  vset(key: string, value: string, ttl: number): Promise<void> {
+    const { namespace, ctx } = this.#caller;
+    const values = requireCapability(namespace.backend, 'values', `value "${key}"`);
+    const { maxValueBytes, maxValues } = ctx.limits;
+    const bytes = Buffer.byteLength(value, 'utf8');
+    if (bytes > maxValueBytes) {
+      throw new CommandError('LIMIT', `the value is ${bytes} bytes; this server keeps at most ${maxValueBytes}`);
+    }
+    if (!ctx.values.admit(`${namespace.prefix}\u0000${key}`, ttl, maxValues)) {
+      throw new CommandError('LIMIT', `this server already keeps ${maxValues} values`);
+    }
+    return values.set(key, value, ttl);
+  }
+
+  #checkNames(key: string): void {
+    const max = this.#caller.ctx.limits.maxNamesPerClient;
+    if (this.#caller.ledger.tooManyNames(key, max, realClock.now())) {
+      throw new CommandError('LIMIT', `this connection already uses ${max} names`);
+    }
+  }
+
+  #checkWaiters(token: string): void {
+    const max = this.#caller.ctx.limits.maxWaitersPerConnection;
+    if (this.#caller.ledger.tooManyWaiters(token, max, realClock.now())) {
+      throw new CommandError('LIMIT', `this connection already has ${max} waiters`);
+    }
+  }
+}
