@@ -4,6 +4,7 @@ import { Holdfast } from './client.js';
 import { DEFAULT_WAITER_TTL, MIN_WAITER_TTL } from './defaults.js';
 import { ClientCore, newClientId } from './engine/core.js';
 import { ValidationError } from './errors.js';
+import { createTelemetry, parseTelemetry, type TelemetryOptions } from './telemetry/options.js';
 import { type Clock, realClock } from './util/clock.js';
 import { checkBoolean, checkMs, checkName, checkOptions, optional } from './util/validate.js';
 
@@ -27,9 +28,15 @@ export interface ConnectOptions {
    * rejects with a BackendError naming the policy. Other backends ignore it.
    */
   readonly allowEviction?: boolean;
+  /**
+   * OpenTelemetry metrics and spans (see the README's Metrics section). By default they go to
+   * the global providers when the application registered any before connect(), else nowhere,
+   * at no cost. `false` turns them off.
+   */
+  readonly telemetry?: TelemetryOptions | false;
 }
 
-const OPTION_KEYS = ['prefix', 'clock', 'waiterTtl', 'commandTimeout', 'allowEviction'] as const;
+const OPTION_KEYS = ['prefix', 'clock', 'waiterTtl', 'commandTimeout', 'allowEviction', 'telemetry'] as const;
 
 /**
  * Connects to a backend: `memory://`, `holdfast://[token@]host[:port]` (the embedded server),
@@ -45,6 +52,7 @@ export async function connect(target: ConnectTarget, options?: ConnectOptions): 
   if (waiterTtl < MIN_WAITER_TTL) throw new ValidationError(`waiterTtl must be at least ${MIN_WAITER_TTL} ms`);
   const commandTimeout = optional(raw.commandTimeout, (v) => checkMs(v, 'commandTimeout'));
   const allowEviction = optional(raw.allowEviction, (v) => checkBoolean(v, 'allowEviction'));
+  const telemetry = parseTelemetry(raw.telemetry);
   const entry = resolveTarget(target);
   if (raw.clock !== undefined && !entry.keys.includes('memory')) {
     throw new ValidationError('the clock option is for the memory backend only');
@@ -64,6 +72,6 @@ export async function connect(target: ConnectTarget, options?: ConnectOptions): 
   const module = await entry.load();
   const clock = module.clock?.(target, open) ?? realClock;
   const backend = await module.open(target, context, open);
-  core = new ClientCore(backend, clock, waiterTtl);
+  core = new ClientCore(backend, clock, waiterTtl, createTelemetry(telemetry, clock));
   return new Holdfast(core);
 }

@@ -1,9 +1,10 @@
-import type { AcquireRequest, HandoffGrant, LockKind } from '../backend.js';
+import type { AcquireRequest, AcquireResult, HandoffGrant, LockKind } from '../backend.js';
 import { claimTtl } from '../defaults.js';
 import { asBackendError, LockTimeoutError } from '../errors.js';
+import type { GrantPath, LeaseObservation } from '../telemetry/telemetry.js';
 import type { ClientCore } from './core.js';
 import { Lease } from './lease.js';
-import { type Sync, type WaitOptions, waitInLine } from './waiter.js';
+import { type Line, type Sync, type WaitOptions, waitInLine } from './waiter.js';
 
 /** Everything a primitive decides about one acquisition. */
 export interface AcquireSpec {
@@ -42,14 +43,15 @@ function grant(
   token: string,
   fence: bigint,
   requestedAt: number,
+  seen: LeaseObservation,
   grantedTtl?: number,
 ): Lease {
   const { name, permits, ttl, autoExtend } = spec;
   const lease = new Lease(
     core,
     grantedTtl === undefined
-      ? { name, permits, ttl, autoExtend, token, fence, requestedAt }
-      : { name, permits, ttl, autoExtend, token, fence, requestedAt, grantedTtl },
+      ? { name, permits, ttl, autoExtend, token, fence, requestedAt, seen }
+      : { name, permits, ttl, autoExtend, token, fence, requestedAt, seen, grantedTtl },
   );
   core.track(lease);
   return lease;
@@ -58,35 +60,46 @@ function grant(
 /** One round trip: a lease, or null when others hold it (or others are queued first). */
 export async function tryAcquire(core: ClientCore, spec: AcquireSpec): Promise<Lease | null> {
   core.assertOpen();
+  const seen = core.telemetry.acquiring(spec.kind, spec.name, false);
   const token = core.newToken();
   const requestedAt = core.clock.now();
+  let result: AcquireResult;
   try {
-    const result = await core.backend.acquire(request(core, spec, token, false));
-    return result.granted ? grant(core, spec, token, result.fence, requestedAt) : null;
+    result = await core.backend.acquire(request(core, spec, token, false));
   } catch (error) {
     // The reply may be lost while the grant happened: free the token so no phantom holds.
     core.backend.release(spec.name, token).catch(() => {});
-    throw asBackendError(error, `acquire of "${spec.name}"`);
+    const failure = asBackendError(error, `acquire of "${spec.name}"`);
+    seen.failed(failure);
+    throw failure;
   }
+  if (!result.granted) {
+    seen.refused();
+    return null;
+  }
+  return grant(core, spec, token, result.fence, requestedAt, seen.granted('immediate', result.fence));
 }
 
 /** Joins the FIFO queue and resolves when granted (by hand-off, expiry or a free slot). */
 export function acquire(core: ClientCore, spec: AcquireSpec, options: WaitOptions): Promise<Lease> {
-  return waitInLine<Lease>(
-    core,
-    {
-      name: spec.name,
-      async ask(token, requestedAt) {
-        const result = await core.backend.acquire(request(core, spec, token, true));
-        if (result.granted) return { done: grant(core, spec, token, result.fence, requestedAt) };
-        return { retryAfter: result.retryAfter, serverTime: result.serverTime };
-      },
-      granted: (token, handoff, sync) => handedOff(core, spec, token, handoff, sync),
-      leave: (token) => core.backend.release(spec.name, token),
-      timeout: (wait) => new LockTimeoutError(spec.name, wait),
+  const seen = core.telemetry.acquiring(spec.kind, spec.name, true);
+  let path: GrantPath = 'immediate';
+  const line: Line<Lease> = {
+    name: spec.name,
+    async ask(token, requestedAt) {
+      const result = await core.backend.acquire(request(core, spec, token, true));
+      if (result.granted) {
+        return { done: grant(core, spec, token, result.fence, requestedAt, seen.granted(path, result.fence)) };
+      }
+      path = 'retry';
+      return { retryAfter: result.retryAfter, serverTime: result.serverTime };
     },
-    options,
-  );
+    granted: (token, handoff, sync) =>
+      handedOff(core, spec, token, handoff, sync, seen.granted('handoff', handoff.fence)),
+    leave: (token) => core.backend.release(spec.name, token),
+    timeout: (wait) => new LockTimeoutError(spec.name, wait),
+  };
+  return seen.around(() => waitInLine(core, line, options));
 }
 
 /**
@@ -96,8 +109,15 @@ export function acquire(core: ClientCore, spec: AcquireSpec, options: WaitOption
  * time elapsed since (µs on the backend, ms here), less a 1 % allowance for the two clocks'
  * rates. The grant lasts the claim window our request sent.
  */
-function handedOff(core: ClientCore, spec: AcquireSpec, token: string, handoff: HandoffGrant, sync: Sync): Lease {
+function handedOff(
+  core: ClientCore,
+  spec: AcquireSpec,
+  token: string,
+  handoff: HandoffGrant,
+  sync: Sync,
+  seen: LeaseObservation,
+): Lease {
   const elapsed = (handoff.serverTime - sync.serverTime) / 1000;
   const requestedAt = sync.requestedAt + elapsed - Math.max(0, elapsed) * 0.01;
-  return grant(core, spec, token, handoff.fence, requestedAt, claimTtl(spec.ttl, core.waiterTtl));
+  return grant(core, spec, token, handoff.fence, requestedAt, seen, claimTtl(spec.ttl, core.waiterTtl));
 }

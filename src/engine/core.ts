@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Backend, HandoffGrant } from '../backend.js';
 import { ClosedError } from '../errors.js';
+import { NO_TELEMETRY, type Telemetry } from '../telemetry/telemetry.js';
 import type { Clock } from '../util/clock.js';
 import type { Lease, LeaseHost } from './lease.js';
 import { Renewer } from './renewer.js';
@@ -59,6 +60,8 @@ export class ClientCore implements LeaseHost {
   readonly waiterTtl: number;
   /** The backend pushes no wake-ups: waiters ask on a short timer (waiter.ts). */
   readonly polls: boolean;
+  /** Where metrics and spans go (NO_TELEMETRY without a provider). */
+  readonly telemetry: Telemetry;
   readonly #renewer: Renewer;
   readonly #tokens = new TokenPool();
   readonly #leases = new Set<Lease>();
@@ -69,11 +72,12 @@ export class ClientCore implements LeaseHost {
   readonly #closables = new Set<Closable>();
   #closed = false;
 
-  constructor(backend: Backend, clock: Clock, waiterTtl: number) {
+  constructor(backend: Backend, clock: Clock, waiterTtl: number, telemetry: Telemetry = NO_TELEMETRY) {
     this.backend = backend;
     this.clock = clock;
     this.waiterTtl = waiterTtl;
     this.polls = backend.capabilities.wakeups === 'poll';
+    this.telemetry = telemetry;
     this.#renewer = new Renewer(backend, clock);
   }
 

@@ -1,5 +1,6 @@
 import type { Backend } from '../backend.js';
 import { asBackendError, LeaseLostError } from '../errors.js';
+import { type LeaseObservation, type LossReason, NO_LEASE_OBSERVATION } from '../telemetry/telemetry.js';
 import type { Clock, Timer } from '../util/clock.js';
 import { checkMs } from '../util/validate.js';
 
@@ -30,6 +31,8 @@ export interface LeaseGrant {
   readonly requestedAt: number;
   /** The TTL the backend armed for this grant, when not `ttl` (a hand-off's claim window). */
   readonly grantedTtl?: number;
+  /** Where its renewals and its end are reported (telemetry). */
+  readonly seen?: LeaseObservation;
 }
 
 /**
@@ -57,6 +60,7 @@ export class Lease {
   readonly permits: number;
   readonly autoExtend: boolean;
   readonly #host: LeaseHost;
+  readonly #seen: LeaseObservation;
   /** Made on first use of `signal`: most leases are never asked for one. */
   #controller: AbortController | null = null;
   /** Why a lost lease ended (the signal's reason). */
@@ -69,6 +73,7 @@ export class Lease {
 
   constructor(host: LeaseHost, grant: LeaseGrant) {
     this.#host = host;
+    this.#seen = grant.seen ?? NO_LEASE_OBSERVATION;
     this.name = grant.name;
     this.token = grant.token;
     this.fence = grant.fence;
@@ -120,6 +125,7 @@ export class Lease {
     try {
       held = await this.#host.backend.extend({ name: this.name, token: this.token, ttl });
     } catch (error) {
+      this.#seen.renewal('failed');
       throw asBackendError(error, `extend of "${this.name}"`);
     }
     if (!held) {
@@ -170,6 +176,7 @@ export class Lease {
       this.#loseAtDeadline();
       return;
     }
+    this.#seen.renewal('renewed');
     this.#confirmedAt = requestedAt;
     this.#deadline = requestedAt + this.#ttl - driftMargin(this.#ttl);
     this.#arm();
@@ -178,15 +185,21 @@ export class Lease {
   /** Renewal failed for a passing reason: try again soon, unless the deadline comes first. */
   retrySoon(): void {
     if (this.#state !== 'held' || !this.autoExtend) return;
+    this.#seen.renewal('failed');
     const now = this.#host.clock.now();
     this.#host.scheduleRenewal(this, Math.min(this.#deadline, now + Math.max(this.#ttl / 10, 20)));
   }
 
-  /** Ends the lease as lost: aborts `signal` with a `LeaseLostError`. */
+  /** A renewal or extend found the backend no longer holds it: aborts `signal` with a `LeaseLostError`. */
   lose(why: string, cause?: unknown): void {
     if (this.#state !== 'held') return;
+    this.#seen.renewal('refused');
+    this.#lose('refused', why, cause);
+  }
+
+  #lose(reason: LossReason, why: string, cause?: unknown): void {
     this.#lostError = new LeaseLostError(this.name, why, cause === undefined ? undefined : { cause });
-    this.#end('lost');
+    this.#end('lost', reason);
   }
 
   #assertHeld(): void {
@@ -213,14 +226,15 @@ export class Lease {
   }
 
   #loseAtDeadline(): void {
-    this.lose('its local deadline passed before a renewal was confirmed');
+    if (this.#state === 'held') this.#lose('deadline', 'its local deadline passed before a renewal was confirmed');
     // The backend may still hold it (a late reply, a stalled loop): free it for others, since
     // this holder has already been told it lost. If this fails the backend TTL frees it.
     this.#host.backend.release(this.name, this.token).catch(() => {});
   }
 
-  #end(state: LeaseState): void {
+  #end(state: Exclude<LeaseState, 'held'>, reason?: LossReason): void {
     this.#state = state;
+    this.#seen.ended(state, reason);
     this.#deadlineTimer?.cancel();
     this.#deadlineTimer = null;
     this.#host.cancelRenewal(this);

@@ -7,8 +7,9 @@ import {
 } from '../backend.js';
 import { requireRateAlgorithm } from '../capabilities.js';
 import type { ClientCore } from '../engine/core.js';
-import { waitInLine } from '../engine/waiter.js';
+import { type Line, waitInLine } from '../engine/waiter.js';
 import { asBackendError, RateLimitTimeoutError, ValidationError } from '../errors.js';
+import type { GrantPath } from '../telemetry/telemetry.js';
 import {
   checkBoolean,
   checkMs,
@@ -108,11 +109,15 @@ export class RateLimiter {
     const request = this.#request(n, null);
     this.#core.assertOpen();
     const remembered = this.#refusals?.answer(request.cost);
-    if (remembered) return remembered;
+    if (remembered) {
+      this.#core.telemetry.rateTried(this.name, false, true);
+      return remembered;
+    }
     const requestedAt = this.#core.clock.now();
     try {
       const result = toTake(await this.#rates.take(request));
       this.#refusals?.learn(request.cost, requestedAt, result);
+      this.#core.telemetry.rateTried(this.name, result.allowed, false);
       return result;
     } catch (error) {
       throw asBackendError(error, `tryTake on "${this.name}"`);
@@ -130,20 +135,23 @@ export class RateLimiter {
     const signal = optional(raw.signal, (v) => checkSignal(v));
     this.#request(n, null);
     const rates = this.#rates;
-    return waitInLine<TakeResult>(
-      this.#core,
-      {
-        name: this.name,
-        ask: async (token) => {
-          const result = await rates.take(this.#request(n, token));
-          if (result.allowed) return { done: toTake(result) };
-          return { retryAfter: result.retryAfter >= 0 ? result.retryAfter : null };
-        },
-        leave: (token) => rates.leave(this.name, token),
-        timeout: (waited) => new RateLimitTimeoutError(this.name, waited),
+    const seen = this.#core.telemetry.acquiring('rate-limiter', this.name, true);
+    let path: GrantPath = 'immediate';
+    const line: Line<TakeResult> = {
+      name: this.name,
+      ask: async (token) => {
+        const result = await rates.take(this.#request(n, token));
+        if (result.allowed) {
+          seen.admitted(path);
+          return { done: toTake(result) };
+        }
+        path = 'retry';
+        return { retryAfter: result.retryAfter >= 0 ? result.retryAfter : null };
       },
-      { wait, signal },
-    );
+      leave: (token) => rates.leave(this.name, token),
+      timeout: (waited) => new RateLimitTimeoutError(this.name, waited),
+    };
+    return seen.around(() => waitInLine(this.#core, line, { wait, signal }));
   }
 
   #request(n: unknown, token: string | null): RateRequest {
