@@ -23,6 +23,7 @@ import { RATE_LAYOUT, runRate } from './rate.js';
 import { rlfVersion } from './rate-libs.js';
 import { LOCK_LAYOUT, type Row, renderTable, renderTargets } from './table.js';
 import { checkTargets } from './targets.js';
+import { renderTelemetry, runTelemetry } from './telemetry.js';
 import { runUncontended } from './uncontended.js';
 
 async function redisVersion(url: string): Promise<string> {
@@ -88,6 +89,7 @@ async function main(): Promise<void> {
     rows.push(...(await timed('expiry take-over', () => runExpiry(url, hfUrl))));
     const rateRows = await timed('rate limiter', () => runRate(url, hfUrl));
     const floors = await timed('floors (round trip, script time)', () => measureFloors(url, handoff.floor));
+    const telemetry = await timed('telemetry overhead', () => runTelemetry());
     const targets = checkTargets(rows, rateRows, floors);
     console.log('');
     console.log(renderTable(rows, LOCK_LAYOUT));
@@ -96,6 +98,8 @@ async function main(): Promise<void> {
     console.log('');
     console.log('targets:');
     console.log(renderTargets(targets));
+    console.log('');
+    console.log(renderTelemetry(telemetry));
     console.log('');
     // Other work on the machine skews every number; this says how much there was.
     const load = loadavg()[0]?.toFixed(2);
