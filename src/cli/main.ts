@@ -52,6 +52,11 @@ const COMMANDS: readonly Entry[] = [
     summary: 'doctor [URL]            check what breaks locks (eviction, persistence, ACL, clock…)',
     load: async () => (await import('./commands/doctor.js')).doctor,
   },
+  {
+    name: 'dashboard',
+    summary: 'dashboard [URL]         a live web page of locks, waiters, rate limiters and events',
+    load: async () => (await import('./commands/dashboard.js')).dashboard,
+  },
 ];
 
 const USAGE = `usage: holdfast <command> [options]     (holdfast <command> --help for its options)
