@@ -57,4 +57,5 @@ export {
   schedule,
   tickLockName,
 } from './recipes/index.js';
+export type { TelemetryOptions } from './telemetry/options.js';
 export type { Clock, Timer } from './util/clock.js';

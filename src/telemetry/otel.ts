@@ -49,13 +49,29 @@ interface Reporter {
   readonly tracer: Tracer;
   readonly clock: Clock;
   readonly lockNames: boolean;
+  /** Attribute sets by kind and values, reused when names are off (a few dozen in all). */
+  readonly sets: Map<string, Attributes>;
+}
+
+/** `base` plus `extra`: one shared object per combination unless names make them unbounded. */
+function attributes(reporter: Reporter, kind: string, base: Attributes, extra: Record<string, string>): Attributes {
+  if (reporter.lockNames) return { ...base, ...extra };
+  let key = kind;
+  for (const name in extra) key += `|${name}=${extra[name]}`;
+  let set = reporter.sets.get(key);
+  if (set === undefined) {
+    set = Object.freeze({ ...base, ...extra });
+    reporter.sets.set(key, set);
+  }
+  return set;
 }
 
 export class OtelTelemetry implements Telemetry {
   readonly #reporter: Reporter;
 
   constructor(meter: Meter, tracer: Tracer, clock: Clock, lockNames: boolean) {
-    this.#reporter = { instruments: createInstruments(meter), gauges: gaugesFor(meter), tracer, clock, lockNames };
+    const instruments = createInstruments(meter);
+    this.#reporter = { instruments, gauges: gaugesFor(meter), tracer, clock, lockNames, sets: new Map() };
   }
 
   acquiring(kind: EventKind, name: string, waits: boolean): Acquisition {
@@ -63,14 +79,14 @@ export class OtelTelemetry implements Telemetry {
   }
 
   rateTried(name: string, allowed: boolean, local: boolean): void {
-    const attributes: Attributes = {
+    const set: Attributes = {
       [ATTR.kind]: 'rate-limiter',
       [ATTR.rateMode]: 'try',
       [ATTR.rateOutcome]: allowed ? 'allowed' : 'refused',
       [ATTR.rateSource]: local ? 'local' : 'backend',
     };
-    if (this.#reporter.lockNames) attributes[ATTR.name] = name;
-    this.#reporter.instruments.rateDecisions.add(1, attributes);
+    if (this.#reporter.lockNames) set[ATTR.name] = name;
+    this.#reporter.instruments.rateDecisions.add(1, set);
   }
 }
 
@@ -90,7 +106,9 @@ class OtelAcquisition implements Acquisition {
     this.#reporter = reporter;
     this.#kind = kind;
     this.#waits = waits;
-    this.#base = reporter.lockNames ? { [ATTR.kind]: kind, [ATTR.name]: name } : { [ATTR.kind]: kind };
+    this.#base = reporter.lockNames
+      ? { [ATTR.kind]: kind, [ATTR.name]: name }
+      : attributes(reporter, kind, {}, { [ATTR.kind]: kind });
     this.#gaugeKey = reporter.lockNames ? `${kind}\u0000${name}` : kind;
     this.#parent = context.active();
     const spanName = kind === 'rate-limiter' ? 'holdfast.rate.take' : 'holdfast.acquire';
@@ -122,7 +140,7 @@ class OtelAcquisition implements Acquisition {
     // Settled already cannot happen (a waiter settles once); kept total all the same.
     if (!this.#settle('acquired', { [ATTR.grant]: path, [ATTR.fence]: fence.toString() })) return NO_LEASE_OBSERVATION;
     if (path === 'handoff') this.#reporter.instruments.handoffs.add(1, this.#base);
-    return new OtelLease(this.#reporter, this.#base, this.#gaugeKey, this.#parent, fence);
+    return new OtelLease(this.#reporter, this.#kind, this.#base, this.#gaugeKey, this.#parent, fence);
   }
 
   admitted(path: GrantPath): void {
@@ -155,11 +173,11 @@ class OtelAcquisition implements Acquisition {
     this.#settled = true;
     const reporter = this.#reporter;
     const seconds = (reporter.clock.now() - this.#startedAt) / 1000;
-    reporter.instruments.acquireDuration.record(seconds, {
-      ...this.#base,
-      [ATTR.mode]: this.#waits ? 'wait' : 'try',
-      [ATTR.outcome]: outcome,
-    });
+    const mode = this.#waits ? 'wait' : 'try';
+    reporter.instruments.acquireDuration.record(
+      seconds,
+      attributes(reporter, this.#kind, this.#base, { [ATTR.mode]: mode, [ATTR.outcome]: outcome }),
+    );
     if (this.#waits) reporter.gauges.waiting(this.#gaugeKey, this.#base, reporter.lockNames, -1);
     this.#span.setAttributes({ ...spanAttributes, [ATTR.outcome]: outcome });
     if (error !== undefined) {
@@ -173,14 +191,16 @@ class OtelAcquisition implements Acquisition {
 /** A lease observed from its grant: hold time, renewals, loss, and its span. */
 class OtelLease implements LeaseObservation {
   readonly #reporter: Reporter;
+  readonly #kind: EventKind;
   readonly #base: Attributes;
   readonly #gaugeKey: string;
   readonly #span: Span;
   readonly #grantedAt: number;
   #ended = false;
 
-  constructor(reporter: Reporter, base: Attributes, gaugeKey: string, parent: Context, fence: bigint) {
+  constructor(reporter: Reporter, kind: EventKind, base: Attributes, gaugeKey: string, parent: Context, fence: bigint) {
     this.#reporter = reporter;
+    this.#kind = kind;
     this.#base = base;
     this.#gaugeKey = gaugeKey;
     this.#grantedAt = reporter.clock.now();
@@ -191,7 +211,8 @@ class OtelLease implements LeaseObservation {
 
   renewal(outcome: RenewalOutcome): void {
     if (this.#ended) return;
-    this.#reporter.instruments.renewals.add(1, { ...this.#base, [ATTR.renewal]: outcome });
+    const reporter = this.#reporter;
+    reporter.instruments.renewals.add(1, attributes(reporter, this.#kind, this.#base, { [ATTR.renewal]: outcome }));
     if (outcome !== 'renewed') this.#span.addEvent(`renewal ${outcome}`);
   }
 
@@ -200,7 +221,10 @@ class OtelLease implements LeaseObservation {
     this.#ended = true;
     const reporter = this.#reporter;
     const seconds = (reporter.clock.now() - this.#grantedAt) / 1000;
-    reporter.instruments.leaseDuration.record(seconds, { ...this.#base, [ATTR.end]: how });
+    reporter.instruments.leaseDuration.record(
+      seconds,
+      attributes(reporter, this.#kind, this.#base, { [ATTR.end]: how }),
+    );
     reporter.gauges.held(this.#gaugeKey, this.#base, reporter.lockNames, -1);
     const endAttributes: Attributes = { [ATTR.end]: how };
     if (how === 'lost') {
