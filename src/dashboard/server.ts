@@ -104,7 +104,7 @@ class Handler {
     }
     if (!path?.startsWith('/api/')) throw new HttpRefusal(404, 'not found');
     this.#checkToken(req);
-    if (path === '/api/events' && method === 'GET') return this.#stream(req, res);
+    if (path === '/api/events' && method === 'GET') return this.#stream(res);
     if (path === '/api/state' && method === 'GET') {
       sendJson(res, 200, { ...this.#state.snapshot(), allowRelease: this.#options.allowRelease === true });
       return;
@@ -119,7 +119,7 @@ class Handler {
     throw new HttpRefusal(404, 'not found');
   }
 
-  #stream(req: IncomingMessage, res: ServerResponse): void {
+  #stream(res: ServerResponse): void {
     res.writeHead(200, {
       'Content-Type': 'text/event-stream; charset=utf-8',
       'Cache-Control': 'no-store',
@@ -132,7 +132,7 @@ class Handler {
     const unsubscribe = this.#state.subscribe(send);
     const keepalive = setInterval(() => res.write(': keepalive\n\n'), KEEPALIVE_MS).unref();
     this.#streams.add(res);
-    req.once('close', () => {
+    res.once('close', () => {
       unsubscribe();
       clearInterval(keepalive);
       this.#streams.delete(res);

@@ -22,6 +22,7 @@ export type Message =
 export type Listener = (message: Message) => void;
 
 const REFRESH_MS = 2000;
+const RETRY_MS = 1000;
 /** More names than this are not inspected on each refresh (the page says how many). */
 const MAX_LOCKS = 500;
 const KEPT_EVENTS = 200;
@@ -54,9 +55,7 @@ export class DashboardState {
 
   /** Starts following the backend; resolves once the event stream is live and the first refresh is in. */
   async start(): Promise<void> {
-    const stream = this.#hf.watch('*', { signal: this.#abort.signal });
-    await stream.ready;
-    void this.#follow(stream);
+    await this.#watch();
     await this.#refresh();
   }
 
@@ -121,12 +120,32 @@ export class DashboardState {
     });
   }
 
+  /** Subscribes to every event; resolves once the subscription is live. */
+  async #watch(): Promise<void> {
+    const stream = this.#hf.watch('*', { signal: this.#abort.signal });
+    await stream.ready;
+    void this.#follow(stream);
+  }
+
+  /** Reads events until the stream ends; unless stopped, subscribes again a second later. */
   async #follow(stream: AsyncIterable<LockEvent>): Promise<void> {
     try {
       for await (const event of stream) this.#onEvent(event);
     } catch (error) {
       this.#setStatus(false, error);
     }
+    this.#resubscribe();
+  }
+
+  #resubscribe(): void {
+    if (this.#abort.signal.aborted) return;
+    setTimeout(() => {
+      if (this.#abort.signal.aborted) return;
+      this.#watch().catch((error: unknown) => {
+        this.#setStatus(false, error);
+        this.#resubscribe();
+      });
+    }, RETRY_MS).unref();
   }
 
   #onEvent(event: LockEvent): void {
