@@ -48,6 +48,8 @@ export class DashboardState {
   readonly #again = new Set<string>();
   #timer: NodeJS.Timeout | null = null;
   #status: Message = { type: 'status', ok: true, message: 'connected' };
+  /** The status while all is well, when that is not simply 'connected'. */
+  #quiet = 'connected';
 
   constructor(hf: Holdfast) {
     this.#hf = hf;
@@ -55,7 +57,9 @@ export class DashboardState {
 
   /** Starts following the backend; resolves once the event stream is live and the first refresh is in. */
   async start(): Promise<void> {
-    await this.#watch();
+    // A backend without events (a quorum, say) is still shown: by the refresh alone.
+    if (this.#hf.capabilities.events) await this.#watch();
+    else this.#quiet = 'this backend publishes no events: refreshed every 2 s';
     await this.#refresh();
   }
 
@@ -201,7 +205,7 @@ export class DashboardState {
   }
 
   #setStatus(ok: boolean, error: unknown): void {
-    const message = ok ? 'connected' : `backend error: ${error instanceof Error ? error.message : String(error)}`;
+    const message = ok ? this.#quiet : `backend error: ${error instanceof Error ? error.message : String(error)}`;
     if (this.#status.type === 'status' && this.#status.ok === ok && this.#status.message === message) return;
     this.#status = { type: 'status', ok, message };
     this.#broadcast(this.#status);

@@ -5,6 +5,7 @@
  */
 import type { LockState } from '../backend.js';
 import type { LockEvent } from '../engine/watch.js';
+import type { Json } from '../owner.js';
 
 export interface HolderView {
   readonly fence: string;
@@ -54,10 +55,9 @@ export interface EventView {
   readonly expiresIn: number | null;
 }
 
-/** An owner as JSON text: `inspect` hands it over as JSON text ('' for none), events parsed. */
-function ownerText(owner: unknown, parsed: boolean): string | null {
-  if (owner === null || owner === undefined || (!parsed && owner === '')) return null;
-  return !parsed && typeof owner === 'string' ? owner : JSON.stringify(owner);
+/** An owner as JSON text, or null when none was attached. */
+function ownerText(owner: Json): string | null {
+  return owner === null ? null : JSON.stringify(owner);
 }
 
 export function lockView(state: LockState): LockView {
@@ -69,9 +69,9 @@ export function lockView(state: LockState): LockView {
       fence: h.fence.toString(),
       permits: h.permits,
       expiresIn: h.expiresIn,
-      owner: ownerText(h.owner, false),
+      owner: ownerText(h.owner),
     })),
-    waiters: state.waiters.map((w) => ({ permits: w.permits, owner: ownerText(w.owner, false) })),
+    waiters: state.waiters.map((w) => ({ permits: w.permits, owner: ownerText(w.owner) })),
   };
 }
 
@@ -82,7 +82,7 @@ export function eventView(event: LockEvent): EventView {
     kind: event.kind,
     fence: event.fence === null ? null : event.fence.toString(),
     permits: event.permits,
-    owner: ownerText(event.owner, true),
+    owner: ownerText(event.owner),
     at: event.at,
     expiresIn: event.expiresIn,
   };
