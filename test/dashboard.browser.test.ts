@@ -17,7 +17,6 @@ import { type Browser, chromium, type Page } from 'playwright-core';
 import { connect, type Holdfast } from '../src/index.js';
 import { type Child, spawnChild } from './helpers/child.js';
 import { type DashboardProcess, startDashboardCli } from './helpers/dashboard.js';
-import { untilQueued } from './helpers/queue.js';
 import { type RedisProcess, startRedis } from './helpers/redis-server.js';
 import { withTimeout } from './helpers/wait.js';
 
@@ -75,7 +74,6 @@ it('force-releases, from the page, a lock whose holder never lets go; the next w
   children.push(holder);
   const { fence } = await holder.next<{ type: string; fence: string }>('acquired', 60_000);
   const waiting = hf.mutex('nightly-sync', { ttl: 30_000, owner: { host: 'web-2' } }).acquire({ wait: 120_000 });
-  await untilQueued(hf, 'nightly-sync', 1);
   await page.waitForSelector(`${row('nightly-sync')} li.holder[data-fence="${fence}"]`);
   await page.waitForSelector(`${row('nightly-sync')} ol.waiters li`);
   assert.equal(await page.textContent(`${row('nightly-sync')} ol.waiters li`), '{"host":"web-2"}');
@@ -111,7 +109,6 @@ it('shows semaphores, waiters in order, rate limiters and the event stream (scre
       a.mutex('invoice:2026-11', { owner: { host: 'worker-5' } }).acquire({ wait: 120_000 }),
       b.mutex('invoice:2026-11', { owner: { host: 'worker-8' } }).acquire({ wait: 120_000 }),
     ];
-    await untilQueued(hf, 'invoice:2026-11', 2);
     const agent = hf.semaphore('agent:7', { permits: 3, ttl: 45_000 });
     const permits = [
       await agent.acquire({ owner: { call: 'c-1881' } }),
