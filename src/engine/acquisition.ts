@@ -1,7 +1,7 @@
 import type { AcquireRequest, AcquireResult, HandoffGrant, LockKind } from '../backend.js';
 import { claimTtl } from '../defaults.js';
 import { asBackendError, LockTimeoutError } from '../errors.js';
-import type { GrantPath, LeaseObservation } from '../telemetry/telemetry.js';
+import { type GrantPath, type LeaseObservation, NO_ACQUISITION } from '../telemetry/telemetry.js';
 import type { ClientCore } from './core.js';
 import { Lease } from './lease.js';
 import { type Line, type Sync, type WaitOptions, waitInLine } from './waiter.js';
@@ -99,7 +99,7 @@ export function acquire(core: ClientCore, spec: AcquireSpec, options: WaitOption
     leave: (token) => core.backend.release(spec.name, token),
     timeout: (wait) => new LockTimeoutError(spec.name, wait),
   };
-  return seen.around(() => waitInLine(core, line, options));
+  return seen === NO_ACQUISITION ? waitInLine(core, line, options) : seen.around(() => waitInLine(core, line, options));
 }
 
 /**

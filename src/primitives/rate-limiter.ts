@@ -9,7 +9,7 @@ import { requireRateAlgorithm } from '../capabilities.js';
 import type { ClientCore } from '../engine/core.js';
 import { type Line, waitInLine } from '../engine/waiter.js';
 import { asBackendError, RateLimitTimeoutError, ValidationError } from '../errors.js';
-import type { GrantPath } from '../telemetry/telemetry.js';
+import { type GrantPath, NO_ACQUISITION } from '../telemetry/telemetry.js';
 import {
   checkBoolean,
   checkMs,
@@ -151,7 +151,10 @@ export class RateLimiter {
       leave: (token) => rates.leave(this.name, token),
       timeout: (waited) => new RateLimitTimeoutError(this.name, waited),
     };
-    return seen.around(() => waitInLine(this.#core, line, { wait, signal }));
+    const waitOptions = { wait, signal };
+    return seen === NO_ACQUISITION
+      ? waitInLine(this.#core, line, waitOptions)
+      : seen.around(() => waitInLine(this.#core, line, waitOptions));
   }
 
   #request(n: unknown, token: string | null): RateRequest {

@@ -52,7 +52,8 @@ const NO_LEASE: LeaseObservation = {
   ended() {},
 };
 
-const NO_ACQUISITION: Acquisition = {
+/** The no-op acquisition: a caller may skip `around()` (a closure per acquire) when it gets this. */
+export const NO_ACQUISITION: Acquisition = {
   around: (start) => start(),
   granted: () => NO_LEASE,
   admitted() {},
