@@ -128,6 +128,11 @@ export interface Capabilities {
   readonly wakeups: Wakeups;
   /** Rate algorithms held exactly; [] when there is no `rates`. */
   readonly rateAlgorithms: readonly RateAlgorithm[];
+  /**
+   * Why the backend does not declare a lock kind or capability (keyed by the kind, or by
+   * 'rates' / 'events' / 'values'), appended to the UnsupportedError's message.
+   */
+  readonly why?: Readonly<Partial<Record<LockKind | CapabilityName, string>>>;
   /** true exactly when `backend.events` is there. */
   readonly events: boolean;
   /** true exactly when `backend.values` is there. */

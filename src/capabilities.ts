@@ -46,7 +46,7 @@ export function requireCapability<K extends CapabilityName>(
     throw new UnsupportedError(
       backend.label,
       name,
-      `the ${backend.label} backend has no ${WHAT[name]}, which ${forWhat} needs`,
+      `the ${backend.label} backend has no ${WHAT[name]}, which ${forWhat} needs${because(backend, name)}`,
     );
   }
   return capability;
@@ -55,7 +55,17 @@ export function requireCapability<K extends CapabilityName>(
 /** Throws UnsupportedError unless `backend` holds locks of `kind` honestly. */
 export function requireLockKind(backend: Backend, kind: LockKind, forWhat: string): void {
   if (backend.capabilities.locks.includes(kind)) return;
-  throw new UnsupportedError(backend.label, kind, `the ${backend.label} backend cannot hold a ${kind} (${forWhat})`);
+  throw new UnsupportedError(
+    backend.label,
+    kind,
+    `the ${backend.label} backend cannot hold a ${kind} (${forWhat})${because(backend, kind)}`,
+  );
+}
+
+/** The backend's own reason for lacking `what`, as the tail of a message. */
+function because(backend: Backend, what: LockKind | CapabilityName): string {
+  const why = backend.capabilities.why?.[what];
+  return why === undefined ? '' : `: ${why}`;
 }
 
 /** The rate capability, checked to hold `algorithm` exactly. */

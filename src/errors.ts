@@ -84,6 +84,44 @@ export class UnsupportedError extends HoldfastError {
   }
 }
 
+/** What one node of a quorum did with a request. */
+export type NodeOutcomeKind =
+  | 'granted'
+  | 'held-by-another'
+  | 'not-held'
+  | 'unreachable'
+  | 'timed-out'
+  | 'script-error'
+  | 'recovering';
+
+export interface NodeOutcome {
+  /** host:port of the node. */
+  readonly node: string;
+  readonly outcome: NodeOutcomeKind;
+  /** The socket error, the script error, or when a recovering node counts again. */
+  readonly detail?: string;
+}
+
+/**
+ * A quorum backend could not reach a majority of its nodes for `operation`: says what each node
+ * did, so "unable to achieve a quorum" is never the whole story. Nothing was granted (partial
+ * grants were released) for an acquire; for an extend the lease may be lost.
+ */
+export class QuorumError extends HoldfastError {
+  readonly operation: 'acquire' | 'extend' | 'release' | 'read';
+  readonly needed: number;
+  readonly outcomes: readonly NodeOutcome[];
+
+  constructor(operation: QuorumError['operation'], what: string, needed: number, outcomes: readonly NodeOutcome[]) {
+    const counted = outcomes.filter((o) => o.outcome === 'granted').length;
+    const each = outcomes.map((o) => `${o.node} ${o.outcome.replaceAll('-', ' ')}${o.detail ? ` (${o.detail})` : ''}`);
+    super('QUORUM', `${what}: ${counted} of ${outcomes.length} nodes agreed, ${needed} needed: ${each.join('; ')}`);
+    this.operation = operation;
+    this.needed = needed;
+    this.outcomes = outcomes;
+  }
+}
+
 /** Wraps anything a backend threw so callers only ever see `HoldfastError`s. */
 export function asBackendError(error: unknown, what: string): HoldfastError {
   if (error instanceof HoldfastError) return error;

@@ -10,6 +10,7 @@ export type {
   Wakeups,
 } from './backend.js';
 export { MemoryStore } from './backends/memory/store.js';
+export type { RedlockTarget } from './backends/quorum/target.js';
 export { Holdfast } from './client.js';
 export { type ConnectOptions, type ConnectTarget, connect } from './connect.js';
 export { Lease } from './engine/lease.js';
@@ -21,6 +22,9 @@ export {
   type HoldfastErrorCode,
   LeaseLostError,
   LockTimeoutError,
+  type NodeOutcome,
+  type NodeOutcomeKind,
+  QuorumError,
   RateLimitTimeoutError,
   UnsupportedError,
   ValidationError,

@@ -9,9 +9,10 @@ import type { Backend, BackendContext } from '../backend.js';
 import { ValidationError } from '../errors.js';
 import type { Clock } from '../util/clock.js';
 import type { MemoryStore } from './memory/store.js';
+import type { RedlockTarget } from './quorum/target.js';
 
 /** Where to connect: a URL, an in-process store, or an ioredis client the application owns. */
-export type ConnectTarget = string | { readonly memory: MemoryStore } | { readonly redis: Redis };
+export type ConnectTarget = string | { readonly memory: MemoryStore } | { readonly redis: Redis } | RedlockTarget;
 
 /** What `connect()` hands a backend module besides the target and the context. */
 export interface OpenOptions {
@@ -45,6 +46,7 @@ export const REGISTRY: readonly RegistryEntry[] = [
   { schemes: ['memory'], keys: ['memory'], needsHost: false, load: () => import('./memory/index.js') },
   { schemes: ['redis', 'rediss'], keys: ['redis'], needsHost: true, load: () => import('./redis/index.js') },
   { schemes: ['holdfast'], keys: [], needsHost: true, load: () => import('./server-client/index.js') },
+  { schemes: [], keys: ['redlock'], needsHost: true, load: () => import('./quorum/index.js') },
 ];
 
 /** Every URL scheme that connect() takes, for messages. */
