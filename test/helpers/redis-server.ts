@@ -17,6 +17,8 @@ export interface RedisProcess {
   kill(): Promise<void>;
   /** Starts again on the same port, with no data. Stops the current process first if running. */
   restart(): Promise<void>;
+  /** Starts again (empty) only when the process has exited: a test that killed it cleans up. */
+  restartIfDown(): Promise<void>;
 }
 
 const READY_TIMEOUT = 10_000;
@@ -77,6 +79,10 @@ function handle(port: number, first: Running, extraArgs: readonly string[]): Red
     async restart() {
       await halt('SIGKILL');
       current = await launch(port, extraArgs);
+    },
+    async restartIfDown() {
+      const { child } = current;
+      if (child.exitCode !== null || child.signalCode !== null) current = await launch(port, extraArgs);
     },
   };
 }
