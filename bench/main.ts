@@ -19,6 +19,7 @@ import { measureFloors } from './floors.js';
 import { runHandoff } from './handoff.js';
 import { type HoldfastServer, startHoldfastServer } from './holdfast-server.js';
 import { peerDefaults, versions } from './libs.js';
+import { renderQuorum, runQuorum } from './quorum.js';
 import { RATE_LAYOUT, runRate } from './rate.js';
 import { rlfVersion } from './rate-libs.js';
 import { LOCK_LAYOUT, type Row, renderTable, renderTargets } from './table.js';
@@ -90,6 +91,7 @@ async function main(): Promise<void> {
     const rateRows = await timed('rate limiter', () => runRate(url, hfUrl));
     const floors = await timed('floors (round trip, script time)', () => measureFloors(url, handoff.floor));
     const telemetry = await timed('telemetry overhead', () => runTelemetry());
+    const quorum = await timed('quorum of 3 (own servers)', () => runQuorum(url));
     const targets = checkTargets(rows, rateRows, floors);
     console.log('');
     console.log(renderTable(rows, LOCK_LAYOUT));
@@ -100,6 +102,8 @@ async function main(): Promise<void> {
     console.log(renderTargets(targets));
     console.log('');
     console.log(renderTelemetry(telemetry));
+    console.log('');
+    console.log(renderQuorum(quorum));
     console.log('');
     // Other work on the machine skews every number; this says how much there was.
     const load = loadavg()[0]?.toFixed(2);
