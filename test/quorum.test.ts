@@ -6,8 +6,11 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Redis } from 'ioredis';
 import { connect, UnsupportedError, ValidationError } from '../src/index.js';
+import { electionContract } from './contract/election.js';
+import { record } from './contract/events.js';
 import { leaseContract } from './contract/lease.js';
 import { mutexContract } from './contract/mutex.js';
+import { rwlockContract } from './contract/rwlock.js';
 import { newPrefix, quorumWorld, useRedisNodes } from './helpers/quorum.js';
 
 const nodes = useRedisNodes(5);
@@ -15,11 +18,13 @@ const world = quorumWorld(nodes);
 
 mutexContract(world);
 leaseContract(world);
+rwlockContract(world);
+electionContract(world);
 
 describe('quorum specifics', () => {
   const open = () => connect({ redlock: nodes().map((n) => n.url), maxTtl: 20_000 }, { prefix: newPrefix() });
 
-  it('refuses semaphores, rate limiters and watches with UnsupportedError saying why', async () => {
+  it('refuses semaphores and rate limiters with UnsupportedError saying why', async () => {
     const hf = await open();
     try {
       assert.deepEqual(hf.capabilities.locks, ['mutex', 'rwlock', 'election']);
@@ -34,6 +39,36 @@ describe('quorum specifics', () => {
       );
     } finally {
       await hf.close();
+    }
+  });
+
+  it('reports each change once, with the quorum fence, though every node publishes it', async () => {
+    const prefix = newPrefix();
+    const [a, b, c] = [
+      await connect({ redlock: nodes().map((n) => n.url) }, { prefix }),
+      await connect({ redlock: nodes().map((n) => n.url) }, { prefix }),
+      await connect({ redlock: nodes().map((n) => n.url) }, { prefix }),
+    ];
+    try {
+      const events = await record(c, 'm');
+      const lease = await a.mutex('m', { owner: 'a' }).tryAcquire();
+      assert.ok(lease);
+      assert.equal((await events.next('acquired')).fence, lease.fence);
+      const waiting = b.mutex('m').acquire({ owner: 'b' });
+      await events.next('waiting');
+      await lease.release();
+      assert.equal((await events.next('released')).fence, lease.fence);
+      const next = await waiting;
+      assert.equal((await events.next('handoff')).fence, next.fence);
+      assert.equal(await a.forceRelease('m'), 1);
+      assert.equal((await events.next('lost')).fence, next.fence);
+      assert.deepEqual(
+        events.all.map((e) => e.type),
+        ['acquired', 'waiting', 'released', 'handoff', 'lost'],
+      );
+      await events.close();
+    } finally {
+      await Promise.all([a.close(), b.close(), c.close()]);
     }
   });
 

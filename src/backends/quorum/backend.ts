@@ -5,13 +5,13 @@
  * guard (node.ts, scripts/epoch.lua) and the hand-off settling (wakes.ts). See the README's
  * "Deployments" section for what it guarantees and why.
  */
-
 import type { Redis } from 'ioredis';
 import type {
   AcquireRequest,
   AcquireResult,
   Backend,
   Capabilities,
+  EventCapability,
   ExtendRequest,
   LockKind,
   LockState,
@@ -24,6 +24,7 @@ import type { NodeReply, NodeStatus, QuorumNode } from './node.js';
 import type { QuorumScripts } from './scripts.js';
 import { counted, kthLargest, majorityOf, mergeStates, outcomesOf } from './tally.js';
 import type { Wakes } from './wakes.js';
+import { grantEvent, QuorumWatches } from './watches.js';
 
 type Refused = Extract<AcquireResult, { granted: false }>;
 
@@ -38,14 +39,13 @@ const CAPABILITIES: Capabilities = {
   locks: QUORUM_LOCK_KINDS_LIST,
   wakeups: 'wake',
   rateAlgorithms: [],
-  events: false,
+  events: true,
   values: false,
   why: {
     semaphore:
       'a majority quorum cannot keep a count of permits: with 3 nodes and 2 permits, holders on nodes {1,2}, {2,3} and {1,3} each have a majority while no node counts more than 2',
     rates:
       'a majority quorum cannot bound a rate: each node admits its own limit, and clients that reach different majorities never see one another’s admissions',
-    events: 'lock-change events are not available on a quorum yet',
     values: 'a value store is not available on a quorum yet',
   },
 };
@@ -76,7 +76,18 @@ export class QuorumBackend implements Backend {
   /** Waiters holding grants on a minority of nodes since (local ms): see #partial. */
   readonly #partialSince = new Map<string, number>();
   readonly #background = new Set<Promise<unknown>>();
+  /** Tokens that were told to wait: their grant is reported as a hand-off. */
+  readonly #waitingTokens = new Set<string>();
+  #watches: QuorumWatches | null = null;
   #closed = false;
+  readonly events: EventCapability = {
+    watch: (pattern, listener) => {
+      this.#assertOpen();
+      this.#watches ??= new QuorumWatches(this.#nodes, this.#quorum, this.#parts.prefix, this.#parts.timeout);
+      return this.#watches.watch(pattern, listener);
+    },
+    sweep: (name) => this.#sweep(name),
+  };
 
   constructor(parts: QuorumParts) {
     this.#parts = parts;
@@ -111,10 +122,18 @@ export class QuorumBackend implements Backend {
     const what = `acquire "${request.name}"`;
     if (granted.length >= this.#quorum) {
       const fence = quorumFence(replies);
-      const acks = await writeBack(this.#nodes, replies, fence, request, this.#parts);
+      const acks = await writeBack(
+        this.#nodes,
+        replies,
+        fence,
+        request,
+        this.#parts,
+        grantEvent(this.#parts.prefix, request, fence, this.#waitingTokens.has(request.token)),
+      );
       // Validity: ttl − elapsed − drift, counted from before the first request.
       if (acks >= this.#quorum && performance.now() - started < budget) {
         this.#partialSince.delete(request.token);
+        this.#waitingTokens.delete(request.token);
         return { granted: true, fence };
       }
       this.#releaseEverywhere(request.name, request.token);
@@ -135,6 +154,7 @@ export class QuorumBackend implements Backend {
         this.#releaseEverywhere(request.name, request.token);
       return { granted: false, position: -1, retryAfter: null, serverTime: null };
     }
+    this.#waitingTokens.add(request.token);
     if (granted.length > 0) return this.#partial(request, replies);
     this.#partialSince.delete(request.token);
     return this.#queued(replies);
@@ -182,6 +202,7 @@ export class QuorumBackend implements Backend {
   async release(name: string, token: string): Promise<boolean> {
     this.#assertOpen();
     this.#partialSince.delete(token);
+    this.#waitingTokens.delete(token);
     const replies = await this.#all((backend) => backend.release(name, token), this.#parts.timeout);
     const held = counted(replies).filter(Boolean).length;
     if (held >= this.#quorum) return true;
@@ -235,9 +256,16 @@ export class QuorumBackend implements Backend {
     return Math.max(0, ...counts);
   }
 
+  async #sweep(name: string): Promise<number | null> {
+    const next = await this.#read(`sweep "${name}"`, (backend) => backend.events?.sweep(name) ?? Promise.resolve(null));
+    const known = next.filter((ms): ms is number => ms !== null);
+    return known.length === 0 ? null : Math.min(...known);
+  }
+
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    this.#watches?.close();
     await Promise.allSettled([...this.#background]);
     this.#parts.wakes.close();
     await Promise.all(this.#nodes.map((node) => node.close()));

@@ -42,17 +42,21 @@ interface WriteBackParts {
   readonly scripts: QuorumScripts;
 }
 
-/** Writes `fence` to every node that answered; resolves with how many counted nodes confirmed. */
+/**
+ * Writes `fence` to every node that answered, publishing the grant's event there (events.ts);
+ * resolves with how many counted nodes confirmed.
+ */
 export async function writeBack(
   nodes: readonly QuorumNode[],
   replies: readonly NodeReply<AcquireReply>[],
   fence: bigint,
   request: AcquireRequest,
   parts: WriteBackParts,
+  event: { readonly channel: string; readonly message: string },
 ): Promise<number> {
   const [, , , data] = nameKeys(parts.prefix, request.name);
   const keys = [data, fenceMemoryKey(parts.prefix, request.name)];
-  const args = [request.token, fence.toString(), parts.fenceMemory];
+  const args = [request.token, fence.toString(), parts.fenceMemory, event.channel, event.message];
   const acks = await Promise.all(
     nodes.map(async (node, i) => {
       if (!replies[i]?.ok) return false;
