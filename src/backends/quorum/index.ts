@@ -30,7 +30,7 @@ export function open(target: ConnectTarget, context: BackendContext, options: Op
 export async function createQuorumBackend(
   target: unknown,
   context: BackendContext,
-  options: NetworkBackendOptions = {},
+  options: NetworkBackendOptions & { readonly allowEviction?: boolean } = {},
 ): Promise<QuorumBackend> {
   const settings = parseRedlockTarget(target);
   const timeout = commandTimeoutOf(options);
@@ -45,6 +45,7 @@ export async function createQuorumBackend(
     guardMs: settings.maxTtl,
     restartGuard: settings.restartGuard,
     epochKey: `${context.prefix}quorum:epoch`,
+    allowEviction: options.allowEviction === true,
   };
   const nodes: QuorumNode[] = [];
   const hooks: NodeHooks = {
@@ -79,15 +80,20 @@ export async function createQuorumBackend(
   startup.giveUp();
   const refused = nodes.find((node) => node.refused !== null);
   const now = performance.now();
-  const verified = nodes.filter((node) => node.counts(now) || node.runId !== null).length;
-  if (refused !== undefined || verified < quorum) {
+  if (refused !== undefined || nodes.filter((node) => node.open).length < quorum) {
     await backend.close();
     if (refused !== undefined) throw new ValidationError(`{ redlock } node ${refused.address}: ${refused.refused}`);
     throw new QuorumError(
       'read',
-      `connecting to the quorum`,
+      'connecting to the quorum',
       quorum,
-      nodes.map((node) => ({ node: node.address, outcome: node.runId === null ? 'unreachable' : 'granted' })),
+      nodes.map((node) => {
+        const status = node.status(now);
+        const outcome = node.open ? 'granted' : 'unreachable';
+        return status.detail === undefined || node.open
+          ? { node: node.address, outcome }
+          : { node: node.address, outcome, detail: status.detail };
+      }),
     );
   }
   return backend;

@@ -40,6 +40,8 @@ export interface NodeSettings {
   readonly guardMs: number;
   readonly restartGuard: boolean;
   readonly epochKey: string;
+  /** A node whose maxmemory-policy may evict keys is refused unless this is set (the Redis backend checks). */
+  readonly allowEviction: boolean;
 }
 
 /** Clock-rate allowance for the guard's end, as for leases (1 %). */
@@ -100,6 +102,11 @@ export class QuorumNode {
 
   get runId(): string | null {
     return this.#runId;
+  }
+
+  /** Whether its lock backend is open (verified at least once). */
+  get open(): boolean {
+    return this.#backend !== null;
   }
 
   get refused(): string | null {
@@ -204,6 +211,7 @@ export class QuorumNode {
       if (this.#backend === null) {
         const backend = await createRedisBackend({ client: this.client }, this.#context, {
           commandTimeout: this.#settings.timeout,
+          allowEviction: this.#settings.allowEviction,
         });
         // closed while connecting: its subscriber connection would keep the process alive
         if (this.#closed) await backend.close();
