@@ -45,6 +45,9 @@ export const REGISTRY: readonly RegistryEntry[] = [
   { schemes: ['memory'], keys: ['memory'], needsHost: false, load: () => import('./memory/index.js') },
   { schemes: ['redis', 'rediss'], keys: ['redis'], needsHost: true, load: () => import('./redis/index.js') },
   { schemes: ['holdfast'], keys: [], needsHost: true, load: () => import('./server-client/index.js') },
+  // Several hosts, comma-separated, which WHATWG URL cannot parse: the module checks the URL
+  // itself, before it loads the etcd3 package or does any I/O.
+  { schemes: ['etcd', 'etcds'], keys: [], needsHost: false, load: () => import('./etcd/index.js') },
 ];
 
 /** Every URL scheme that connect() takes, for messages. */

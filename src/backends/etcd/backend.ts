@@ -1,0 +1,345 @@
+/**
+ * holdfast on etcd: every holder and waiter is one key (./keys.ts) on the client's etcd lease
+ * for its TTL class (./leases.ts); the queue is the keys in create-revision order and who holds
+ * is decided from them alone (./queue.ts); a waiter watches the key that blocks it (./waits.ts)
+ * and is woken to ask again (wake-ups, not grants: asking again costs one read and confirms
+ * the lease). Fences are create revisions. Each operation is one etcd Txn, plus the keep-alive
+ * that confirms a grant or renewal.
+ *
+ * Per-holder expiry: the etcd lease is shared, and the client keeps it alive as long as it runs,
+ * so the cluster frees a holder's key only when the client stops (crash, pause, partition) —
+ * after the lease TTL, `ttl` rounded up to whole seconds (etcd's minimum: 2 s by default). A
+ * holder that simply stops renewing (`autoExtend: false`, `detach()`) is freed at its own `ttl`
+ * by this client, which deletes the key then.
+ */
+import type {
+  AcquireRequest,
+  AcquireResult,
+  Backend,
+  BackendContext,
+  Capabilities,
+  EventCapability,
+  ExtendRequest,
+  LockState,
+} from '../../backend.js';
+import { LOCK_KINDS } from '../../backend.js';
+import { BackendError } from '../../errors.js';
+import { globToRegExp } from '../../util/glob.js';
+import { EtcdEvents } from './events.js';
+import { decodeEntry, encodeEntry, entryKey, LOCK_SPACE, namePrefix, parseKey, rangeEnd } from './keys.js';
+import { LeaseGoneError, LeasePool } from './leases.js';
+import { Marks } from './marks.js';
+import { grantedCount, mustTouch, watchTarget } from './queue.js';
+import { queueOf, rangeOf } from './queue-of.js';
+import { CREATE, EQUAL, type EtcdRpc, GREATER, type KeyValue, type TxnResponse, VERSION } from './rpc.js';
+import { describeState } from './state.js';
+import { type Waiting, Waits } from './waits.js';
+
+/** Backoff of a retried deletion, ms. */
+const RETRY_MIN = 100;
+const RETRY_MAX = 2000;
+
+/** A holder this client granted: the key is deleted at `ttl` after its latest confirmation unless renewed. */
+interface Held {
+  readonly name: string;
+  readonly key: string;
+  lease: string;
+  timer: NodeJS.Timeout;
+}
+
+export class EtcdBackend implements Backend {
+  readonly label = 'etcd';
+  readonly clientId: string;
+  readonly capabilities: Capabilities = {
+    locks: LOCK_KINDS,
+    wakeups: 'grant',
+    rateAlgorithms: [],
+    events: true,
+    values: false,
+  };
+  readonly events: EventCapability;
+  readonly #rpc: EtcdRpc;
+  readonly #prefix: string;
+  readonly #leases: LeasePool;
+  readonly #waits: Waits;
+  readonly #marks: Marks;
+  readonly #held = new Map<string, Held>();
+  readonly #onWake: BackendContext['onWake'];
+  readonly #closeClient: () => void;
+  /** Deletions to retry after a failure (see release). */
+  readonly #retries = new Set<NodeJS.Timeout>();
+  #closed = false;
+
+  constructor(rpc: EtcdRpc, context: BackendContext, timeout: number, closeClient: () => void) {
+    this.#rpc = rpc;
+    this.clientId = context.clientId;
+    this.#prefix = context.prefix;
+    this.#leases = new LeasePool(rpc, timeout);
+    this.#onWake = context.onWake;
+    this.#waits = new Waits(rpc, context.prefix, {
+      wake: (token) => context.onWake(token, null),
+      moved: (waiting, revision) => {
+        this.#moved(waiting, revision).catch(() => context.onWake(waiting.token, null));
+      },
+      granted: (waiting, others) => this.#granted(waiting, others),
+    });
+    this.#marks = new Marks(rpc, context.prefix, this.#leases);
+    this.events = new EtcdEvents(rpc, context.prefix);
+    this.#closeClient = closeClient;
+  }
+
+  async acquire(request: AcquireRequest): Promise<AcquireResult> {
+    try {
+      return await this.#acquire(request);
+    } catch (error) {
+      // The cluster dropped our lease (a pause longer than its TTL): its keys are gone, and
+      // the next attempt puts ours again on a new lease.
+      if (!(error instanceof LeaseGoneError)) throw error;
+      return this.#acquire(request);
+    }
+  }
+
+  async #acquire(request: AcquireRequest): Promise<AcquireResult> {
+    const started = performance.now();
+    const { name, token } = request;
+    const key = entryKey(this.#prefix, name, token);
+    const lease = await this.#leases.lease(request.ttl);
+    const confirmed = this.#leases.refresh(lease, started);
+    confirmed.catch(() => {}); // awaited only on a grant
+    const value = encodeEntry({
+      kind: request.kind,
+      permits: request.permits,
+      limit: request.limit,
+      owner: request.owner,
+      ttl: request.ttl,
+    });
+    const range = rangeOf(namePrefix(this.#prefix, name));
+    const response = await this.#rpc
+      .txn(
+        [{ key: Buffer.from(key), target: CREATE, result: EQUAL, create_revision: 0 }],
+        [{ request_put: { key: Buffer.from(key), value: Buffer.from(value), lease } }, range],
+        [range],
+        `acquire of "${name}"`,
+      )
+      .catch((error: unknown) => {
+        if (error instanceof BackendError && /lease not found/.test(error.message)) {
+          throw new LeaseGoneError(error.message);
+        }
+        throw error;
+      });
+    const kvs = response.responses[response.succeeded ? 1 : 0]?.response_range?.kvs ?? [];
+    const keys = queueOf(this.#prefix, kvs);
+    const index = keys.findIndex((k) => k.token === token);
+    const mine = keys[index];
+    if (!mine) throw new BackendError(`acquire of "${name}" failed: the key was not there after the write`);
+    const granted = grantedCount(keys);
+    const revision = BigInt(response.header.revision);
+    if (index < granted) {
+      await (mine.lease === lease ? confirmed : this.#leases.refresh(mine.lease, started));
+      const wasWaiting = this.#waits.has(token) || !response.succeeded;
+      this.#waits.drop(token);
+      if (wasWaiting && mustTouch(keys, index, granted)) this.#touch(Buffer.from(mine.key));
+      this.#hold(name, token, key, mine.lease, request.ttl, started);
+      return { granted: true, fence: mine.createRevision };
+    }
+    if (!request.enqueue) {
+      await this.#rpc.txn([], [{ request_delete_range: { key: Buffer.from(key) } }], [], `acquire of "${name}"`);
+      return { granted: false, position: -1, retryAfter: null, serverTime: null };
+    }
+    const waiting: Waiting = { name, token, key, fence: mine.createRevision, lease: mine.lease, ttl: request.ttl };
+    this.#waits.watch(waiting, watchTarget(keys, index, granted), revision);
+    return { granted: false, position: index - granted, retryAfter: null, serverTime: Math.floor(started * 1000) };
+  }
+
+  async release(name: string, token: string): Promise<boolean> {
+    this.#waits.drop(token);
+    // Whether it held is known here: this client was told of every grant of its tokens.
+    const held = this.#unhold(token);
+    const key = Buffer.from(entryKey(this.#prefix, name, token));
+    let response: TxnResponse;
+    try {
+      response = await this.#rpc.txn([], [{ request_delete_range: { key } }], [], `release of "${name}"`);
+    } catch (error) {
+      // The key lives on with this client's lease, which it keeps alive: left alone it would
+      // hold (or queue) until the client stops. Keep deleting it until the cluster answers.
+      this.#deleteLater(key);
+      throw error;
+    }
+    return held && Number(response.responses[0]?.response_delete_range?.deleted ?? 0) === 1;
+  }
+
+  #deleteLater(key: Buffer, delay = RETRY_MIN): void {
+    if (this.#closed) return;
+    const timer = setTimeout(() => {
+      this.#retries.delete(timer);
+      this.#rpc.txn([], [{ request_delete_range: { key } }], [], 'a retried release').catch(() => {
+        this.#deleteLater(key, Math.min(delay * 2, RETRY_MAX));
+      });
+    }, delay);
+    timer.unref();
+    this.#retries.add(timer);
+  }
+
+  async extend(request: ExtendRequest): Promise<boolean> {
+    const [held] = await this.extendMany([request]);
+    return held === true;
+  }
+
+  async extendMany(requests: readonly ExtendRequest[]): Promise<boolean[]> {
+    const started = performance.now();
+    const keys = requests.map((r) => Buffer.from(entryKey(this.#prefix, r.name, r.token)));
+    const response = await this.#rpc.txn(
+      [],
+      keys.map((key) => ({ request_range: { key } })),
+      [],
+      'renewal',
+    );
+    const found = response.responses.map((r) => r.response_range?.kvs?.[0]);
+    return Promise.all(
+      requests.map(async (request, i) => {
+        const kv = found[i];
+        if (!kv) return false;
+        try {
+          const lease = await this.#moveIfNeeded(request, kv);
+          await this.#leases.refresh(lease, started);
+          this.#hold(request.name, request.token, kv.key.toString(), lease, request.ttl, started);
+          return true;
+        } catch (error) {
+          if (error instanceof LeaseGoneError) return false;
+          throw error;
+        }
+      }),
+    );
+  }
+
+  /**
+   * A renewal with another ttl rewrites the key: onto that TTL class's lease, with the new ttl
+   * in its entry (inspect and events show it). Its create revision, so its place and fence, stay.
+   */
+  async #moveIfNeeded(request: ExtendRequest, kv: KeyValue): Promise<string> {
+    const lease = await this.#leases.lease(request.ttl);
+    const entry = decodeEntry(kv.value);
+    if (kv.lease === lease && entry?.ttl === request.ttl) return lease;
+    const value = entry ? Buffer.from(encodeEntry({ ...entry, ttl: request.ttl })) : kv.value;
+    const response = await this.#rpc.txn(
+      [{ key: kv.key, target: CREATE, result: EQUAL, create_revision: kv.create_revision }],
+      [{ request_put: { key: kv.key, value, lease } }],
+      [],
+      `extend of "${request.name}"`,
+    );
+    if (!response.succeeded) throw new LeaseGoneError('the key is gone');
+    return lease;
+  }
+
+  async inspect(name: string): Promise<LockState | null> {
+    const base = Buffer.from(namePrefix(this.#prefix, name));
+    const kvs = await this.#rpc.range(base, rangeEnd(base), `inspect of "${name}"`);
+    return describeState(this.#rpc, name, queueOf(this.#prefix, kvs));
+  }
+
+  async list(pattern: string): Promise<string[]> {
+    const base = Buffer.from(this.#prefix + LOCK_SPACE);
+    const kvs = await this.#rpc.range(base, rangeEnd(base), 'list', true);
+    const match = globToRegExp(pattern);
+    const names = new Set<string>();
+    for (const kv of kvs) {
+      const parsed = parseKey(this.#prefix, kv.key.toString());
+      if (parsed && match.test(parsed.name)) names.add(parsed.name);
+    }
+    return [...names].sort();
+  }
+
+  forceRelease(name: string): Promise<number> {
+    return this.#marks.forceRelease(name);
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    for (const timer of this.#retries) clearTimeout(timer);
+    this.#waits.close();
+    for (const token of [...this.#held.keys()]) this.#unhold(token);
+    await (this.events as EtcdEvents).close();
+    await this.#leases.close();
+    this.#closeClient();
+  }
+
+  /** Tracks a holder of this client, and frees it at `ttl` from `from` unless it is renewed. */
+  #hold(name: string, token: string, key: string, lease: string, ttl: number, from: number): void {
+    const old = this.#held.get(token);
+    if (old) clearTimeout(old.timer);
+    const delay = Math.max(0, from + ttl - performance.now());
+    const timer = setTimeout(() => this.#expire(token), delay);
+    timer.unref();
+    this.#held.set(token, { name, key, lease, timer });
+  }
+
+  /** Stops tracking a holder; whether it was one. */
+  #unhold(token: string): boolean {
+    const held = this.#held.get(token);
+    if (!held) return false;
+    clearTimeout(held.timer);
+    this.#held.delete(token);
+    return true;
+  }
+
+  /**
+   * The key ahead of a waiter changed: it may hold now, or wait on another key. Decided from the
+   * queue as of that revision, read from the nearest member, without the waiter asking.
+   */
+  async #moved(waiting: Waiting, revision: bigint): Promise<void> {
+    const prefix = Buffer.from(namePrefix(this.#prefix, waiting.name));
+    const kvs = await this.#rpc.rangeAt(prefix, rangeEnd(prefix), revision, `waiting for "${waiting.name}"`);
+    if (this.#waits.current(waiting.token) !== waiting) return; // it held or left meanwhile
+    const keys = queueOf(this.#prefix, kvs);
+    const index = keys.findIndex((k) => k.token === waiting.token);
+    if (index < 0 || this.#closed) {
+      this.#onWake(waiting.token, null); // its key is gone: asking again puts it back
+      return;
+    }
+    const granted = grantedCount(keys);
+    if (index < granted) this.#granted(waiting, mustTouch(keys, index, granted));
+    else this.#waits.watch(waiting, watchTarget(keys, index, granted), revision);
+  }
+
+  /**
+   * A waiter's watch saw the keys that kept it out go: it holds. The wake-up carries the grant,
+   * timed on this client's monotonic clock (µs, the same clock as the queued answer's
+   * `serverTime`) at the send time of the latest confirmed keep-alive of its lease: the cluster
+   * keeps the key at least the lease TTL (≥ ttl ≥ the claim window) from then, so the lease the
+   * client builds from it ends first.
+   */
+  #granted(waiting: Waiting, others: boolean): void {
+    this.#waits.drop(waiting.token);
+    const confirmedAt = this.#leases.confirmedAt(waiting.lease);
+    if (confirmedAt === null) {
+      this.#onWake(waiting.token, null); // its lease is gone, and the key with it: ask again
+      return;
+    }
+    this.#hold(waiting.name, waiting.token, waiting.key, waiting.lease, waiting.ttl, confirmedAt);
+    if (others) this.#touch(Buffer.from(waiting.key));
+    this.#onWake(waiting.token, { fence: waiting.fence, serverTime: Math.floor(confirmedAt * 1000) });
+  }
+
+  /** The holder's ttl ran out unrenewed (the process lives on): free it, as the cluster would. */
+  #expire(token: string): void {
+    const held = this.#held.get(token);
+    if (!held) return;
+    this.#held.delete(token);
+    this.#marks.expire(held.name, held.key, token, held.lease).catch(() => this.#deleteLater(Buffer.from(held.key)));
+  }
+
+  /**
+   * Wakes the waiter behind a newly granted key, which watches only this key (queue.ts
+   * mustTouch): rewrites it as it is (same value and lease, so the same create revision).
+   */
+  #touch(key: Buffer): void {
+    this.#rpc
+      .txn(
+        [{ key, target: VERSION, result: GREATER, version: 0 }],
+        [{ request_put: { key, ignore_value: true, ignore_lease: true } }],
+        [],
+        'wake-up of the next waiter',
+      )
+      .catch(() => {});
+  }
+}
