@@ -1,16 +1,19 @@
 /**
  * holdfast on etcd: every holder and waiter is one key (./keys.ts) on the client's etcd lease
  * for its TTL class (./leases.ts); the queue is the keys in create-revision order and who holds
- * is decided from them alone (./queue.ts); a waiter watches the key that blocks it (./waits.ts)
- * and is woken to ask again (wake-ups, not grants: asking again costs one read and confirms
- * the lease). Fences are create revisions. Each operation is one etcd Txn, plus the keep-alive
- * that confirms a grant or renewal.
+ * is decided from them alone (./queue.ts); fences are create revisions. Each operation is one
+ * etcd Txn; a grant or renewal is confirmed by a keep-alive sent after the request began.
  *
- * Per-holder expiry: the etcd lease is shared, and the client keeps it alive as long as it runs,
- * so the cluster frees a holder's key only when the client stops (crash, pause, partition) —
- * after the lease TTL, `ttl` rounded up to whole seconds (etcd's minimum: 2 s by default). A
- * holder that simply stops renewing (`autoExtend: false`, `detach()`) is freed at its own `ttl`
- * by this client, which deletes the key then.
+ * Waiting (./waits.ts): a waiter watches the key that blocks it. At the head it holds from the
+ * watch event that deletes the last key keeping it out (the wake-up carries the grant); further
+ * back, a change of the key ahead makes this client read the queue as of that revision from the
+ * nearest member and grant or re-watch, without the waiter asking. The engine's periodic re-ask
+ * (waiterTtl / 3) stays the safety net.
+ *
+ * Per-holder expiry (./holders.ts): the etcd lease is shared and kept alive while the client
+ * runs, so the cluster frees a holder's key when its client stops (crash, pause, partition),
+ * after the lease TTL: `ttl` rounded up to whole seconds (etcd's minimum, 2 s by default). A
+ * holder that only stops renewing is freed at its own `ttl` by its client.
  */
 import type {
   AcquireRequest,
@@ -26,6 +29,7 @@ import { LOCK_KINDS } from '../../backend.js';
 import { BackendError } from '../../errors.js';
 import { globToRegExp } from '../../util/glob.js';
 import { EtcdEvents } from './events.js';
+import { Holders } from './holders.js';
 import { decodeEntry, encodeEntry, entryKey, LOCK_SPACE, namePrefix, parseKey, rangeEnd } from './keys.js';
 import { LeaseGoneError, LeasePool } from './leases.js';
 import { Marks } from './marks.js';
@@ -34,18 +38,6 @@ import { queueOf, rangeOf } from './queue-of.js';
 import { CREATE, EQUAL, type EtcdRpc, GREATER, type KeyValue, type TxnResponse, VERSION } from './rpc.js';
 import { describeState } from './state.js';
 import { type Waiting, Waits } from './waits.js';
-
-/** Backoff of a retried deletion, ms. */
-const RETRY_MIN = 100;
-const RETRY_MAX = 2000;
-
-/** A holder this client granted: the key is deleted at `ttl` after its latest confirmation unless renewed. */
-interface Held {
-  readonly name: string;
-  readonly key: string;
-  lease: string;
-  timer: NodeJS.Timeout;
-}
 
 export class EtcdBackend implements Backend {
   readonly label = 'etcd';
@@ -63,11 +55,9 @@ export class EtcdBackend implements Backend {
   readonly #leases: LeasePool;
   readonly #waits: Waits;
   readonly #marks: Marks;
-  readonly #held = new Map<string, Held>();
+  readonly #holders: Holders;
   readonly #onWake: BackendContext['onWake'];
   readonly #closeClient: () => void;
-  /** Deletions to retry after a failure (see release). */
-  readonly #retries = new Set<NodeJS.Timeout>();
   #closed = false;
 
   constructor(rpc: EtcdRpc, context: BackendContext, timeout: number, closeClient: () => void) {
@@ -84,6 +74,7 @@ export class EtcdBackend implements Backend {
       granted: (waiting, others) => this.#granted(waiting, others),
     });
     this.#marks = new Marks(rpc, context.prefix, this.#leases);
+    this.#holders = new Holders(rpc, this.#marks);
     this.events = new EtcdEvents(rpc, context.prefix);
     this.#closeClient = closeClient;
   }
@@ -139,7 +130,7 @@ export class EtcdBackend implements Backend {
       const wasWaiting = this.#waits.has(token) || !response.succeeded;
       this.#waits.drop(token);
       if (wasWaiting && mustTouch(keys, index, granted)) this.#touch(Buffer.from(mine.key));
-      this.#hold(name, token, key, mine.lease, request.ttl, started);
+      this.#holders.hold(name, token, key, mine.lease, request.ttl, started);
       return { granted: true, fence: mine.createRevision };
     }
     if (!request.enqueue) {
@@ -154,7 +145,7 @@ export class EtcdBackend implements Backend {
   async release(name: string, token: string): Promise<boolean> {
     this.#waits.drop(token);
     // Whether it held is known here: this client was told of every grant of its tokens.
-    const held = this.#unhold(token);
+    const held = this.#holders.unhold(token);
     const key = Buffer.from(entryKey(this.#prefix, name, token));
     let response: TxnResponse;
     try {
@@ -162,22 +153,10 @@ export class EtcdBackend implements Backend {
     } catch (error) {
       // The key lives on with this client's lease, which it keeps alive: left alone it would
       // hold (or queue) until the client stops. Keep deleting it until the cluster answers.
-      this.#deleteLater(key);
+      this.#holders.deleteLater(key);
       throw error;
     }
     return held && Number(response.responses[0]?.response_delete_range?.deleted ?? 0) === 1;
-  }
-
-  #deleteLater(key: Buffer, delay = RETRY_MIN): void {
-    if (this.#closed) return;
-    const timer = setTimeout(() => {
-      this.#retries.delete(timer);
-      this.#rpc.txn([], [{ request_delete_range: { key } }], [], 'a retried release').catch(() => {
-        this.#deleteLater(key, Math.min(delay * 2, RETRY_MAX));
-      });
-    }, delay);
-    timer.unref();
-    this.#retries.add(timer);
   }
 
   async extend(request: ExtendRequest): Promise<boolean> {
@@ -188,6 +167,10 @@ export class EtcdBackend implements Backend {
   async extendMany(requests: readonly ExtendRequest[]): Promise<boolean[]> {
     const started = performance.now();
     const keys = requests.map((r) => Buffer.from(entryKey(this.#prefix, r.name, r.token)));
+    // The keep-alives go out with the read (a later refresh of the same lease shares them); a
+    // lease of a new TTL class (an extend to another ttl) is granted meanwhile.
+    const leases = requests.map((r) => this.#leases.lease(r.ttl));
+    for (const lease of leases) lease.then((id) => this.#leases.refresh(id, started)).catch(() => {});
     const response = await this.#rpc.txn(
       [],
       keys.map((key) => ({ request_range: { key } })),
@@ -200,9 +183,9 @@ export class EtcdBackend implements Backend {
         const kv = found[i];
         if (!kv) return false;
         try {
-          const lease = await this.#moveIfNeeded(request, kv);
+          const lease = await this.#moveIfNeeded(request, kv, await (leases[i] as Promise<string>));
           await this.#leases.refresh(lease, started);
-          this.#hold(request.name, request.token, kv.key.toString(), lease, request.ttl, started);
+          this.#holders.hold(request.name, request.token, kv.key.toString(), lease, request.ttl, started);
           return true;
         } catch (error) {
           if (error instanceof LeaseGoneError) return false;
@@ -216,8 +199,7 @@ export class EtcdBackend implements Backend {
    * A renewal with another ttl rewrites the key: onto that TTL class's lease, with the new ttl
    * in its entry (inspect and events show it). Its create revision, so its place and fence, stay.
    */
-  async #moveIfNeeded(request: ExtendRequest, kv: KeyValue): Promise<string> {
-    const lease = await this.#leases.lease(request.ttl);
+  async #moveIfNeeded(request: ExtendRequest, kv: KeyValue, lease: string): Promise<string> {
     const entry = decodeEntry(kv.value);
     if (kv.lease === lease && entry?.ttl === request.ttl) return lease;
     const value = entry ? Buffer.from(encodeEntry({ ...entry, ttl: request.ttl })) : kv.value;
@@ -255,31 +237,11 @@ export class EtcdBackend implements Backend {
 
   async close(): Promise<void> {
     this.#closed = true;
-    for (const timer of this.#retries) clearTimeout(timer);
+    this.#holders.close();
     this.#waits.close();
-    for (const token of [...this.#held.keys()]) this.#unhold(token);
     await (this.events as EtcdEvents).close();
     await this.#leases.close();
     this.#closeClient();
-  }
-
-  /** Tracks a holder of this client, and frees it at `ttl` from `from` unless it is renewed. */
-  #hold(name: string, token: string, key: string, lease: string, ttl: number, from: number): void {
-    const old = this.#held.get(token);
-    if (old) clearTimeout(old.timer);
-    const delay = Math.max(0, from + ttl - performance.now());
-    const timer = setTimeout(() => this.#expire(token), delay);
-    timer.unref();
-    this.#held.set(token, { name, key, lease, timer });
-  }
-
-  /** Stops tracking a holder; whether it was one. */
-  #unhold(token: string): boolean {
-    const held = this.#held.get(token);
-    if (!held) return false;
-    clearTimeout(held.timer);
-    this.#held.delete(token);
-    return true;
   }
 
   /**
@@ -315,17 +277,9 @@ export class EtcdBackend implements Backend {
       this.#onWake(waiting.token, null); // its lease is gone, and the key with it: ask again
       return;
     }
-    this.#hold(waiting.name, waiting.token, waiting.key, waiting.lease, waiting.ttl, confirmedAt);
+    this.#holders.hold(waiting.name, waiting.token, waiting.key, waiting.lease, waiting.ttl, confirmedAt);
     if (others) this.#touch(Buffer.from(waiting.key));
     this.#onWake(waiting.token, { fence: waiting.fence, serverTime: Math.floor(confirmedAt * 1000) });
-  }
-
-  /** The holder's ttl ran out unrenewed (the process lives on): free it, as the cluster would. */
-  #expire(token: string): void {
-    const held = this.#held.get(token);
-    if (!held) return;
-    this.#held.delete(token);
-    this.#marks.expire(held.name, held.key, token, held.lease).catch(() => this.#deleteLater(Buffer.from(held.key)));
   }
 
   /**

@@ -77,6 +77,8 @@ export class LeasePool {
   refresh(id: string, after: number): Promise<void> {
     const slot = this.#byId.get(id);
     if (!slot || slot.id !== id) return Promise.reject(new LeaseGoneError(`lease ${id} is not this client's`));
+    // Already confirmed by a keep-alive (or the grant itself) sent since then.
+    if (slot.confirmedAt >= after) return Promise.resolve();
     const shared = slot.inFlight;
     if (shared && shared.sentAt >= after) return shared.confirmed;
     const sentAt = performance.now();
