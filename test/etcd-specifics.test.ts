@@ -79,6 +79,27 @@ describe('etcd specifics', () => {
     }
   });
 
+  it('makes a write to etcd conditional on still holding, with the fence (the README’s example)', async () => {
+    const { prefix, hfs } = await clients(1);
+    const [hf] = hfs as [Holdfast];
+    try {
+      const lease = await hf.mutex('config').acquire({ wait: 5_000 });
+      const holderKey = `${prefix}lock/config/${lease.token}`;
+      const write = (value: string) =>
+        etcd()
+          .if(holderKey, 'Create', '==', lease.fence.toString())
+          .then(etcd().put(`${prefix}config/value`).value(value))
+          .commit();
+      assert.equal((await write('v2')).succeeded, true, 'the holder writes');
+      assert.equal(await hf.forceRelease('config'), 1);
+      assert.equal((await write('v3')).succeeded, false, 'a holder that lost the lock writes nothing');
+      assert.equal(await etcd().get(`${prefix}config/value`).string(), 'v2');
+      await etcd().delete().key(`${prefix}config/value`).exec();
+    } finally {
+      await closeAll(hfs);
+    }
+  });
+
   it('puts a holder on a lease of its ttl rounded up to whole seconds, never below etcd’s minimum', async () => {
     const { prefix, hfs } = await clients(1);
     const [hf] = hfs as [Holdfast];
