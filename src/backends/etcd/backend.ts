@@ -68,6 +68,9 @@ export class EtcdBackend implements Backend {
     this.#onWake = context.onWake;
     this.#waits = new Waits(rpc, context.prefix, {
       wake: (token) => context.onWake(token, null),
+      expired: (waiting) => {
+        this.release(waiting.name, waiting.token).catch(() => {});
+      },
       moved: (waiting, revision) => {
         this.#moved(waiting, revision).catch(() => context.onWake(waiting.token, null));
       },
@@ -75,7 +78,7 @@ export class EtcdBackend implements Backend {
     });
     this.#marks = new Marks(rpc, context.prefix, this.#leases);
     this.#holders = new Holders(rpc, this.#marks);
-    this.events = new EtcdEvents(rpc, context.prefix);
+    this.events = new EtcdEvents(rpc, context.prefix, (name) => this.inspect(name));
     this.#closeClient = closeClient;
   }
 
@@ -103,6 +106,7 @@ export class EtcdBackend implements Backend {
       limit: request.limit,
       owner: request.owner,
       ttl: request.ttl,
+      claimTtl: request.claimTtl,
     });
     const range = rangeOf(namePrefix(this.#prefix, name));
     const response = await this.#rpc
@@ -137,9 +141,21 @@ export class EtcdBackend implements Backend {
       await this.#rpc.txn([], [{ request_delete_range: { key: Buffer.from(key) } }], [], `acquire of "${name}"`);
       return { granted: false, position: -1, retryAfter: null, serverTime: null };
     }
-    const waiting: Waiting = { name, token, key, fence: mine.createRevision, lease: mine.lease, ttl: request.ttl };
+    const waiting: Waiting = {
+      name,
+      token,
+      key,
+      fence: mine.createRevision,
+      lease: mine.lease,
+      ttl: request.ttl,
+      claimTtl: request.claimTtl,
+    };
     this.#waits.watch(waiting, watchTarget(keys, index, granted), revision);
-    return { granted: false, position: index - granted, retryAfter: null, serverTime: Math.floor(started * 1000) };
+    // A waiter that stops asking (its client lives on) leaves the queue after waiterTtl.
+    this.#waits.expireAfter(token, started + request.waiterTtl);
+    // The head hears of every deletion ahead; it is still told the soonest a holder's ttl can end.
+    const retryAfter = index === granted ? Math.min(...keys.slice(0, granted).map((k) => k.entry.ttl)) : null;
+    return { granted: false, position: index - granted, retryAfter, serverTime: Math.floor(started * 1000) };
   }
 
   async release(name: string, token: string): Promise<boolean> {
@@ -181,7 +197,8 @@ export class EtcdBackend implements Backend {
     return Promise.all(
       requests.map(async (request, i) => {
         const kv = found[i];
-        if (!kv) return false;
+        // Only a holder is extended: this client was told of every grant of its tokens.
+        if (!kv || !this.#holders.has(request.token)) return false;
         try {
           const lease = await this.#moveIfNeeded(request, kv, await (leases[i] as Promise<string>));
           await this.#leases.refresh(lease, started);
@@ -277,7 +294,8 @@ export class EtcdBackend implements Backend {
       this.#onWake(waiting.token, null); // its lease is gone, and the key with it: ask again
       return;
     }
-    this.#holders.hold(waiting.name, waiting.token, waiting.key, waiting.lease, waiting.ttl, confirmedAt);
+    // Until its client confirms it, a hand-off grant lasts the claim window.
+    this.#holders.hold(waiting.name, waiting.token, waiting.key, waiting.lease, waiting.claimTtl, confirmedAt);
     if (others) this.#touch(Buffer.from(waiting.key));
     this.#onWake(waiting.token, { fence: waiting.fence, serverTime: Math.floor(confirmedAt * 1000) });
   }

@@ -8,7 +8,7 @@
  * lease itself, and that deletion is a watch event.
  */
 import type { Watcher } from 'etcd3';
-import type { BackendEvent, EventCapability, LockEventType } from '../../backend.js';
+import type { BackendEvent, EventCapability, LockEventType, LockState } from '../../backend.js';
 import { decodeOwner } from '../../owner.js';
 import { globToRegExp } from '../../util/glob.js';
 import { LOCK_SPACE, parseKey, parseMarkKey, rangeEnd } from './keys.js';
@@ -36,9 +36,12 @@ export class EtcdEvents implements EventCapability {
   #starting: Promise<void> | null = null;
   #chain: Promise<void> = Promise.resolve();
 
-  constructor(rpc: EtcdRpc, prefix: string) {
+  readonly #inspect: (name: string) => Promise<LockState | null>;
+
+  constructor(rpc: EtcdRpc, prefix: string, inspect: (name: string) => Promise<LockState | null>) {
     this.#rpc = rpc;
     this.#prefix = prefix;
+    this.#inspect = inspect;
   }
 
   async watch(pattern: string, listener: (event: BackendEvent) => void): Promise<() => Promise<void>> {
@@ -58,9 +61,14 @@ export class EtcdEvents implements EventCapability {
     };
   }
 
-  /** Nothing to purge: the cluster deletes an expired lease's keys, and the watch sees it. */
-  async sweep(): Promise<number | null> {
-    return null;
+  /**
+   * Nothing to purge: the cluster deletes an expired lease's keys, and clients their own expired
+   * holders, and the watch sees both. Says when the name's next holder can run out.
+   */
+  async sweep(name: string): Promise<number | null> {
+    const state = await this.#inspect(name);
+    if (!state || state.holders.length === 0) return null;
+    return Math.min(...state.holders.map((h) => h.expiresIn));
   }
 
   async close(): Promise<void> {
@@ -176,7 +184,7 @@ export class EtcdEvents implements EventCapability {
       permits: key.entry.permits,
       owner: decodeOwner(key.entry.owner),
       at: Date.now(),
-      expiresIn: holds ? key.entry.ttl : null,
+      expiresIn: type === 'acquired' ? key.entry.ttl : type === 'handoff' ? key.entry.claimTtl : null,
     };
     for (const subscriber of this.#subscribers) {
       if (subscriber.match.test(name)) subscriber.listener(event);

@@ -41,6 +41,10 @@ export class Holders {
     this.#held.set(token, { name, key, lease, timer });
   }
 
+  has(token: string): boolean {
+    return this.#held.has(token);
+  }
+
   /** Stops tracking a holder; whether it was one. */
   unhold(token: string): boolean {
     const held = this.#held.get(token);

@@ -4,7 +4,7 @@
  *
  * | key                      | value (JSON)                                  | lease                        |
  * | ------------------------ | --------------------------------------------- | ---------------------------- |
- * | `P` `lock/` enc(N) `/` T | `{k: kind, p: permits, l: limit, o: owner, t: ttl}` | the client's lease for its ttl |
+ * | `P` `lock/` enc(N) `/` T | `{k: kind, p: permits, l: limit, o: owner, t: ttl, c: claimTtl}` | the client's lease for its ttl |
  * | `P` `mark/` enc(N)       | `{token: 'lost' \| 'expired'}`                | the deleting client's lease   |
  *
  * A mark is written in the same transaction as deletions this client makes on the cluster's
@@ -32,6 +32,8 @@ export interface Entry {
   readonly owner: string;
   /** The holdfast ttl asked for, ms (events report it as `expiresIn`). */
   readonly ttl: number;
+  /** The claim window a hand-off grant lasts until confirmed, ms. */
+  readonly claimTtl: number;
 }
 
 export function encodeName(name: string): string {
@@ -87,16 +89,18 @@ export function parseMarkKey(prefix: string, key: string): string | null {
 }
 
 export function encodeEntry(entry: Entry): string {
-  return JSON.stringify({ k: entry.kind, p: entry.permits, l: entry.limit, o: entry.owner, t: entry.ttl });
+  const { kind: k, permits: p, limit: l, owner: o, ttl: t, claimTtl: c } = entry;
+  return JSON.stringify({ k, p, l, o, t, c });
 }
 
 /** The entry a key's value describes; null for a value this backend did not write. */
 export function decodeEntry(value: Buffer | string): Entry | null {
   try {
-    const raw = JSON.parse(value.toString()) as { k?: unknown; p?: unknown; l?: unknown; o?: unknown; t?: unknown };
+    const raw = JSON.parse(value.toString()) as Record<string, unknown>;
     const kind = LOCK_KINDS.find((k) => k === raw.k);
-    if (!kind || !isCount(raw.p) || !isCount(raw.l) || typeof raw.o !== 'string' || !isCount(raw.t)) return null;
-    return { kind, permits: raw.p, limit: raw.l, owner: raw.o, ttl: raw.t };
+    const { p, l, o, t, c } = raw;
+    if (!kind || !isCount(p) || !isCount(l) || typeof o !== 'string' || !isCount(t) || !isCount(c)) return null;
+    return { kind, permits: p, limit: l, owner: o, ttl: t, claimTtl: c };
   } catch {
     return null;
   }

@@ -21,6 +21,8 @@ interface Slot {
   confirmedAt: number;
   /** The keep-alive in flight: when it was sent, and its confirmation. */
   inFlight: { readonly sentAt: number; readonly confirmed: Promise<void> } | null;
+  /** The keep-alive to be sent on the next turn, shared by whoever asks until then. */
+  next: Promise<void> | null;
   timer: NodeJS.Timeout | null;
 }
 
@@ -47,7 +49,16 @@ export class LeasePool {
     const seconds = leaseSeconds(ttl);
     let slot = this.#slots.get(seconds);
     if (!slot) {
-      slot = { seconds, id: null, granting: null, ttl: seconds, confirmedAt: 0, inFlight: null, timer: null };
+      slot = {
+        seconds,
+        id: null,
+        granting: null,
+        ttl: seconds,
+        confirmedAt: 0,
+        inFlight: null,
+        next: null,
+        timer: null,
+      };
       this.#slots.set(seconds, slot);
     }
     if (slot.id !== null) return Promise.resolve(slot.id);
@@ -81,12 +92,20 @@ export class LeasePool {
     if (slot.confirmedAt >= after) return Promise.resolve();
     const shared = slot.inFlight;
     if (shared && shared.sentAt >= after) return shared.confirmed;
-    const sentAt = performance.now();
-    const confirmed = this.#keepAlive(slot, id, sentAt).finally(() => {
-      if (slot.inFlight?.confirmed === confirmed) slot.inFlight = null;
+    // Sent on the next turn, for every request that asks until then: many acquires in parallel
+    // cost one keep-alive, not one each.
+    slot.next ??= new Promise<void>((resolve, reject) => {
+      setImmediate(() => {
+        slot.next = null;
+        const sentAt = performance.now();
+        const confirmed = this.#keepAlive(slot, id, sentAt).finally(() => {
+          if (slot.inFlight?.confirmed === confirmed) slot.inFlight = null;
+        });
+        slot.inFlight = { sentAt, confirmed };
+        confirmed.then(resolve, reject);
+      });
     });
-    slot.inFlight = { sentAt, confirmed };
-    return confirmed;
+    return slot.next;
   }
 
   /** Revokes every lease (deleting whatever keys are still on them) and stops keeping alive. */

@@ -18,7 +18,8 @@ export async function describeState(rpc: EtcdRpc, name: string, keys: readonly Q
   const holders: HolderInfo[] = keys.slice(0, granted).map((k) => ({
     fence: k.createRevision,
     permits: k.entry.permits,
-    expiresIn: Math.max(0, Math.min(k.entry.ttl, (ttls.get(k.lease) ?? 0) * 1000)),
+    // The cluster says whole seconds, rounded down: the lease runs out within the next one.
+    expiresIn: Math.max(0, Math.min(k.entry.ttl, ((ttls.get(k.lease) ?? -1) + 1) * 1000)),
     owner: decodeOwner(k.entry.owner),
   }));
   const waiters: WaiterInfo[] = keys.slice(granted).map((k) => ({

@@ -21,11 +21,14 @@ export interface Waiting {
   readonly fence: bigint;
   readonly lease: string;
   readonly ttl: number;
+  readonly claimTtl: number;
 }
 
 export interface WaitListeners {
   /** Its watch failed, and a change may have been missed: ask again. */
   wake(token: string): void;
+  /** It stopped asking for longer than its waiterTtl: it leaves the queue. */
+  expired(waiting: Waiting): void;
   /** The key ahead of it changed at `revision`: look at the queue then. */
   moved(waiting: Waiting, revision: bigint): void;
   /**
@@ -42,6 +45,8 @@ export class Waits {
   readonly #watchers = new Map<string, Watcher>();
   /** Every waiter still waiting, also between a watch that fired and the next one. */
   readonly #current = new Map<string, Waiting>();
+  /** When each waiter's entry runs out unless it asks again. */
+  readonly #expiries = new Map<string, NodeJS.Timeout>();
 
   constructor(rpc: EtcdRpc, prefix: string, listeners: WaitListeners) {
     this.#rpc = rpc;
@@ -85,6 +90,23 @@ export class Waits {
     this.#watchers.set(token, watcher);
   }
 
+  /** The waiter `token` leaves the queue at `at` (performance.now()) unless it asks again first. */
+  expireAfter(token: string, at: number): void {
+    clearTimeout(this.#expiries.get(token));
+    const timer = setTimeout(
+      () => {
+        this.#expiries.delete(token);
+        const waiting = this.#current.get(token);
+        if (!waiting) return;
+        this.drop(token);
+        this.#listeners.expired(waiting);
+      },
+      Math.max(0, at - performance.now()),
+    );
+    timer.unref();
+    this.#expiries.set(token, timer);
+  }
+
   /** The waiter `token` as it was last watched, while it still waits here. */
   current(token: string): Waiting | undefined {
     return this.#current.get(token);
@@ -93,6 +115,8 @@ export class Waits {
   /** Stops watching for `token`: it holds, or left. */
   drop(token: string): void {
     this.#current.delete(token);
+    clearTimeout(this.#expiries.get(token));
+    this.#expiries.delete(token);
     this.#unwatch(token);
   }
 
