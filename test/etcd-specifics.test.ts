@@ -19,6 +19,7 @@ import {
   UnsupportedError,
   ValidationError,
 } from '../src/index.js';
+import { startEtcdCluster } from './helpers/etcd-cluster.js';
 import { useEtcdCluster } from './helpers/etcd-world.js';
 import { untilQueued } from './helpers/queue.js';
 import { aborted, withTimeout } from './helpers/wait.js';
@@ -191,6 +192,34 @@ describe('etcd specifics', () => {
       assert.throws(() => hf.rateLimiter('api', { limit: 5, window: 800 }), UnsupportedError);
     } finally {
       await closeAll(hfs);
+    }
+  });
+
+  it('logs in with the user and password of an etcd:// URL; a wrong password is refused at connect()', async () => {
+    // A cluster of its own: enabling authentication would lock the shared one's other tests out.
+    const own = await startEtcdCluster({ size: 1, partitionable: false });
+    try {
+      const admin = new Etcd3({ hosts: own.members.map((m) => m.endpoint) });
+      await (await admin.user('root').create('s3cret')).addRole('root');
+      await admin.auth.authEnable({});
+      admin.close();
+      const host = own.members[0]?.endpoint ?? '';
+      const hf = await connect(`etcd://root:s3cret@${host}`);
+      try {
+        const first = await hf.mutex('m').acquire();
+        const next = hf.mutex('m').acquire();
+        await first.release();
+        await (await withTimeout(next, 5000, 'a hand-off under authentication')).release();
+      } finally {
+        await hf.close();
+      }
+      await assert.rejects(connect(`etcd://root:wrong@${host}`), (error: unknown) => {
+        assert.ok(error instanceof BackendError);
+        assert.match(error.message, /authentication failed/);
+        return true;
+      });
+    } finally {
+      await own.close();
     }
   });
 
