@@ -8,6 +8,9 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { Etcd3 } from 'etcd3';
@@ -220,6 +223,71 @@ describe('etcd specifics', () => {
       });
     } finally {
       await own.close();
+    }
+  });
+
+  it('talks TLS on etcds:// with the CA given by ?ca=, and refuses a certificate it cannot verify', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'holdfast-etcd-tls-'));
+    const openssl = (...args: string[]) => run('openssl', args, { cwd: dir });
+    await openssl(
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      'ca.key',
+      '-out',
+      'ca.pem',
+      '-days',
+      '1',
+      '-subj',
+      '/CN=holdfast test CA',
+    );
+    await openssl(
+      'req',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      'server.key',
+      '-out',
+      'server.csr',
+      '-subj',
+      '/CN=localhost',
+    );
+    await writeFile(join(dir, 'ext.cnf'), 'subjectAltName=IP:127.0.0.1,DNS:localhost\n');
+    await openssl(
+      'x509',
+      '-req',
+      '-in',
+      'server.csr',
+      '-CA',
+      'ca.pem',
+      '-CAkey',
+      'ca.key',
+      '-CAcreateserial',
+      '-out',
+      'server.pem',
+      '-days',
+      '1',
+      '-extfile',
+      'ext.cnf',
+    );
+    const tls = { certFile: join(dir, 'server.pem'), keyFile: join(dir, 'server.key') };
+    const own = await startEtcdCluster({ size: 1, partitionable: false, tls });
+    try {
+      assert.match(own.url, /^etcds:\/\//);
+      const hf = await connect(`${own.url}?ca=${join(dir, 'ca.pem')}`);
+      try {
+        await (await hf.mutex('m').acquire()).release();
+      } finally {
+        await hf.close();
+      }
+      await assert.rejects(connect(own.url, { commandTimeout: 2000 }), /unable to verify/);
+    } finally {
+      await own.close();
+      await rm(dir, { recursive: true, force: true });
     }
   });
 

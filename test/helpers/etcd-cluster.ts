@@ -62,6 +62,8 @@ class Member implements EtcdMember {
   readonly proxy: PeerProxy | null;
   readonly dataDir: string;
   running: Running | null = null;
+  /** With TLS, health and status are read from a plain metrics listener instead. */
+  tls: { readonly certFile: string; readonly keyFile: string; readonly metricsPort: number } | null = null;
 
   constructor(name: string, clientPort: number, peerPort: number, proxy: PeerProxy | null, dataDir: string) {
     this.name = name;
@@ -107,17 +109,21 @@ export interface EtcdClusterOptions {
    * proxies run in this process: the bench turns them off to measure etcd, not the proxy.
    */
   readonly partitionable?: boolean;
+  /** Serve clients over TLS with this certificate and key (PEM files); the URL is then etcds://. */
+  readonly tls?: { readonly certFile: string; readonly keyFile: string };
 }
 
 export async function startEtcdCluster(options: EtcdClusterOptions = {}): Promise<EtcdCluster> {
-  const { size = 3, partitionable = true } = options;
+  const { size = 3, partitionable = true, tls } = options;
   const token = `holdfast-${randomBytes(6).toString('hex')}`;
   const root = await mkdtemp(join(dataRoot(), 'holdfast-etcd-'));
   const members: Member[] = [];
   for (let i = 0; i < size; i++) {
     const peerPort = await freePort();
     const proxy = partitionable ? await PeerProxy.start(peerPort) : null;
-    members.push(new Member(`m${i}`, await freePort(), peerPort, proxy, join(root, `m${i}`)));
+    const member = new Member(`m${i}`, await freePort(), peerPort, proxy, join(root, `m${i}`));
+    if (tls) member.tls = { ...tls, metricsPort: await freePort() };
+    members.push(member);
   }
   const initialCluster = members.map((m) => `${m.name}=${m.peerUrl}`).join(',');
   const launchAll = async (): Promise<void> => {
@@ -127,7 +133,7 @@ export async function startEtcdCluster(options: EtcdClusterOptions = {}): Promis
   await launchAll();
   const cluster: EtcdCluster = {
     members,
-    url: `etcd://${members.map((m) => m.endpoint).join(',')}`,
+    url: `${tls ? 'etcds' : 'etcd'}://${members.map((m) => m.endpoint).join(',')}`,
     leader: () => leaderOf(members),
     kill: (index) => memberAt(members, index).halt('SIGKILL'),
     async start(index) {
@@ -168,7 +174,7 @@ function memberAt(members: readonly Member[], index: number): Member {
 
 async function launch(member: Member, initialCluster: string, token: string): Promise<void> {
   const peer = member.peerUrl;
-  const client = `http://${member.endpoint}`;
+  const client = `${member.tls ? 'https' : 'http'}://${member.endpoint}`;
   const args = [
     ['--name', member.name],
     ['--data-dir', member.dataDir],
@@ -181,6 +187,13 @@ async function launch(member: Member, initialCluster: string, token: string): Pr
     ['--initial-cluster-state', 'new'],
     // A member cut off must not depose the leader when it comes back with a higher term.
     ['--pre-vote=true'],
+    ...(member.tls
+      ? [
+          ['--cert-file', member.tls.certFile],
+          ['--key-file', member.tls.keyFile],
+          ['--listen-metrics-urls', `http://127.0.0.1:${member.tls.metricsPort}`],
+        ]
+      : []),
     ['--logger', 'zap'],
     ['--log-level', 'error'],
   ].flat();
@@ -236,7 +249,8 @@ interface Status {
 
 /** A call to the member's JSON gateway (the harness needs no etcd client of its own). */
 async function gateway<T>(member: Member, method: 'GET' | 'POST', path: string): Promise<T> {
-  const response = await fetch(`http://${member.endpoint}${path}`, {
+  const base = member.tls ? `127.0.0.1:${member.tls.metricsPort}` : member.endpoint;
+  const response = await fetch(`http://${base}${path}`, {
     method,
     ...(method === 'POST' ? { body: '{}' } : {}),
     signal: AbortSignal.timeout(2000),
