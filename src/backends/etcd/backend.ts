@@ -30,11 +30,11 @@ import { BackendError } from '../../errors.js';
 import { globToRegExp } from '../../util/glob.js';
 import { EtcdEvents } from './events.js';
 import { Holders } from './holders.js';
-import { decodeEntry, encodeEntry, entryKey, LOCK_SPACE, namePrefix, parseKey, rangeEnd } from './keys.js';
+import { decodeEntry, type Entry, encodeEntry, entryKey, LOCK_SPACE, namePrefix, parseKey, rangeEnd } from './keys.js';
 import { LeaseGoneError, LeasePool } from './leases.js';
 import { Marks } from './marks.js';
 import { grantedCount, mustTouch, watchTarget } from './queue.js';
-import { queueOf, rangeOf } from './queue-of.js';
+import { putEntry, queueOf, rangeOf } from './queue-of.js';
 import { CREATE, EQUAL, type EtcdRpc, GREATER, type KeyValue, type TxnResponse, VERSION } from './rpc.js';
 import { describeState } from './state.js';
 import { type Waiting, Waits } from './waits.js';
@@ -100,19 +100,23 @@ export class EtcdBackend implements Backend {
     const lease = await this.#leases.lease(request.ttl);
     const confirmed = this.#leases.refresh(lease, started);
     confirmed.catch(() => {}); // awaited only on a grant
-    const value = encodeEntry({
+    // A waiter's key sits on the lease of its claim window, so that a hand-off to a client that
+    // died is freed by the cluster after claimTtl (rounded up), not the whole ttl.
+    const claimLease = request.enqueue ? await this.#leases.lease(request.claimTtl) : lease;
+    const entry: Entry = {
       kind: request.kind,
       permits: request.permits,
       limit: request.limit,
       owner: request.owner,
       ttl: request.ttl,
       claimTtl: request.claimTtl,
-    });
-    const range = rangeOf(namePrefix(this.#prefix, name));
+    };
+    const prefix = namePrefix(this.#prefix, name);
+    const range = rangeOf(prefix);
     const response = await this.#rpc
       .txn(
         [{ key: Buffer.from(key), target: CREATE, result: EQUAL, create_revision: 0 }],
-        [{ request_put: { key: Buffer.from(key), value: Buffer.from(value), lease } }, range],
+        [putEntry(key, entry, prefix, lease, claimLease), range],
         [range],
         `acquire of "${name}"`,
       )
@@ -130,7 +134,10 @@ export class EtcdBackend implements Backend {
     const granted = grantedCount(keys);
     const revision = BigInt(response.header.revision);
     if (index < granted) {
-      await (mine.lease === lease ? confirmed : this.#leases.refresh(mine.lease, started));
+      const kv = kvs.find((k) => k.key.toString() === key);
+      // Held now on a claim window's lease: onto the ttl's lease first, as a renewal would.
+      if (mine.lease !== lease && kv) await this.#moveIfNeeded({ name, token, ttl: request.ttl }, kv, lease);
+      await confirmed;
       const wasWaiting = this.#waits.has(token) || !response.succeeded;
       this.#waits.drop(token);
       if (wasWaiting && mustTouch(keys, index, granted)) this.#touch(Buffer.from(mine.key));

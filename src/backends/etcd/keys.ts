@@ -4,7 +4,7 @@
  *
  * | key                      | value (JSON)                                  | lease                        |
  * | ------------------------ | --------------------------------------------- | ---------------------------- |
- * | `P` `lock/` enc(N) `/` T | `{k: kind, p: permits, l: limit, o: owner, t: ttl, c: claimTtl}` | the client's lease for its ttl |
+ * | `P` `lock/` enc(N) `/` T | `{k: kind, p: permits, l: limit, o: owner, t: ttl, c: claimTtl}` | the client's lease for its ttl (a waiter: for its claim window) |
  * | `P` `mark/` enc(N)       | `{token: 'lost' \| 'expired'}`                | the deleting client's lease   |
  *
  * A mark is written in the same transaction as deletions this client makes on the cluster's
