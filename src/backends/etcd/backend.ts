@@ -27,16 +27,16 @@ import type {
 } from '../../backend.js';
 import { LOCK_KINDS } from '../../backend.js';
 import { BackendError } from '../../errors.js';
-import { globToRegExp } from '../../util/glob.js';
 import { EtcdEvents } from './events.js';
 import { Holders } from './holders.js';
-import { decodeEntry, type Entry, encodeEntry, entryKey, LOCK_SPACE, namePrefix, parseKey, rangeEnd } from './keys.js';
+import { type Entry, entryKey, namePrefix, rangeEnd } from './keys.js';
 import { LeaseGoneError, LeasePool } from './leases.js';
 import { Marks } from './marks.js';
 import { grantedCount, mustTouch, watchTarget } from './queue.js';
 import { putEntry, queueOf, rangeOf } from './queue-of.js';
-import { CREATE, EQUAL, type EtcdRpc, GREATER, type KeyValue, type TxnResponse, VERSION } from './rpc.js';
-import { describeState } from './state.js';
+import { moveIfNeeded, touch } from './rewrites.js';
+import { CREATE, EQUAL, type EtcdRpc, type TxnResponse } from './rpc.js';
+import { describeState, listNames } from './state.js';
 import { type Waiting, Waits } from './waits.js';
 
 export class EtcdBackend implements Backend {
@@ -136,11 +136,11 @@ export class EtcdBackend implements Backend {
     if (index < granted) {
       const kv = kvs.find((k) => k.key.toString() === key);
       // Held now on a claim window's lease: onto the ttl's lease first, as a renewal would.
-      if (mine.lease !== lease && kv) await this.#moveIfNeeded({ name, token, ttl: request.ttl }, kv, lease);
+      if (mine.lease !== lease && kv) await moveIfNeeded(this.#rpc, { name, token, ttl: request.ttl }, kv, lease);
       await confirmed;
       const wasWaiting = this.#waits.has(token) || !response.succeeded;
       this.#waits.drop(token);
-      if (wasWaiting && mustTouch(keys, index, granted)) this.#touch(Buffer.from(mine.key));
+      if (wasWaiting && mustTouch(keys, index, granted)) touch(this.#rpc, Buffer.from(mine.key));
       this.#holders.hold(name, token, key, mine.lease, request.ttl, started);
       return { granted: true, fence: mine.createRevision };
     }
@@ -207,7 +207,7 @@ export class EtcdBackend implements Backend {
         // Only a holder is extended: this client was told of every grant of its tokens.
         if (!kv || !this.#holders.has(request.token)) return false;
         try {
-          const lease = await this.#moveIfNeeded(request, kv, await (leases[i] as Promise<string>));
+          const lease = await moveIfNeeded(this.#rpc, request, kv, await (leases[i] as Promise<string>));
           await this.#leases.refresh(lease, started);
           this.#holders.hold(request.name, request.token, kv.key.toString(), lease, request.ttl, started);
           return true;
@@ -219,40 +219,14 @@ export class EtcdBackend implements Backend {
     );
   }
 
-  /**
-   * A renewal with another ttl rewrites the key: onto that TTL class's lease, with the new ttl
-   * in its entry (inspect and events show it). Its create revision, so its place and fence, stay.
-   */
-  async #moveIfNeeded(request: ExtendRequest, kv: KeyValue, lease: string): Promise<string> {
-    const entry = decodeEntry(kv.value);
-    if (kv.lease === lease && entry?.ttl === request.ttl) return lease;
-    const value = entry ? Buffer.from(encodeEntry({ ...entry, ttl: request.ttl })) : kv.value;
-    const response = await this.#rpc.txn(
-      [{ key: kv.key, target: CREATE, result: EQUAL, create_revision: kv.create_revision }],
-      [{ request_put: { key: kv.key, value, lease } }],
-      [],
-      `extend of "${request.name}"`,
-    );
-    if (!response.succeeded) throw new LeaseGoneError('the key is gone');
-    return lease;
-  }
-
   async inspect(name: string): Promise<LockState | null> {
     const base = Buffer.from(namePrefix(this.#prefix, name));
     const kvs = await this.#rpc.range(base, rangeEnd(base), `inspect of "${name}"`);
     return describeState(this.#rpc, name, queueOf(this.#prefix, kvs));
   }
 
-  async list(pattern: string): Promise<string[]> {
-    const base = Buffer.from(this.#prefix + LOCK_SPACE);
-    const kvs = await this.#rpc.range(base, rangeEnd(base), 'list', true);
-    const match = globToRegExp(pattern);
-    const names = new Set<string>();
-    for (const kv of kvs) {
-      const parsed = parseKey(this.#prefix, kv.key.toString());
-      if (parsed && match.test(parsed.name)) names.add(parsed.name);
-    }
-    return [...names].sort();
+  list(pattern: string): Promise<string[]> {
+    return listNames(this.#rpc, this.#prefix, pattern);
   }
 
   forceRelease(name: string): Promise<number> {
@@ -303,22 +277,7 @@ export class EtcdBackend implements Backend {
     }
     // Until its client confirms it, a hand-off grant lasts the claim window.
     this.#holders.hold(waiting.name, waiting.token, waiting.key, waiting.lease, waiting.claimTtl, confirmedAt);
-    if (others) this.#touch(Buffer.from(waiting.key));
+    if (others) touch(this.#rpc, Buffer.from(waiting.key));
     this.#onWake(waiting.token, { fence: waiting.fence, serverTime: Math.floor(confirmedAt * 1000) });
-  }
-
-  /**
-   * Wakes the waiter behind a newly granted key, which watches only this key (queue.ts
-   * mustTouch): rewrites it as it is (same value and lease, so the same create revision).
-   */
-  #touch(key: Buffer): void {
-    this.#rpc
-      .txn(
-        [{ key, target: VERSION, result: GREATER, version: 0 }],
-        [{ request_put: { key, ignore_value: true, ignore_lease: true } }],
-        [],
-        'wake-up of the next waiter',
-      )
-      .catch(() => {});
   }
 }

@@ -1,5 +1,7 @@
 import type { HolderInfo, LockState, WaiterInfo } from '../../backend.js';
 import { decodeOwner } from '../../owner.js';
+import { globToRegExp } from '../../util/glob.js';
+import { LOCK_SPACE, parseKey, rangeEnd } from './keys.js';
 import type { QueueKey } from './queue.js';
 import { grantedCount } from './queue.js';
 import type { EtcdRpc } from './rpc.js';
@@ -27,4 +29,17 @@ export async function describeState(rpc: EtcdRpc, name: string, keys: readonly Q
     owner: decodeOwner(k.entry.owner),
   }));
   return { name, kind: first.entry.kind, limit: first.entry.limit, holders, waiters };
+}
+
+/** Names with a holder or waiter under `prefix` that match the glob `pattern`, sorted. */
+export async function listNames(rpc: EtcdRpc, prefix: string, pattern: string): Promise<string[]> {
+  const base = Buffer.from(prefix + LOCK_SPACE);
+  const kvs = await rpc.range(base, rangeEnd(base), 'list', true);
+  const match = globToRegExp(pattern);
+  const names = new Set<string>();
+  for (const kv of kvs) {
+    const parsed = parseKey(prefix, kv.key.toString());
+    if (parsed && match.test(parsed.name)) names.add(parsed.name);
+  }
+  return [...names].sort();
 }
