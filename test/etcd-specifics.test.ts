@@ -164,12 +164,12 @@ describe('etcd specifics', () => {
     try {
       const lease = await hf.mutex('agent:7', { ttl: 5000 }).acquire();
       assert.equal((await cli('ls', 'agent:*')).stdout.trim(), 'agent:7');
-      const state = JSON.parse((await cli('inspect', 'agent:7')).stdout);
+      const state = JSON.parse((await cli('inspect', 'agent:7', '--json')).stdout);
       assert.equal(state.holders[0].fence, lease.fence.toString());
-      assert.match((await cli('release', 'agent:7')).stdout, /released 1 holder/);
+      assert.equal((await cli('release', 'agent:7')).stdout, 'released 1 holder of agent:7\n');
       const reason = await withTimeout(aborted(lease.signal), 5000, 'the lease loss after force-release');
       assert.ok(reason instanceof LeaseLostError);
-      assert.equal((await cli('inspect', 'agent:7')).stdout.trim(), 'free');
+      assert.equal((await cli('inspect', 'agent:7')).stdout, 'agent:7: free\n');
     } finally {
       await closeAll(hfs);
     }
