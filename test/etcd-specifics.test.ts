@@ -147,7 +147,7 @@ describe('etcd specifics', () => {
     }
   });
 
-  it('lists, inspects and force-releases through the CLI', async () => {
+  it('lists, inspects, force-releases and runs a command under a lock through the CLI', async () => {
     const { prefix, hfs } = await clients(1);
     const [hf] = hfs as [Holdfast];
     const cli = (...args: string[]) =>
@@ -170,6 +170,12 @@ describe('etcd specifics', () => {
       const reason = await withTimeout(aborted(lease.signal), 5000, 'the lease loss after force-release');
       assert.ok(reason instanceof LeaseLostError);
       assert.equal((await cli('inspect', 'agent:7')).stdout, 'agent:7: free\n');
+      // `holdfast lock NAME -- CMD`, as `etcdctl lock` does: the command runs holding the lock,
+      // with its fence (an etcd revision) in HOLDFAST_FENCE.
+      const script = 'console.log(process.env.HOLDFAST_FENCE)';
+      const fence = BigInt((await cli('lock', 'job', '--', process.execPath, '-e', script)).stdout.trim());
+      assert.ok(fence > lease.fence, `the command ran with fence ${fence}`);
+      assert.equal((await cli('inspect', 'job')).stdout, 'job: free\n');
     } finally {
       await closeAll(hfs);
     }
