@@ -39,6 +39,9 @@ import { CREATE, EQUAL, type EtcdRpc, type TxnResponse } from './rpc.js';
 import { describeState, listNames } from './state.js';
 import { type Waiting, Waits } from './waits.js';
 
+/** How long a released token is remembered: longer than any request can be in flight. */
+const RELEASED_MEMORY = 60_000;
+
 export class EtcdBackend implements Backend {
   readonly label = 'etcd';
   readonly clientId: string;
@@ -57,6 +60,8 @@ export class EtcdBackend implements Backend {
   readonly #marks: Marks;
   readonly #holders: Holders;
   readonly #onWake: BackendContext['onWake'];
+  /** Tokens released here lately: an acquire answered after its release is undone (see #acquire). */
+  readonly #released = new Set<string>();
   readonly #closeClient: () => void;
   #closed = false;
 
@@ -133,6 +138,16 @@ export class EtcdBackend implements Backend {
     if (!mine) throw new BackendError(`acquire of "${name}" failed: the key was not there after the write`);
     const granted = grantedCount(keys);
     const revision = BigInt(response.header.revision);
+    // Answers can overtake one another (requests go to any member): one that comes back after
+    // the token was released, or after a watch already granted it, must not bring back a key or
+    // a waiter's watch and expiry (that expiry would later delete a holder's key).
+    if (this.#released.has(token)) {
+      if (response.succeeded) this.#holders.deleteLater(Buffer.from(key), 0);
+      return { granted: false, position: -1, retryAfter: null, serverTime: null };
+    }
+    if (index >= granted && this.#holders.has(token)) {
+      return { granted: false, position: index - granted, retryAfter: null, serverTime: null };
+    }
     if (index < granted) {
       const kv = kvs.find((k) => k.key.toString() === key);
       // Held now on a claim window's lease: onto the ttl's lease first, as a renewal would.
@@ -166,6 +181,7 @@ export class EtcdBackend implements Backend {
   }
 
   async release(name: string, token: string): Promise<boolean> {
+    this.#forget(token);
     this.#waits.drop(token);
     // Whether it held is known here: this client was told of every grant of its tokens.
     const held = this.#holders.unhold(token);
@@ -240,6 +256,12 @@ export class EtcdBackend implements Backend {
     await (this.events as EtcdEvents).close();
     await this.#leases.close();
     this.#closeClient();
+  }
+
+  /** Remembers a released token long enough for any answer still in flight to arrive. */
+  #forget(token: string): void {
+    this.#released.add(token);
+    setTimeout(() => this.#released.delete(token), RELEASED_MEMORY).unref();
   }
 
   /**

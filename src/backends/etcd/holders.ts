@@ -17,6 +17,8 @@ interface Held {
   readonly name: string;
   readonly key: string;
   readonly lease: string;
+  /** performance.now() when it is freed unless renewed. */
+  readonly due: number;
   readonly timer: NodeJS.Timeout;
 }
 
@@ -32,13 +34,18 @@ export class Holders {
     this.#marks = marks;
   }
 
-  /** Tracks holder `token`, to be freed at `ttl` ms from `from` (performance.now()) unless renewed. */
+  /**
+   * Tracks holder `token`, to be freed at `ttl` ms from `from` (performance.now()) unless
+   * renewed. Never earlier than it was already due: answers can arrive out of order, and a
+   * deletion later than the client's own deadline is always safe, an earlier one never.
+   */
   hold(name: string, token: string, key: string, lease: string, ttl: number, from: number): void {
     const old = this.#held.get(token);
+    const due = Math.max(from + ttl, old?.due ?? 0);
     if (old) clearTimeout(old.timer);
-    const timer = setTimeout(() => this.#expire(token), Math.max(0, from + ttl - performance.now()));
+    const timer = setTimeout(() => this.#expire(token), Math.max(0, due - performance.now()));
     timer.unref();
-    this.#held.set(token, { name, key, lease, timer });
+    this.#held.set(token, { name, key, lease, due, timer });
   }
 
   has(token: string): boolean {
