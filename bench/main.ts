@@ -1,6 +1,7 @@
 /**
  * `npm run bench`: holdfast against redlock and redis-semaphore (locks), and against
- * rate-limiter-flexible (rate limiters), on one private redis-server, in one run. Prints one row
+ * rate-limiter-flexible (rate limiters), on one private redis-server, in one run; then holdfast
+ * on a private 3-member etcd cluster against the etcd3 package's Lock (bench/etcd.ts). Prints one row
  * per measure, holdfast's ratio to each peer (> 1: holdfast is better) and the issue's targets
  * with ✓/✗. Not a test: it never fails on a missed target. An informational "holdfast://" column
  * runs holdfast on its embedded server (a private one, in a process of its own, as Redis is)
@@ -14,6 +15,7 @@ import { Redis } from 'ioredis';
 // The tests' spawner: a free loopback port, no persistence, stopped by PID (also if we die).
 import { type RedisProcess, startRedis } from '../test/helpers/redis-server.js';
 import { runContended } from './contended.js';
+import { runEtcd } from './etcd.js';
 import { runExpiry } from './expiry.js';
 import { measureFloors } from './floors.js';
 import { runHandoff } from './handoff.js';
@@ -92,6 +94,7 @@ async function main(): Promise<void> {
     const floors = await timed('floors (round trip, script time)', () => measureFloors(url, handoff.floor));
     const telemetry = await timed('telemetry overhead', () => runTelemetry());
     const quorum = await timed('quorum of 3 (own servers)', () => runQuorum(url));
+    const etcdLines = await timed('etcd (a private 3-member cluster) vs the etcd3 package’s Lock', () => runEtcd(url));
     const targets = checkTargets(rows, rateRows, floors);
     console.log('');
     console.log(renderTable(rows, LOCK_LAYOUT));
@@ -104,6 +107,7 @@ async function main(): Promise<void> {
     console.log(renderTelemetry(telemetry));
     console.log('');
     console.log(renderQuorum(quorum));
+    for (const line of etcdLines) console.log(line);
     console.log('');
     // Other work on the machine skews every number; this says how much there was.
     const load = loadavg()[0]?.toFixed(2);

@@ -47,6 +47,9 @@ export const REGISTRY: readonly RegistryEntry[] = [
   { schemes: ['redis', 'rediss'], keys: ['redis'], needsHost: true, load: () => import('./redis/index.js') },
   { schemes: ['holdfast'], keys: [], needsHost: true, load: () => import('./server-client/index.js') },
   { schemes: [], keys: ['redlock'], needsHost: true, load: () => import('./quorum/index.js') },
+  // Several hosts, comma-separated, which WHATWG URL cannot parse: the module checks the URL
+  // itself, before it loads the etcd3 package or does any I/O.
+  { schemes: ['etcd', 'etcds'], keys: [], needsHost: false, load: () => import('./etcd/index.js') },
 ];
 
 /** Every URL scheme that connect() takes, for messages. */

@@ -15,7 +15,7 @@ export interface WorldConnectOptions {
 }
 
 export interface World {
-  readonly backend: 'memory' | 'redis';
+  readonly backend: 'memory' | 'redis' | 'etcd';
   /** true when time only passes through `advance` (a fake clock). */
   readonly fake: boolean;
   /** A new client on the world's shared backend. */
