@@ -44,6 +44,12 @@ export type RedisTarget = { readonly url: string } | { readonly client: Redis };
 export interface RedisBackendOptions extends NetworkBackendOptions {
   /** Connect even when Redis's maxmemory-policy may evict lock keys (eviction.ts); default false. */
   readonly allowEviction?: boolean;
+  /**
+   * Tests only; production never sets it. The wall clock, in integer µs since the epoch, that
+   * the scripts use instead of Redis's TIME (scripts/includes/now.lua), so a differential test
+   * can run them and the memory backend on one clock it drives (test/differential/).
+   */
+  readonly testClock?: () => number;
 }
 
 const SCAN_COUNT = 500;
@@ -60,6 +66,9 @@ export async function createRedisBackend(
   options: RedisBackendOptions = {},
 ): Promise<Backend> {
   const timeout = commandTimeoutOf(options);
+  if (options.testClock !== undefined && typeof options.testClock !== 'function') {
+    throw new ValidationError('testClock must be a function returning integer µs');
+  }
   // The id ends a channel name and sits in '|'-separated records (scripts/includes/records.lua).
   if (!/^[^|\s]{1,200}$/.test(context.clientId)) {
     throw new ValidationError('clientId must be 1-200 characters without "|" or whitespace');
@@ -88,7 +97,9 @@ export async function createRedisBackend(
       });
     }
     const watches = new Watches(subscriber, context.prefix, timeout);
-    return new RedisBackend({ client, subscriber, watches, owned, scripts, context, timeout, lastError });
+    const testClock = options.testClock ?? null;
+    const parts = { client, subscriber, watches, owned, scripts, context, timeout, lastError, testClock };
+    return new RedisBackend(parts);
   } catch (error) {
     if (owned) client?.disconnect();
     throw asBackendError(error, 'connecting to Redis');
@@ -118,6 +129,7 @@ interface Parts {
   readonly timeout: number;
   /** The command connection's latest error, when it is ours (a user's client reports its own). */
   readonly lastError: () => Error | undefined;
+  readonly testClock: (() => number) | null;
 }
 
 /**
@@ -202,7 +214,7 @@ class RedisBackend implements Backend {
     if (requests.length === 0) return [];
     const what = `extend ${requests.length} leases`;
     const calls = requests.map(
-      (r): ScriptCall => ({ keys: nameKeys(this.#prefix, r.name), args: this.#extendArgs(r) }),
+      (r): ScriptCall => ({ keys: nameKeys(this.#prefix, r.name), args: this.#withTestClock(this.#extendArgs(r)) }),
     );
     const results = await this.#run(what, (c, s) => runScriptMany(c, s.extend, calls));
     return results.map((result) => {
@@ -289,7 +301,8 @@ class RedisBackend implements Backend {
       return value;
     });
     const [sec, usec] = (values[0] ?? []) as string[];
-    const now = Number(sec) * 1000 + Number(usec) / 1000;
+    const testNow = this.#testNow();
+    const now = testNow === null ? Number(sec) * 1000 + Number(usec) / 1000 : testNow / 1000;
     const latest = (index: number): number => Number((values[index] as string[] | undefined)?.[1] ?? 0);
     return names.filter((_, i) => latest(1 + 2 * i) > now || latest(2 + 2 * i) > now);
   }
@@ -298,12 +311,29 @@ class RedisBackend implements Backend {
     return [this.#prefix, request.name, request.token, request.ttl];
   }
 
+  /** The test clock's µs (RedisBackendOptions.testClock), checked, or null in production. */
+  #testNow(): number | null {
+    const clock = this.#parts.testClock;
+    if (clock === null) return null;
+    const micros = clock();
+    if (!Number.isSafeInteger(micros) || micros <= 0) {
+      throw new ValidationError(`testClock must return a positive integer of µs, got ${String(micros)}`);
+    }
+    return micros;
+  }
+
+  /** A script's arguments, plus the test clock as one more (scripts/includes/now.lua) when set. */
+  #withTestClock(args: readonly ScriptArg[]): ScriptArg[] {
+    const micros = this.#testNow();
+    return micros === null ? [...args] : [...args, `t:${micros}`];
+  }
+
   /** One script call, as #run sends any command. */
   async #eval(what: string, script: ScriptName, keys: readonly string[], args: readonly ScriptArg[]): Promise<unknown> {
     if (this.#closed) throw new ClosedError();
     const { client, scripts, owned, timeout } = this.#parts;
     try {
-      const sent = runScript(client, scripts[script], { keys, args });
+      const sent = runScript(client, scripts[script], { keys, args: this.#withTestClock(args) });
       return await (owned ? sent : withTimeout(sent, timeout, what));
     } catch (error) {
       throw commandFailed(client, error, what, this.#parts.lastError());

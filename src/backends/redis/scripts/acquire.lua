@@ -40,7 +40,7 @@ end
 -- a head that can never fit would block the queue until its waiter expires
 if permits > limit then return { ERR_PERMITS } end
 
-local run = newRun(kind)
+local run = newRun(kind, 12)
 
 if redis.call('EXISTS', H, Q) == 0 then
   -- The common case, a free name: nothing to purge, nobody queued, so grant at once (as

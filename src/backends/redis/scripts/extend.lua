@@ -15,7 +15,7 @@
 
 local token, ttl = ARGV[3], positiveInt(ARGV[4])
 if not ttl then return ERR_ARGS end
-local now, micros = serverTime()
+local now, micros = serverTime(4)
 local heldUntil = redis.call('ZSCORE', H, token)
 local holders, queued = redis.call('ZCARD', H), redis.call('ZCARD', Q)
 -- purge removes only expiries <= now, and drain removes no holder (it may add the caller: below)
@@ -37,7 +37,7 @@ end
 --- @include "includes/drain"
 --- @include "includes/touch-keys"
 
-local run = newRun(nil, now, micros)
+local run = newRun(nil, 4, now, micros)
 run.holders, run.queued = holders, queued
 local freed
 if holds and run.holders == 1 then

@@ -13,7 +13,7 @@
 --- @include "includes/drain"
 --- @include "includes/touch-keys"
 
-local run = newRun(nil)
+local run = newRun(nil, 2)
 run.holders, run.queued = redis.call('ZCARD', H), redis.call('ZCARD', Q)
 local freed = purge(run)
 local tokens = run.holders > 0 and redis.call('ZRANGE', H, 0, -1) or {}

@@ -20,7 +20,7 @@ local function readWaiter(token)
   return parseWaiter(redis.call('HGET', KEYS[4], 'w:' .. token))
 end
 
-local now = serverTime()
+local now = serverTime(0)
 local holders, waiters = {}, {}
 local scored = redis.call('ZRANGE', KEYS[1], 0, -1, 'WITHSCORES')
 for i = 1, #scored, 2 do

@@ -14,7 +14,7 @@
 --- @include "includes/rate-queue"
 
 local token, wakePrefix = ARGV[3], ARGV[1] .. 'wake:'
-local now = serverTime()
+local now = serverTime(3)
 local publish = newEvents(KEYS[4], ARGV[1], ARGV[2], 'rate-limiter', now)
 purgeRateWaiters(KEYS, now, wakePrefix, token, publish)
 if not redis.call('ZSCORE', KEYS[2], token) then return 0 end

@@ -71,7 +71,7 @@ local function refuse(limiter, now, wait, publish)
   return position, position == 0 and wait or -1
 end
 
-local now, nowMicros = serverTime()
+local now, nowMicros = serverTime(10)
 local publish = newEvents(KEYS[4], ARGV[1], ARGV[2], 'rate-limiter', now)
 local limiter = open(now, nowMicros)
 purgeRateWaiters(KEYS, now, wakePrefix, token, publish)

@@ -13,7 +13,7 @@
 --- @include "includes/name"
 
 local token = ARGV[3]
-local run = newRun(nil)
+local run = newRun(nil, 3)
 local heldUntil = redis.call('ZSCORE', H, token)
 run.holders, run.queued = redis.call('ZCARD', H), redis.call('ZCARD', Q)
 -- purge removes only expiries <= now, and nothing else here removes a holder before it

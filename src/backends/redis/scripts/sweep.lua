@@ -17,7 +17,7 @@ if redis.call('EXISTS', H, W) == 0 then return -1 end
 --- @include "includes/drain"
 --- @include "includes/touch-keys"
 
-local run = newRun(nil)
+local run = newRun(nil, 2)
 run.holders, run.queued = redis.call('ZCARD', H), redis.call('ZCARD', Q)
 if purge(run) then drain(run, nil) end
 touchKeys(run)

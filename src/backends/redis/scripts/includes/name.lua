@@ -32,10 +32,11 @@ local H, Q, W, D = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local PREFIX, NAME = ARGV[1], ARGV[2]
 local KEY_MARGIN_MS = 60000
 
--- kind: the lock kind for events, or nil for the name's stored kind. now and micros: the
--- clock the script already read (a fast path that needs no run reads it first), or nil.
-local function newRun(kind, now, micros)
-  if not now then now, micros = serverTime() end
+-- kind: the lock kind for events, or nil for the name's stored kind. arity: how many ARGV the
+-- script takes (includes/now.lua: one more is a test clock). now and micros: the clock the
+-- script already read (a fast path that needs no run reads it first), or nil.
+local function newRun(kind, arity, now, micros)
+  if not now then now, micros = serverTime(arity) end
   local publish, listening = newEvents(D, PREFIX, NAME, kind, now)
   return {
     now = now, micros = micros, publish = publish, listening = listening,

@@ -1,11 +1,23 @@
 --[[
-  serverTime(): the Redis server's own clock, never the client's, so expiries do not depend
+  serverTime(arity): the Redis server's own clock, never the client's, so expiries do not depend
   on how well the clients' clocks agree.
   Returns now in ms (fractional, for expiries) and in µs (an integer, to seed fences).
   Redis < 5 replicates scripts verbatim and refuses writes after TIME unless told to replicate
   effects; newer servers do that already and the call is a no-op.
+
+  Test clock (tests only, never in production): arity is how many ARGV the script takes. One
+  more, `t:<integer µs>`, replaces TIME, so a differential test can run these scripts and the
+  memory backend on one clock it drives (RedisBackendOptions.testClock). Anything else beyond
+  arity is refused, so a script that grew an argument without raising its arity fails at once
+  instead of reading that argument as a time.
 ]]
-local function serverTime()
+local function serverTime(arity)
+  local extra = ARGV[arity + 1]
+  if extra ~= nil then
+    local micros = #ARGV == arity + 1 and tonumber(string.match(extra, '^t:(%d+)$'))
+    if not micros then error('holdfast: unexpected argument ' .. (arity + 1) .. ' (not a test clock)') end
+    return micros / 1000, micros
+  end
   if redis.replicate_commands then redis.replicate_commands() end
   local t = redis.call('TIME')
   local sec, usec = tonumber(t[1]), tonumber(t[2])
