@@ -71,14 +71,13 @@ export class LockTable {
     if (!req.enqueue) {
       return this.#settle(state, { granted: false, position: -1, retryAfter: null, serverTime: micros(now) });
     }
-    const queued = state.queue.get(req.token);
-    if (queued) queued.expiresAt = now + req.waiterTtl;
-    else {
-      const { permits, limit, claimTtl, waiterTtl } = req;
-      const owner = decodeOwner(req.owner);
-      state.queue.set(req.token, { permits, limit, claimTtl, owner, clientId, expiresAt: now + waiterTtl });
-      this.#emit(state, 'waiting', null, permits, owner, null);
-    }
+    // A refresh rewrites the entry from this request (as the Redis script does); Map.set on a
+    // key already there keeps its place in the queue.
+    const refresh = state.queue.has(req.token);
+    const { permits, limit, claimTtl, waiterTtl } = req;
+    const owner = decodeOwner(req.owner);
+    state.queue.set(req.token, { permits, limit, claimTtl, owner, clientId, expiresAt: now + waiterTtl });
+    if (!refresh) this.#emit(state, 'waiting', null, permits, owner, null);
     const position = [...state.queue.keys()].indexOf(req.token);
     const retryAfter = position === 0 ? this.#earliestHolderExpiry(state) - now : null;
     return this.#settle(state, { granted: false, position, retryAfter, serverTime: micros(now) });
