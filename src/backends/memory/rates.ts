@@ -28,8 +28,17 @@ interface RateState {
   timer: Timer | null;
 }
 
-/** Float slack for GCRA comparisons, so window / limit rounding never refuses an exact fit. */
-const EPSILON = 1e-6;
+/**
+ * Float slack for GCRA comparisons, so window / limit rounding never refuses an exact fit: as in
+ * includes/rate-algorithms.lua, 0.001 ms or half an emission interval if that is less. Times are
+ * wall ms near 1.7e12, where a double keeps only about 0.0002 ms (1e-6 refused the last token of
+ * a burst when window / limit is not exact: found by the differential test).
+ */
+const RATE_EPSILON = 1e-3;
+
+function slack(interval: number): number {
+  return Math.min(RATE_EPSILON, interval / 2);
+}
 
 /**
  * Rate limiters of the memory backend (see `RateAlgorithm` in src/backend.ts for the three
@@ -118,7 +127,7 @@ export class RateTable {
     if (req.algorithm === 'token-bucket') {
       const interval = req.window / req.limit;
       const next = Math.max(state.tat, now) + amount * interval;
-      return next - req.burst * interval - now - EPSILON;
+      return next - req.burst * interval - now - slack(interval);
     }
     if (req.algorithm === 'fixed-window') {
       return state.count + amount <= req.limit ? 0 : (state.win + 1) * req.window - now;
@@ -155,7 +164,7 @@ export class RateTable {
     let resetIn: number;
     if (req.algorithm === 'token-bucket') {
       const interval = req.window / req.limit;
-      remaining = Math.floor((req.burst * interval - (Math.max(state.tat, now) - now)) / interval + EPSILON);
+      remaining = Math.floor((req.burst * interval - (Math.max(state.tat, now) - now) + slack(interval)) / interval);
       resetIn = Math.max(0, state.tat - now);
     } else if (req.algorithm === 'fixed-window') {
       remaining = req.limit - state.count;
