@@ -1,0 +1,247 @@
+/**
+ * Runs one scenario on two engines side by side and fails at the first reply that differs.
+ * After every operation both engines are also asked for the state of every lock name and the
+ * list of live names, so a difference in state shows up at the step that caused it, not later.
+ *
+ * What is compared as is: grants, positions, retryAfter, expiresIn, permits, owners, rate
+ * results (times are whole ms on one driven clock, so they must agree exactly), error codes.
+ * What is normalised: a fence becomes the ms (since the start) of the clock it was minted on,
+ * since fences are max(last + 1, wall µs) and memory counts `last` per store where Redis counts it
+ * per name; on top, each engine's fences must be new and strictly increasing per name.
+ * serverTime becomes ms since the start, each engine having its own origin.
+ */
+import assert from 'node:assert/strict';
+import type { AcquireResult, Backend, HandoffGrant, LockState } from '../../src/backend.js';
+import { HoldfastError } from '../../src/errors.js';
+import { waitFor } from '../helpers/wait.js';
+import { type Engine, WALL_ORIGIN } from './engines.js';
+import { CLIENTS, type LimiterConfig, LOCKS, type Op, ownerOf, permitsOf } from './ops.js';
+
+/** How long Redis's wake-ups (pub/sub) may take to arrive after the last operation, in real ms. */
+const DELIVERY_TIMEOUT = 3000;
+
+type Normal = unknown;
+
+/** What one engine has shown so far: fences per name, to check they only grow. */
+class FenceLog {
+  readonly #seen = new Map<string, Set<bigint>>();
+  readonly #max = new Map<string, bigint>();
+  #fresh: Array<[string, bigint]> = [];
+
+  note(name: string, fence: bigint): void {
+    const seen = this.#seen.get(name) ?? new Set<bigint>();
+    this.#seen.set(name, seen);
+    if (seen.has(fence)) return;
+    seen.add(fence);
+    this.#fresh.push([name, fence]);
+  }
+
+  /** Every fence first seen during this step is above every fence of its name seen before it. */
+  endStep(label: string, step: number): void {
+    const before = new Map(this.#max);
+    for (const [name, fence] of this.#fresh) {
+      const max = before.get(name);
+      assert.ok(
+        max === undefined || fence > max,
+        `${label}: new fence ${fence} of ${name} at step ${step} is not above ${max}`,
+      );
+      if ((this.#max.get(name) ?? -1n) < fence) this.#max.set(name, fence);
+    }
+    this.#fresh = [];
+  }
+}
+
+function instant(fence: bigint): number {
+  return Number((fence - WALL_ORIGIN) / 1000n);
+}
+
+interface Side {
+  readonly engine: Engine;
+  readonly fences: FenceLog;
+}
+
+export class DifferentialRun {
+  readonly #sides: readonly [Side, Side];
+  readonly #tag: string;
+  readonly #limiters: readonly LimiterConfig[];
+  #now = 0;
+
+  constructor(engines: readonly [Engine, Engine], tag: string, limiters: readonly LimiterConfig[]) {
+    this.#sides = [
+      { engine: engines[0], fences: new FenceLog() },
+      { engine: engines[1], fences: new FenceLog() },
+    ];
+    this.#tag = tag;
+    this.#limiters = limiters;
+  }
+
+  async run(ops: readonly Op[]): Promise<void> {
+    for (const [step, op] of ops.entries()) {
+      await this.#step(step, op);
+      await this.#compareState(step);
+      for (const side of this.#sides) side.fences.endStep(side.engine.label, step);
+    }
+    await this.#compareDeliveries();
+  }
+
+  #name(index: number): string {
+    return `${this.#tag}:n${index}`;
+  }
+
+  #token(index: number): string {
+    return `${this.#tag}:t${index}`;
+  }
+
+  /** Runs `call` on both engines and asserts the normalised outcomes are equal. */
+  async #both(what: string, call: (side: Side) => Promise<Normal>): Promise<void> {
+    const [a, b] = await Promise.all(this.#sides.map((side) => outcome(() => call(side))));
+    const [sa, sb] = this.#sides;
+    assert.deepEqual(a, b, `${what}: ${sa.engine.label} and ${sb.engine.label} differ`);
+  }
+
+  async #step(step: number, op: Op): Promise<void> {
+    const what = `step ${step} ${JSON.stringify(op)}`;
+    const client = (side: Side, token: number): Backend => side.engine.backends[token % CLIENTS] as Backend;
+    switch (op.op) {
+      case 'acquire': {
+        const lock = LOCKS[op.name] ?? LOCKS[0];
+        const request = {
+          name: this.#name(op.name),
+          kind: lock.kind,
+          token: this.#token(op.token),
+          permits: permitsOf(op.name, op.token),
+          limit: lock.limit,
+          ttl: op.ttl,
+          enqueue: op.enqueue,
+          waiterTtl: op.waiterTtl,
+          owner: ownerOf(op.token),
+        };
+        return this.#both(what, async (side) =>
+          this.#acquired(side, request.name, await client(side, op.token).acquire(request)),
+        );
+      }
+      case 'release':
+        return this.#both(what, (side) => client(side, op.token).release(this.#name(op.name), this.#token(op.token)));
+      case 'extend':
+        return this.#both(what, (side) =>
+          client(side, op.token).extend({ name: this.#name(op.name), token: this.#token(op.token), ttl: op.ttl }),
+        );
+      case 'extendMany': {
+        const requests = op.items.map((i) => ({ name: this.#name(i.name), token: this.#token(i.token), ttl: i.ttl }));
+        return this.#both(what, (side) => client(side, op.items[0]?.token ?? 0).extendMany(requests));
+      }
+      case 'forceRelease':
+        return this.#both(what, (side) => client(side, 0).forceRelease(this.#name(op.name)));
+      case 'advance':
+        return this.#advance(step, op.ms);
+      case 'rateTake': {
+        const config = this.#limiters[op.limiter] as LimiterConfig;
+        const burst = config.algorithm === 'token-bucket' ? config.burst : config.limit;
+        const request = {
+          name: `${this.#tag}:r${op.limiter}`,
+          algorithm: config.algorithm,
+          limit: config.limit,
+          window: config.window,
+          burst,
+          // more than the capacity is refused upstream (RateLimiter), never sent
+          cost: Math.min(op.cost, burst),
+          token: op.token === null ? null : this.#token(op.token),
+          waiterTtl: op.waiterTtl,
+        };
+        return this.#both(what, (side) => client(side, op.token ?? 0).rateTake(request));
+      }
+      case 'rateLeave':
+        return this.#both(what, (side) =>
+          client(side, op.token).rateLeave(`${this.#tag}:r${op.limiter}`, this.#token(op.token)),
+        );
+    }
+  }
+
+  /**
+   * Lets `ms` pass the way a busy deployment sees it: every expiry on the way is swept at its
+   * instant (memory's timers do that; Redis purges lazily, so the test sweeps for it), and the
+   * sweeps' answers (ms to the next expiry) are compared too.
+   */
+  async #advance(step: number, ms: number): Promise<void> {
+    const target = this.#now + ms;
+    for (;;) {
+      let next: number | null = null;
+      for (const index of LOCKS.keys()) {
+        const name = this.#name(index);
+        const results: Array<number | null> = [];
+        await this.#both(`step ${step} advance: sweep of ${name} at T=${this.#now}`, async (side) => {
+          const result = await (side.engine.backends[0] as Backend).sweep(name);
+          results.push(result);
+          return result;
+        });
+        const until = results[0];
+        if (until !== null && until !== undefined) next = Math.min(next ?? until, until);
+      }
+      if (next === null || this.#now + Math.max(1, next) > target) break;
+      await this.#setTime(this.#now + Math.max(1, next));
+    }
+    await this.#setTime(target);
+  }
+
+  async #setTime(t: number): Promise<void> {
+    this.#now = t;
+    await Promise.all(this.#sides.map((side) => side.engine.setTime(t)));
+  }
+
+  #acquired(side: Side, name: string, result: AcquireResult): Normal {
+    if (result.granted) {
+      side.fences.note(name, result.fence);
+      return { granted: true, fenceAt: instant(result.fence) };
+    }
+    const serverTime = result.serverTime === null ? null : side.engine.sinceStart(result.serverTime);
+    return { granted: false, position: result.position, retryAfter: result.retryAfter, serverTime };
+  }
+
+  #state(side: Side, state: LockState | null): Normal {
+    if (state === null) return null;
+    const holders = [...state.holders].sort((x, y) => (x.fence < y.fence ? -1 : x.fence > y.fence ? 1 : 0));
+    for (const holder of holders) side.fences.note(state.name, holder.fence);
+    return {
+      ...state,
+      holders: holders.map((h) => ({ ...h, fence: instant(h.fence) })),
+    };
+  }
+
+  async #compareState(step: number): Promise<void> {
+    for (const index of LOCKS.keys()) {
+      const name = this.#name(index);
+      await this.#both(`after step ${step}: inspect ${name}`, async (side) =>
+        this.#state(side, await (side.engine.backends[1] as Backend).inspect(name)),
+      );
+    }
+    await this.#both(`after step ${step}: list`, (side) => (side.engine.backends[2] as Backend).list(`${this.#tag}:*`));
+  }
+
+  /** The hand-off grants each engine delivered (pub/sub may lag: waits for the counts to match). */
+  async #compareDeliveries(): Promise<void> {
+    const [a, b] = this.#sides;
+    const expected = Math.max(a.engine.delivered.length, b.engine.delivered.length);
+    await waitFor(() => a.engine.delivered.length >= expected && b.engine.delivered.length >= expected, {
+      timeout: DELIVERY_TIMEOUT,
+      what: `${expected} hand-off grants delivered by both engines`,
+    }).catch(() => {});
+    const normal = (side: Side): string[] =>
+      side.engine.delivered.map(({ token, grant }) => this.#grant(side, token, grant)).sort();
+    assert.deepEqual(normal(a), normal(b), `hand-off grants delivered: ${a.engine.label} and ${b.engine.label} differ`);
+  }
+
+  #grant(side: Side, token: string, grant: HandoffGrant): string {
+    const at = side.engine.sinceStart(grant.serverTime);
+    return `${token} fence@${instant(grant.fence)} ttl=${grant.ttl} T=${at}`;
+  }
+}
+
+/** The value, or the error's code: both engines must fail the same way too. */
+async function outcome(call: () => Promise<Normal>): Promise<Normal> {
+  try {
+    return await call();
+  } catch (error) {
+    if (error instanceof HoldfastError) return { error: error.code };
+    throw error;
+  }
+}
