@@ -146,3 +146,25 @@ export const scenario: fc.Arbitrary<Scenario> = fc.record({
   ),
   ops: fc.array(op, { minLength: 1, maxLength: 40, size: 'max' }),
 });
+
+/** One op as a short line, for failure messages: `acquire n1 t3 ttl=500 wait(waiterTtl=300)`. */
+export function describeOp(op: Op): string {
+  switch (op.op) {
+    case 'acquire':
+      return `acquire n${op.name} t${op.token} ttl=${op.ttl} ${op.enqueue ? `queue(waiterTtl=${op.waiterTtl})` : 'try'}`;
+    case 'release':
+      return `release n${op.name} t${op.token}`;
+    case 'extend':
+      return `extend n${op.name} t${op.token} ttl=${op.ttl}`;
+    case 'extendMany':
+      return `extendMany ${op.items.map((i) => `n${i.name} t${i.token} ttl=${i.ttl}`).join(', ')}`;
+    case 'forceRelease':
+      return `forceRelease n${op.name}`;
+    case 'advance':
+      return `advance ${op.ms} ms`;
+    case 'rateTake':
+      return `rateTake r${op.limiter} cost=${op.cost} ${op.token === null ? 'try' : `t${op.token} queue(waiterTtl=${op.waiterTtl})`}`;
+    case 'rateLeave':
+      return `rateLeave r${op.limiter} t${op.token}`;
+  }
+}

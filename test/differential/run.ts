@@ -15,7 +15,7 @@ import type { AcquireResult, Backend, HandoffGrant, LockState } from '../../src/
 import { HoldfastError } from '../../src/errors.js';
 import { waitFor } from '../helpers/wait.js';
 import { type Engine, WALL_ORIGIN } from './engines.js';
-import { CLIENTS, type LimiterConfig, LOCKS, type Op, ownerOf, permitsOf } from './ops.js';
+import { CLIENTS, describeOp, type LimiterConfig, LOCKS, type Op, ownerOf, permitsOf } from './ops.js';
 
 /** How long Redis's wake-ups (pub/sub) may take to arrive after the last operation, in real ms. */
 const DELIVERY_TIMEOUT = 3000;
@@ -65,6 +65,9 @@ export class DifferentialRun {
   readonly #tag: string;
   readonly #limiters: readonly LimiterConfig[];
   #now = 0;
+  #ops: readonly Op[] = [];
+  /** The clock (T) at which each step so far started. */
+  readonly #startedAt: number[] = [];
 
   constructor(engines: readonly [Engine, Engine], tag: string, limiters: readonly LimiterConfig[]) {
     this.#sides = [
@@ -76,6 +79,7 @@ export class DifferentialRun {
   }
 
   async run(ops: readonly Op[]): Promise<void> {
+    this.#ops = ops;
     for (const [step, op] of ops.entries()) {
       await this.#step(step, op);
       await this.#compareState(step);
@@ -96,11 +100,21 @@ export class DifferentialRun {
   async #both(what: string, call: (side: Side) => Promise<Normal>): Promise<void> {
     const [a, b] = await Promise.all(this.#sides.map((side) => outcome(() => call(side))));
     const [sa, sb] = this.#sides;
-    assert.deepEqual(a, b, `${what}: ${sa.engine.label} and ${sb.engine.label} differ`);
+    assert.deepEqual(
+      a,
+      b,
+      `${what}: ${sa.engine.label} (actual) and ${sb.engine.label} (expected) differ\n${this.#history()}`,
+    );
+  }
+
+  /** The sequence up to the current step, one op a line, with the clock (T) each ran at. */
+  #history(): string {
+    return this.#startedAt.map((t, i) => `  ${i}: T=${t} ${describeOp(this.#ops[i] as Op)}`).join('\n');
   }
 
   async #step(step: number, op: Op): Promise<void> {
-    const what = `step ${step} ${JSON.stringify(op)}`;
+    this.#startedAt.push(this.#now);
+    const what = `step ${step} (${describeOp(op)}, T=${this.#now})`;
     const client = (side: Side, token: number): Backend => side.engine.backends[token % CLIENTS] as Backend;
     switch (op.op) {
       case 'acquire': {
@@ -203,7 +217,7 @@ export class DifferentialRun {
     for (const holder of holders) side.fences.note(state.name, holder.fence);
     return {
       ...state,
-      holders: holders.map((h) => ({ ...h, fence: instant(h.fence) })),
+      holders: holders.map(({ fence, ...h }) => ({ fenceAt: instant(fence), ...h })),
     };
   }
 
