@@ -1,0 +1,18 @@
+/**
+ * The backend conformance suite (test/contract/backend.ts) on every backend this package
+ * ships: memory (fake clock), Redis (a spawned redis-server) and holdfast:// (an in-process
+ * server per test, state in memory).
+ */
+import { describe } from 'node:test';
+import { backendConformance } from './contract/backend.js';
+import { holdfastEngine, memoryEngine, redisEngine } from './contract/backend-engines.js';
+import { useRedisServer } from './helpers/world.js';
+
+describe('backend conformance: memory', () => backendConformance(memoryEngine));
+
+describe('backend conformance: redis', () => {
+  const server = useRedisServer();
+  backendConformance(redisEngine(server));
+});
+
+describe('backend conformance: holdfast://', () => backendConformance(holdfastEngine));

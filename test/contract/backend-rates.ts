@@ -1,0 +1,84 @@
+/** The rates capability: each declared algorithm's limit, and the FIFO queue of rate waiters. */
+import assert from 'node:assert/strict';
+import { it } from 'node:test';
+import type { Backend, RateAlgorithm, RateRequest, RateResult } from '../../src/backend.js';
+import { type BackendEngineFactory, LONG, newName, newToken, SHORT, useEngine } from './backend-support.js';
+
+function rate(name: string, over: Partial<RateRequest> = {}): RateRequest {
+  return {
+    name,
+    algorithm: 'sliding-window',
+    limit: 3,
+    window: LONG,
+    burst: 3,
+    cost: 1,
+    token: null,
+    waiterTtl: 6000,
+    ...over,
+  };
+}
+
+async function takes(backend: Backend, request: RateRequest, count: number): Promise<RateResult[]> {
+  const results: RateResult[] = [];
+  for (let i = 0; i < count; i++) results.push(await backend.rateTake(request));
+  return results;
+}
+
+export function ratesSuite(factory: BackendEngineFactory): void {
+  const world = useEngine(factory);
+
+  const limits: Array<[RateAlgorithm, Partial<RateRequest>, number]> = [
+    ['sliding-window', { limit: 3 }, 3],
+    ['fixed-window', { limit: 3 }, 3],
+    // a burst of 4 at a rate of 2 per window
+    ['token-bucket', { limit: 2, burst: 4 }, 4],
+  ];
+  for (const [algorithm, params, admitted] of limits) {
+    it(`${algorithm}: admits ${admitted} in a burst across clients, then refuses with a retryAfter`, async () => {
+      const [a, b] = await world().openMany(2);
+      const name = newName('rate');
+      const request = rate(name, { algorithm, ...params });
+      const results = [...(await takes(a.backend, request, admitted - 1)), ...(await takes(b.backend, request, 1))];
+      assert.deepEqual(
+        results.map((r) => [r.allowed, r.remaining, r.retryAfter, r.position]),
+        results.map((_, i) => [true, admitted - 1 - i, 0, -1]),
+      );
+      const refused = await a.backend.rateTake(request);
+      assert.equal(refused.allowed, false);
+      assert.equal(refused.remaining, 0);
+      assert.equal(refused.position, -1);
+      assert.ok(refused.retryAfter > 0 && refused.retryAfter <= LONG, `retryAfter ${refused.retryAfter}`);
+      assert.ok(refused.resetIn > 0 && refused.resetIn <= 2 * LONG, `resetIn ${refused.resetIn}`);
+      assert.ok(Number.isInteger(refused.at) && refused.at > 1.6e12, 'at is wall-clock ms');
+    });
+  }
+
+  it('waiters queue FIFO: only the head is told when it fits; a leaving head passes the turn', async () => {
+    const [a, b] = await world().openMany(2);
+    const name = newName('rate');
+    const request = rate(name, { limit: 1 });
+    assert.equal((await a.backend.rateTake(request)).allowed, true);
+    const [first, second] = [newToken(), newToken()];
+    const head = await a.backend.rateTake({ ...request, token: first });
+    const next = await b.backend.rateTake({ ...request, token: second });
+    assert.deepEqual([head.allowed, head.position, next.allowed, next.position], [false, 0, false, 1]);
+    assert.ok(head.retryAfter > 0);
+    assert.equal(next.retryAfter, -1);
+    await a.backend.rateLeave(name, first);
+    const promoted = await b.backend.rateTake({ ...request, token: second });
+    assert.deepEqual([promoted.allowed, promoted.position], [false, 0]);
+  });
+
+  it('a try is refused while someone waits, even when it would fit; the waiter goes first', async () => {
+    const [a, b] = await world().openMany(2);
+    const name = newName('rate');
+    const request = rate(name, { limit: 1, window: SHORT });
+    assert.equal((await a.backend.rateTake(request)).allowed, true);
+    const waiter = newToken();
+    const queued = await b.backend.rateTake({ ...request, token: waiter, waiterTtl: 10_000 });
+    assert.equal(queued.position, 0);
+    await world().engine.advance(SHORT + 100);
+    assert.equal((await a.backend.rateTake(request)).allowed, false, 'the try waits behind the queue');
+    assert.equal((await b.backend.rateTake({ ...request, token: waiter, waiterTtl: 10_000 })).allowed, true);
+  });
+}
