@@ -165,7 +165,9 @@ export class RateTable {
     if (req.algorithm === 'token-bucket') {
       const interval = req.window / req.limit;
       remaining = Math.floor((req.burst * interval - (Math.max(state.tat, now) - now) + slack(interval)) / interval);
-      resetIn = Math.max(0, state.tat - now);
+      // with the same slack as the limit, as rate-algorithms.lua does
+      const offset = Math.max(0, state.tat - now);
+      resetIn = offset <= slack(interval) ? 0 : offset - slack(interval);
     } else if (req.algorithm === 'fixed-window') {
       remaining = req.limit - state.count;
       resetIn = state.count > 0 ? (state.win + 1) * req.window - now : 0;
