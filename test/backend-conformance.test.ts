@@ -1,11 +1,12 @@
 /**
  * The backend conformance suite (test/contract/backend.ts) on every backend this package
  * ships: memory (fake clock), Redis (a spawned redis-server) and holdfast:// (an in-process
- * server per test, state in memory).
+ * server per test, state in memory); and on a memory backend cut down to the required core, so
+ * the "capability not declared" side of the suite runs too.
  */
 import { describe } from 'node:test';
 import { backendConformance } from './contract/backend.js';
-import { holdfastEngine, memoryEngine, redisEngine } from './contract/backend-engines.js';
+import { coreOnlyEngine, holdfastEngine, memoryEngine, redisEngine } from './contract/backend-engines.js';
 import { useRedisServer } from './helpers/world.js';
 
 describe('backend conformance: memory', () => backendConformance(memoryEngine));
@@ -16,3 +17,6 @@ describe('backend conformance: redis', () => {
 });
 
 describe('backend conformance: holdfast://', () => backendConformance(holdfastEngine));
+
+describe('backend conformance: the required core alone (memory, nothing optional declared)', () =>
+  backendConformance(coreOnlyEngine));

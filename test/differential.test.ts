@@ -38,7 +38,7 @@ describe('differential: memory:// and Redis agree on every reply', () => {
         const engine = redis as RedisEngine;
         // Each sequence has names and tokens of its own on the shared Redis.
         const tag = `s${sequence++}`;
-        engine.reset(tag);
+        await engine.reset(tag);
         const memory = memoryEngine();
         try {
           await new DifferentialRun([memory, engine], tag, limiters).run(ops);

@@ -1,19 +1,24 @@
 /**
- * The engines the backend conformance suite runs on here: memory (a fake clock), Redis (a
- * spawned redis-server, a key prefix per engine) and holdfast:// (an in-process server per
- * engine, state in memory, clients over TCP). A new backend's engine is written the same way.
+ * The engines the backend conformance suite runs on here, each opening backends through its
+ * backend module's `open()`, as connect() does: memory (a fake clock), Redis (a spawned
+ * redis-server, a key prefix per engine), holdfast:// (an in-process server per engine, state in
+ * memory, clients over TCP), and a memory backend stripped to the required core (no rates,
+ * events, values or semaphores; no wake-ups), so the suite's "not declared" side runs too.
+ * A new backend's engine is written the same way.
  */
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
-import { MemoryBackend } from '../../src/backends/memory/backend.js';
-import { MemoryStore } from '../../src/backends/memory/store.js';
-import { createRedisBackend } from '../../src/backends/redis/index.js';
-import { createServerBackend } from '../../src/backends/server-client/index.js';
+import type { Backend } from '../../src/backend.js';
+import { MemoryBackend, MemoryStore, open as openMemory } from '../../src/backends/memory/index.js';
+import { open as openRedis } from '../../src/backends/redis/index.js';
+import { open as openServer } from '../../src/backends/server-client/index.js';
 import { type RunningServer, startServer } from '../../src/server/index.js';
 import { FakeClock } from '../../src/testing/index.js';
 import type { RedisProcess } from '../helpers/redis-server.js';
 import { sleep } from '../helpers/wait.js';
 import type { BackendEngineFactory } from './backend-support.js';
+
+const PREFIX = 'holdfast:';
 
 export const memoryEngine: BackendEngineFactory = async () => {
   const clock = new FakeClock();
@@ -21,7 +26,7 @@ export const memoryEngine: BackendEngineFactory = async () => {
   return {
     label: 'memory',
     fakeTime: true,
-    open: async (context) => new MemoryBackend(store, { ...context, prefix: 'holdfast:' }),
+    open: (context) => openMemory({ memory: store }, { ...context, prefix: PREFIX }, {}),
     advance: (ms) => clock.advance(ms),
     // A new store on the same clock: what a process restarted without persistence has. A
     // restart takes time, and fences are seeded from the wall clock only when it has moved on.
@@ -40,7 +45,7 @@ export function redisEngine(server: () => RedisProcess): BackendEngineFactory {
     return {
       label: 'redis',
       fakeTime: false,
-      open: (context) => createRedisBackend({ url }, { ...context, prefix }),
+      open: (context) => openRedis(url, { ...context, prefix }, {}),
       advance: sleep,
       // Every key of this engine goes, as in a crash of a Redis without persistence.
       loseData: async () => {
@@ -68,7 +73,7 @@ export const holdfastEngine: BackendEngineFactory = async () => {
   return {
     label: 'holdfast',
     fakeTime: false,
-    open: (context) => createServerBackend(url, { ...context, prefix: 'holdfast:' }),
+    open: (context) => openServer(url, { ...context, prefix: PREFIX }, {}),
     advance: sleep,
     // A restarted server keeps nothing (its state is in memory).
     loseData: async () => {
@@ -76,5 +81,40 @@ export const holdfastEngine: BackendEngineFactory = async () => {
       server = await startServer({ port });
     },
     close: () => server.close(),
+  };
+};
+
+/** Only the required core of `backend`: what a minimal backend (a key-value store, say) offers. */
+function coreOnly(backend: Backend): Backend {
+  return {
+    label: 'memory-core',
+    clientId: backend.clientId,
+    capabilities: {
+      locks: ['mutex', 'rwlock', 'election'],
+      wakeups: 'poll',
+      rateAlgorithms: [],
+      events: false,
+      values: false,
+    },
+    acquire: (r) => backend.acquire(r),
+    release: (name, token) => backend.release(name, token),
+    extend: (r) => backend.extend(r),
+    extendMany: (rs) => backend.extendMany(rs),
+    inspect: (name) => backend.inspect(name),
+    list: (pattern) => backend.list(pattern),
+    forceRelease: (name) => backend.forceRelease(name),
+    close: () => backend.close(),
+  };
+}
+
+export const coreOnlyEngine: BackendEngineFactory = async () => {
+  const clock = new FakeClock();
+  const store = new MemoryStore({ clock });
+  return {
+    label: 'memory-core',
+    fakeTime: true,
+    open: async (context) => coreOnly(new MemoryBackend(store, { ...context, prefix: PREFIX }, { wakeups: 'poll' })),
+    advance: (ms) => clock.advance(ms),
+    close: async () => {},
   };
 };

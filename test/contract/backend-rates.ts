@@ -2,7 +2,33 @@
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
 import type { Backend, RateAlgorithm, RateRequest, RateResult } from '../../src/backend.js';
-import { type BackendEngineFactory, LONG, newName, newToken, SHORT, useEngine } from './backend-support.js';
+import {
+  type BackendEngineFactory,
+  type EngineHandle,
+  LONG,
+  newName,
+  newToken,
+  type OpenedBackend,
+  rates,
+  SHORT,
+  useEngine,
+} from './backend-support.js';
+
+/**
+ * Two backends when the engine declares rate limiting (with `algorithm`, when given); else the
+ * test is skipped: an undeclared capability is checked by the capabilities suite.
+ */
+async function rateClients(
+  world: EngineHandle,
+  t: { skip(message: string): void },
+  algorithm: RateAlgorithm = 'sliding-window',
+): Promise<[OpenedBackend, OpenedBackend] | null> {
+  const pair = await world.openMany(2);
+  const declared = pair[0].backend.capabilities.rateAlgorithms;
+  if (declared.includes(algorithm)) return pair;
+  t.skip(`the ${pair[0].backend.label} backend declares no ${algorithm} rate limiter`);
+  return null;
+}
 
 function rate(name: string, over: Partial<RateRequest> = {}): RateRequest {
   return {
@@ -20,7 +46,7 @@ function rate(name: string, over: Partial<RateRequest> = {}): RateRequest {
 
 async function takes(backend: Backend, request: RateRequest, count: number): Promise<RateResult[]> {
   const results: RateResult[] = [];
-  for (let i = 0; i < count; i++) results.push(await backend.rateTake(request));
+  for (let i = 0; i < count; i++) results.push(await rates(backend).take(request));
   return results;
 }
 
@@ -34,8 +60,10 @@ export function ratesSuite(factory: BackendEngineFactory): void {
     ['token-bucket', { limit: 2, burst: 4 }, 4],
   ];
   for (const [algorithm, params, admitted] of limits) {
-    it(`${algorithm}: admits ${admitted} in a burst across clients, then refuses with a retryAfter`, async () => {
-      const [a, b] = await world().openMany(2);
+    it(`${algorithm}: admits ${admitted} in a burst across clients, then refuses with a retryAfter`, async (t) => {
+      const pair = await rateClients(world(), t, algorithm);
+      if (pair === null) return;
+      const [a, b] = pair;
       const name = newName('rate');
       const request = rate(name, { algorithm, ...params });
       const results = [...(await takes(a.backend, request, admitted - 1)), ...(await takes(b.backend, request, 1))];
@@ -43,7 +71,7 @@ export function ratesSuite(factory: BackendEngineFactory): void {
         results.map((r) => [r.allowed, r.remaining, r.retryAfter, r.position]),
         results.map((_, i) => [true, admitted - 1 - i, 0, -1]),
       );
-      const refused = await a.backend.rateTake(request);
+      const refused = await rates(a.backend).take(request);
       assert.equal(refused.allowed, false);
       assert.equal(refused.remaining, 0);
       assert.equal(refused.position, -1);
@@ -53,32 +81,36 @@ export function ratesSuite(factory: BackendEngineFactory): void {
     });
   }
 
-  it('waiters queue FIFO: only the head is told when it fits; a leaving head passes the turn', async () => {
-    const [a, b] = await world().openMany(2);
+  it('waiters queue FIFO: only the head is told when it fits; a leaving head passes the turn', async (t) => {
+    const pair = await rateClients(world(), t);
+    if (pair === null) return;
+    const [a, b] = pair;
     const name = newName('rate');
     const request = rate(name, { limit: 1 });
-    assert.equal((await a.backend.rateTake(request)).allowed, true);
+    assert.equal((await rates(a.backend).take(request)).allowed, true);
     const [first, second] = [newToken(), newToken()];
-    const head = await a.backend.rateTake({ ...request, token: first });
-    const next = await b.backend.rateTake({ ...request, token: second });
+    const head = await rates(a.backend).take({ ...request, token: first });
+    const next = await rates(b.backend).take({ ...request, token: second });
     assert.deepEqual([head.allowed, head.position, next.allowed, next.position], [false, 0, false, 1]);
     assert.ok(head.retryAfter > 0);
     assert.equal(next.retryAfter, -1);
-    await a.backend.rateLeave(name, first);
-    const promoted = await b.backend.rateTake({ ...request, token: second });
+    await rates(a.backend).leave(name, first);
+    const promoted = await rates(b.backend).take({ ...request, token: second });
     assert.deepEqual([promoted.allowed, promoted.position], [false, 0]);
   });
 
-  it('a try is refused while someone waits, even when it would fit; the waiter goes first', async () => {
-    const [a, b] = await world().openMany(2);
+  it('a try is refused while someone waits, even when it would fit; the waiter goes first', async (t) => {
+    const pair = await rateClients(world(), t);
+    if (pair === null) return;
+    const [a, b] = pair;
     const name = newName('rate');
     const request = rate(name, { limit: 1, window: SHORT });
-    assert.equal((await a.backend.rateTake(request)).allowed, true);
+    assert.equal((await rates(a.backend).take(request)).allowed, true);
     const waiter = newToken();
-    const queued = await b.backend.rateTake({ ...request, token: waiter, waiterTtl: 10_000 });
+    const queued = await rates(b.backend).take({ ...request, token: waiter, waiterTtl: 10_000 });
     assert.equal(queued.position, 0);
     await world().engine.advance(SHORT + 100);
-    assert.equal((await a.backend.rateTake(request)).allowed, false, 'the try waits behind the queue');
-    assert.equal((await b.backend.rateTake({ ...request, token: waiter, waiterTtl: 10_000 })).allowed, true);
+    assert.equal((await rates(a.backend).take(request)).allowed, false, 'the try waits behind the queue');
+    assert.equal((await rates(b.backend).take({ ...request, token: waiter, waiterTtl: 10_000 })).allowed, true);
   });
 }

@@ -1,7 +1,14 @@
 /** What the backend conformance suites share: the engine a test runs on, requests, wake-ups. */
 import { randomBytes } from 'node:crypto';
 import { afterEach, beforeEach } from 'node:test';
-import type { AcquireRequest, Backend, BackendContext, HandoffGrant } from '../../src/backend.js';
+import type {
+  AcquireRequest,
+  Backend,
+  BackendContext,
+  HandoffGrant,
+  LockKind,
+  RateCapability,
+} from '../../src/backend.js';
 import { withTimeout } from '../helpers/wait.js';
 
 /**
@@ -38,6 +45,8 @@ export interface Wake {
 /** A backend opened by the suite, with the wake-ups it delivered. */
 export interface OpenedBackend {
   readonly backend: Backend;
+  /** The client id the backend was opened with. */
+  readonly clientId: string;
   readonly wakes: readonly Wake[];
   /** The first wake-up for `token` (already delivered, or the next one), within EVENT ms. */
   wake(token: string): Promise<Wake>;
@@ -59,20 +68,23 @@ export function newName(what = 'n'): string {
   return `${what}-${randomBytes(4).toString('hex')}`;
 }
 
-/** An acquire request: a pure try for one permit of a mutex for LONG, unless told otherwise. */
+/**
+ * An acquire request: a pure try for one permit of a mutex for LONG, unless told otherwise. The
+ * claim window is min(ttl, waiterTtl), as the client computes it, unless given.
+ */
 export function request(name: string, token: string, over: Partial<AcquireRequest> = {}): AcquireRequest {
-  return {
+  const base = {
     name,
-    kind: 'mutex',
+    kind: 'mutex' as const,
     token,
     permits: 1,
     limit: 1,
     ttl: LONG,
     enqueue: false,
     waiterTtl: 6000,
-    owner: '',
-    ...over,
   };
+  const merged = { ...base, owner: '', ...over };
+  return { ...merged, claimTtl: over.claimTtl ?? Math.min(merged.ttl, merged.waiterTtl) };
 }
 
 export interface EngineHandle {
@@ -101,8 +113,9 @@ export function useEngine(factory: BackendEngineFactory): () => EngineHandle {
     if (!current) throw new Error('no engine outside a test');
     const wakes: Wake[] = [];
     const waiting = new Set<() => void>();
+    const clientId = `c${randomBytes(6).toString('hex')}`;
     const backend = await current.engine.open({
-      clientId: `c${randomBytes(6).toString('hex')}`,
+      clientId,
       onWake: (token, grant, retryAfter) => {
         wakes.push({ token, grant, retryAfter });
         for (const notify of waiting) notify();
@@ -125,7 +138,7 @@ export function useEngine(factory: BackendEngineFactory): () => EngineHandle {
         EVENT,
         `a wake-up for token ${token.slice(0, 8)}`,
       );
-    return { backend, wakes, wake };
+    return { backend, clientId, wakes, wake };
   };
   const handle = {
     get engine(): BackendEngine {
@@ -145,4 +158,17 @@ export function useEngine(factory: BackendEngineFactory): () => EngineHandle {
 /** The tokens' fences must strictly increase in the order given. */
 export function increasing(fences: readonly bigint[]): boolean {
   return fences.every((fence, i) => i === 0 || fence > (fences[i - 1] as bigint));
+}
+
+/** The backend's rates, which the caller has checked are declared. */
+export function rates(backend: Backend): RateCapability {
+  if (backend.rates === undefined) throw new Error(`the ${backend.label} backend declares no rates`);
+  return backend.rates;
+}
+
+/** Skips the running test when `backend` does not declare lock kind `kind` (and says so). */
+export function lacksKind(t: { skip(message: string): void }, backend: Backend, kind: LockKind): boolean {
+  if (backend.capabilities.locks.includes(kind)) return false;
+  t.skip(`the ${backend.label} backend holds no ${kind}`);
+  return true;
 }

@@ -13,15 +13,21 @@
  * (test/contract/backend-engines.ts): copy one of those to add a backend.
  */
 import { describe } from 'node:test';
+import { capabilitiesSuite } from './backend-capabilities.js';
 import { coreSuite } from './backend-core.js';
+import { eventsSuite } from './backend-events.js';
 import { queueSuite } from './backend-queue.js';
 import { ratesSuite } from './backend-rates.js';
 import type { BackendEngineFactory } from './backend-support.js';
+import { valuesSuite } from './backend-values.js';
 
 export type { BackendEngine, BackendEngineFactory, OpenedBackend } from './backend-support.js';
 
 export function backendConformance(factory: BackendEngineFactory): void {
   describe('required core', () => coreSuite(factory));
   describe('queue, hand-off and fences', () => queueSuite(factory));
+  describe('declared capabilities and wake-ups', () => capabilitiesSuite(factory));
   describe('capability: rates', () => ratesSuite(factory));
+  describe('capability: events', () => eventsSuite(factory));
+  describe('capability: values', () => valuesSuite(factory));
 }

@@ -11,7 +11,14 @@
  * serverTime becomes ms since the start, each engine having its own origin.
  */
 import assert from 'node:assert/strict';
-import type { AcquireResult, Backend, HandoffGrant, LockState } from '../../src/backend.js';
+import type {
+  AcquireResult,
+  Backend,
+  EventCapability,
+  HandoffGrant,
+  LockState,
+  RateCapability,
+} from '../../src/backend.js';
 import { HoldfastError } from '../../src/errors.js';
 import { waitFor } from '../helpers/wait.js';
 import { type Engine, WALL_ORIGIN } from './engines.js';
@@ -128,6 +135,8 @@ export class DifferentialRun {
           ttl: op.ttl,
           enqueue: op.enqueue,
           waiterTtl: op.waiterTtl,
+          // the claim window, as the client computes it
+          claimTtl: Math.min(op.ttl, op.waiterTtl),
           owner: ownerOf(op.token),
         };
         return this.#both(what, async (side) =>
@@ -162,11 +171,11 @@ export class DifferentialRun {
           token: op.token === null ? null : this.#token(op.token),
           waiterTtl: op.waiterTtl,
         };
-        return this.#both(what, (side) => client(side, op.token ?? 0).rateTake(request));
+        return this.#both(what, (side) => rates(client(side, op.token ?? 0)).take(request));
       }
       case 'rateLeave':
         return this.#both(what, (side) =>
-          client(side, op.token).rateLeave(`${this.#tag}:r${op.limiter}`, this.#token(op.token)),
+          rates(client(side, op.token)).leave(`${this.#tag}:r${op.limiter}`, this.#token(op.token)),
         );
     }
   }
@@ -184,7 +193,7 @@ export class DifferentialRun {
         const name = this.#name(index);
         const results: Array<number | null> = [];
         await this.#both(`step ${step} advance: sweep of ${name} at T=${this.#now}`, async (side) => {
-          const result = await (side.engine.backends[0] as Backend).sweep(name);
+          const result = await events(side.engine.backends[0] as Backend).sweep(name);
           results.push(result);
           return result;
         });
@@ -246,8 +255,18 @@ export class DifferentialRun {
 
   #grant(side: Side, token: string, grant: HandoffGrant): string {
     const at = side.engine.sinceStart(grant.serverTime);
-    return `${token} fence@${instant(grant.fence)} ttl=${grant.ttl} T=${at}`;
+    return `${token} fence@${instant(grant.fence)} T=${at}`;
   }
+}
+
+function rates(backend: Backend): RateCapability {
+  if (backend.rates === undefined) throw new Error(`the ${backend.label} backend has no rates`);
+  return backend.rates;
+}
+
+function events(backend: Backend): EventCapability {
+  if (backend.events === undefined) throw new Error(`the ${backend.label} backend has no events`);
+  return backend.events;
 }
 
 /** The value, or the error's code: both engines must fail the same way too. */
