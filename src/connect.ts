@@ -1,7 +1,7 @@
 import type { BackendContext } from './backend.js';
 import { type ConnectTarget, type OpenOptions, resolveTarget } from './backends/registry.js';
 import { Holdfast } from './client.js';
-import { DEFAULT_WAITER_TTL, MIN_WAITER_TTL } from './defaults.js';
+import { DEFAULT_PREFIX, DEFAULT_WAITER_TTL, MIN_WAITER_TTL } from './defaults.js';
 import { ClientCore, newClientId } from './engine/core.js';
 import { ValidationError } from './errors.js';
 import { createTelemetry, parseTelemetry, type TelemetryOptions } from './telemetry/options.js';
@@ -47,7 +47,7 @@ const OPTION_KEYS = ['prefix', 'clock', 'waiterTtl', 'commandTimeout', 'allowEvi
  */
 export async function connect(target: ConnectTarget, options?: ConnectOptions): Promise<Holdfast> {
   const raw = checkOptions<ConnectOptions>(options, OPTION_KEYS, 'connect options');
-  const prefix = optional(raw.prefix, (v) => checkName(v, 'prefix')) ?? 'holdfast:';
+  const prefix = optional(raw.prefix, (v) => checkName(v, 'prefix')) ?? DEFAULT_PREFIX;
   const waiterTtl = optional(raw.waiterTtl, (v) => checkMs(v, 'waiterTtl')) ?? DEFAULT_WAITER_TTL;
   if (waiterTtl < MIN_WAITER_TTL) throw new ValidationError(`waiterTtl must be at least ${MIN_WAITER_TTL} ms`);
   const commandTimeout = optional(raw.commandTimeout, (v) => checkMs(v, 'commandTimeout'));
@@ -72,6 +72,6 @@ export async function connect(target: ConnectTarget, options?: ConnectOptions): 
   const module = await entry.load();
   const clock = module.clock?.(target, open) ?? realClock;
   const backend = await module.open(target, context, open);
-  core = new ClientCore(backend, clock, waiterTtl, createTelemetry(telemetry, clock));
+  core = new ClientCore(backend, clock, waiterTtl, createTelemetry(telemetry, clock), prefix);
   return new Holdfast(core);
 }

@@ -6,6 +6,9 @@
 /** A lease's TTL when none is given, in ms (the library and the server's HTTP API alike). */
 export const DEFAULT_TTL = 10_000;
 
+/** Prepended to every key and channel of a client unless connect() is told otherwise. */
+export const DEFAULT_PREFIX = 'holdfast:';
+
 /**
  * How long a waiter's queue entry lives unless refreshed, in ms. A waiter that dies leaves the
  * queue after this; live waiters refresh it every third of it.

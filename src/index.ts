@@ -50,6 +50,7 @@ export {
   DEFAULT_CACHE_PREFIX,
   DEFAULT_SCHEDULE_TTL,
   memoryCacheStore,
+  type RedisCacheStoreOptions,
   type RunExclusiveOptions,
   type RunExclusiveResult,
   redisCacheStore,

@@ -114,4 +114,31 @@ describe('recipes on redis', () => {
       await redis.quit();
     }
   });
+
+  it('redisCacheStore({ client }) keeps values under the client prefix, where cached() without a store does', async () => {
+    const url = server().url;
+    const redis = new Redis(url);
+    const tag = randomBytes(4).toString('hex');
+    const [a, b] = await Promise.all([connect(url, { prefix: `a-${tag}:` }), connect(url, { prefix: `b-${tag}:` })]);
+    try {
+      let computed = 0;
+      const compute = (): number => ++computed;
+      // The default store (the backend's values) and redisCacheStore({ client }) are one cache.
+      assert.equal(await cached(a, 'k', compute, { ttl: 60_000 }), 1);
+      const storeA = redisCacheStore(redis, { client: a });
+      assert.equal(await storeA.get('k'), '1');
+      assert.equal(await redis.get(`a-${tag}:value:cache:k`), '1');
+      await storeA.set('set-by-store', '"s"', 60_000);
+      assert.equal(await cached(a, 'set-by-store', compute, { ttl: 60_000 }), 's');
+      // Another prefix on the same Redis has its own values, with or without the store.
+      const storeB = redisCacheStore(redis, { client: b });
+      assert.equal(await storeB.get('k'), undefined);
+      assert.equal(await cached(b, 'k', compute, { ttl: 60_000, store: storeB }), 2);
+      assert.equal(await cached(a, 'k', compute, { ttl: 60_000 }), 1);
+      assert.throws(() => redisCacheStore(redis, { client: a, prefix: 'x:' }), ValidationError);
+      assert.throws(() => redisCacheStore(redis, { client: {} as never }), ValidationError);
+    } finally {
+      await Promise.all([a.close(), b.close(), redis.quit()]);
+    }
+  });
 });

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Backend, HandoffGrant } from '../backend.js';
+import { DEFAULT_PREFIX } from '../defaults.js';
 import { ClosedError } from '../errors.js';
 import { NO_TELEMETRY, type Telemetry } from '../telemetry/telemetry.js';
 import type { Clock } from '../util/clock.js';
@@ -58,6 +59,8 @@ export class ClientCore implements LeaseHost {
   readonly backend: Backend;
   readonly clock: Clock;
   readonly waiterTtl: number;
+  /** The connect() prefix of this client's keys (recipes keep their own keys under it). */
+  readonly prefix: string;
   /** The backend pushes no wake-ups: waiters ask on a short timer (waiter.ts). */
   readonly polls: boolean;
   /** Where metrics and spans go (NO_TELEMETRY without a provider). */
@@ -72,10 +75,17 @@ export class ClientCore implements LeaseHost {
   readonly #closables = new Set<Closable>();
   #closed = false;
 
-  constructor(backend: Backend, clock: Clock, waiterTtl: number, telemetry: Telemetry = NO_TELEMETRY) {
+  constructor(
+    backend: Backend,
+    clock: Clock,
+    waiterTtl: number,
+    telemetry: Telemetry = NO_TELEMETRY,
+    prefix = DEFAULT_PREFIX,
+  ) {
     this.backend = backend;
     this.clock = clock;
     this.waiterTtl = waiterTtl;
+    this.prefix = prefix;
     this.polls = backend.capabilities.wakeups === 'poll';
     this.telemetry = telemetry;
     this.#renewer = new Renewer(backend, clock);

@@ -3,6 +3,7 @@
  * the other callers queue on a lock and then read the value instead of computing it again.
  */
 import type { Redis } from 'ioredis';
+import { valueKey } from '../backends/redis/keys.js';
 import { requireCapability } from '../capabilities.js';
 import { coreOf, type Holdfast } from '../client.js';
 import { asBackendError, ValidationError } from '../errors.js';
@@ -170,17 +171,35 @@ function checkClock(value: unknown): Clock {
   return value as Clock;
 }
 
+export interface RedisCacheStoreOptions {
+  /** The whole key prefix: a value lives under `prefix + key` (default `holdfast:cache:`). */
+  readonly prefix?: string;
+  /**
+   * Keys under this client's `connect()` prefix instead: `<prefix>value:cache:<key>`, the keys
+   * `cached()` uses without a store on `redis://`, so the two share values and two applications
+   * with their own prefixes on one Redis never read each other's values.
+   */
+  readonly client?: Holdfast;
+}
+
 /**
  * A cache in Redis, shared by every process that uses that Redis: `SET key value PX ttl` under
- * `prefix + key` (default prefix `holdfast:cache:`). The application owns `redis` (an ioredis
- * client) and closes it. Failures reject with `BackendError`.
+ * `prefix + key` (default prefix `holdfast:cache:`), or under a client's prefix (`client`). The
+ * application owns `redis` (an ioredis client) and closes it. Failures reject with `BackendError`.
  */
-export function redisCacheStore(redis: Redis, options?: { readonly prefix?: string }): CacheStore {
+export function redisCacheStore(redis: Redis, options?: RedisCacheStoreOptions): CacheStore {
   if (typeof (redis as Partial<Redis> | null)?.set !== 'function') {
     throw new ValidationError('redis must be an ioredis client');
   }
-  const raw = checkOptions<{ prefix: string }>(options, ['prefix'], 'redisCacheStore options');
-  const prefix = optional(raw.prefix, checkPrefix) ?? DEFAULT_CACHE_PREFIX;
+  const raw = checkOptions<RedisCacheStoreOptions>(options, ['prefix', 'client'], 'redisCacheStore options');
+  if (raw.prefix !== undefined && raw.client !== undefined) {
+    throw new ValidationError('redisCacheStore takes a prefix or a client, not both');
+  }
+  const client = optional(raw.client, checkClient);
+  const prefix =
+    client === undefined
+      ? (optional(raw.prefix, checkPrefix) ?? DEFAULT_CACHE_PREFIX)
+      : valueKey(coreOf(client).prefix, CACHE_VALUE_PREFIX);
   return {
     async get(key) {
       try {

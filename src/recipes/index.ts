@@ -6,6 +6,7 @@ export {
   cached,
   DEFAULT_CACHE_PREFIX,
   memoryCacheStore,
+  type RedisCacheStoreOptions,
   redisCacheStore,
 } from './cached.js';
 export { type RunExclusiveOptions, type RunExclusiveResult, runExclusive } from './run-exclusive.js';
