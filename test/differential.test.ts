@@ -10,9 +10,15 @@
  *
  * HOLDFAST_DIFF_RUNS sets how many sequences (default 150, a few seconds).
  */
+import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
+import { Redis } from 'ioredis';
+import { createRedisBackend } from '../src/backends/redis/index.js';
+import { nameKeys } from '../src/backends/redis/keys.js';
+import { loadScripts, runScript } from '../src/backends/redis/scripts.js';
+import { ValidationError } from '../src/errors.js';
 import { memoryEngine, type RedisEngine, redisEngine } from './differential/engines.js';
 import { scenario } from './differential/ops.js';
 import { DifferentialRun } from './differential/run.js';
@@ -48,5 +54,32 @@ describe('differential: memory:// and Redis agree on every reply', () => {
       }),
       { numRuns: RUNS, includeErrorInReport: true, ...(SEED === undefined ? {} : { seed: SEED }) },
     );
+  });
+
+  it("the scripts' test clock is checked: a bad clock is refused, an unknown extra argument fails the script", async () => {
+    const context = { clientId: 'clock-check', prefix: 'clock:', onWake: () => {}, onResync: () => {} };
+    const url = server().url;
+    await assert.rejects(createRedisBackend({ url }, context, { testClock: 5 as never }), ValidationError);
+    const fractional = await createRedisBackend({ url }, context, { testClock: () => 1.5 });
+    try {
+      await assert.rejects(fractional.inspect('n'), ValidationError);
+    } finally {
+      await fractional.close();
+    }
+    // A script given one argument more than it takes, that is not `t:<µs>`, refuses to run
+    // (scripts/includes/now.lua), so no argument is ever mistaken for a time.
+    const scripts = await loadScripts();
+    const redis = new Redis(url);
+    try {
+      const keys = nameKeys('clock:', 'n');
+      await assert.rejects(
+        runScript(redis, scripts.release, { keys, args: ['clock:', 'n', 'token', 'junk'] }),
+        /unexpected argument 4/,
+      );
+      await assert.rejects(runScript(redis, scripts.inspect, { keys, args: ['t:12x'] }), /unexpected argument 1/);
+      assert.equal(await runScript(redis, scripts.inspect, { keys, args: ['t:1700000000000000'] }), null);
+    } finally {
+      await redis.quit();
+    }
   });
 });
