@@ -87,12 +87,52 @@ export class DifferentialRun {
 
   async run(ops: readonly Op[]): Promise<void> {
     this.#ops = ops;
-    for (const [step, op] of ops.entries()) {
-      await this.#step(step, op);
-      await this.#compareState(step);
-      for (const side of this.#sides) side.fences.endStep(side.engine.label, step);
+    const watches = await Promise.all(this.#sides.map((side) => this.#watch(side)));
+    try {
+      for (const [step, op] of ops.entries()) {
+        await this.#step(step, op);
+        await this.#compareState(step);
+        for (const side of this.#sides) side.fences.endStep(side.engine.label, step);
+      }
+      await this.#compareDeliveries();
+      await this.#compareEvents(watches);
+    } finally {
+      await Promise.all(watches.map((watch) => watch.stop()));
     }
-    await this.#compareDeliveries();
+  }
+
+  /**
+   * The lock events of this sequence's names, normalised. Rate-limiter events are left out:
+   * memory reports a rate waiter's expiry when it happens (a timer), Redis at the limiter's next
+   * take, by design (nothing sweeps rate limiters).
+   */
+  async #watch(side: Side): Promise<{ readonly seen: string[]; stop(): Promise<void> }> {
+    const seen: string[] = [];
+    const origin = Number(WALL_ORIGIN / 1000n);
+    const stop = await events(side.engine.backends[2] as Backend).watch(`${this.#tag}:n*`, (e) => {
+      const fence = e.fence === null ? '-' : `@${instant(e.fence)}`;
+      const owner = JSON.stringify(e.owner);
+      seen.push(
+        `${e.type} ${e.name} ${e.kind} fence${fence} p=${e.permits} o=${owner} T=${e.at - origin} e=${e.expiresIn}`,
+      );
+    });
+    return { seen, stop };
+  }
+
+  /** Both engines reported the same lock events in the same order (pub/sub may lag: waits). */
+  async #compareEvents(watches: ReadonlyArray<{ readonly seen: string[] }>): Promise<void> {
+    const [a, b] = watches as [{ seen: string[] }, { seen: string[] }];
+    const expected = Math.max(a.seen.length, b.seen.length);
+    await waitFor(() => a.seen.length >= expected && b.seen.length >= expected, {
+      timeout: DELIVERY_TIMEOUT,
+      what: `${expected} events from both engines`,
+    }).catch(() => {});
+    const [sa, sb] = this.#sides;
+    assert.deepEqual(
+      simultaneousSorted(a.seen),
+      simultaneousSorted(b.seen),
+      `events: ${sa.engine.label} (actual) and ${sb.engine.label} (expected) differ\n${this.#history()}`,
+    );
   }
 
   #name(index: number): string {
@@ -257,6 +297,33 @@ export class DifferentialRun {
     const at = side.engine.sinceStart(grant.serverTime);
     return `${token} fence@${instant(grant.fence)} T=${at}`;
   }
+}
+
+/**
+ * Removals in one step have no order in the contract: memory reports simultaneous expiries and
+ * a force-release's holders in queue (grant) order, Redis in expiry order with ties by token
+ * (its sorted sets). Runs of `expired`, `left` or `lost` events at the same T are sorted;
+ * everything else keeps its order.
+ */
+function simultaneousSorted(events: readonly string[]): string[] {
+  const key = (event: string): string | null => {
+    const type = event.split(' ', 1)[0];
+    return type === 'expired' || type === 'left' || type === 'lost' ? `${type} ${/ T=(\d+) /.exec(event)?.[1]}` : null;
+  };
+  const out: string[] = [];
+  let run: string[] = [];
+  const flush = (): void => {
+    out.push(...run.sort());
+    run = [];
+  };
+  for (const event of events) {
+    const k = key(event);
+    if (k === null || (run.length > 0 && key(run[0] as string) !== k)) flush();
+    if (k === null) out.push(event);
+    else run.push(event);
+  }
+  flush();
+  return out;
 }
 
 function rates(backend: Backend): RateCapability {
