@@ -25,7 +25,7 @@ import { type Engine, WALL_ORIGIN } from './engines.js';
 import { CLIENTS, describeOp, type LimiterConfig, LOCKS, type Op, ownerOf, permitsOf } from './ops.js';
 
 /** How long Redis's wake-ups (pub/sub) may take to arrive after the last operation, in real ms. */
-const DELIVERY_TIMEOUT = 3000;
+const DELIVERY_TIMEOUT = 5000;
 
 type Normal = unknown;
 
