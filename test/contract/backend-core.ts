@@ -7,6 +7,7 @@ import {
   lacksKind,
   newName,
   newToken,
+  PAST_SHORT,
   request,
   SHORT,
   useEngine,
@@ -194,7 +195,7 @@ export function coreSuite(factory: BackendEngineFactory): void {
     const name = newName();
     const token = newToken();
     await a.backend.acquire(request(name, token, { ttl: SHORT }));
-    await world().engine.advance(SHORT + 100);
+    await world().engine.advance(PAST_SHORT);
     assert.equal(await a.backend.extend({ name, token, ttl: LONG }), false);
     assert.equal((await b.backend.acquire(request(name, newToken()))).granted, true);
   });

@@ -10,6 +10,7 @@ import {
   newName,
   newToken,
   type OpenedBackend,
+  PAST_SHORT,
   request,
   SHORT,
   useEngine,
@@ -101,7 +102,7 @@ export function eventsSuite(factory: BackendEngineFactory): void {
     await a.backend.acquire(request(name, newToken(), { ttl: SHORT }));
     const due = await events.sweep(name);
     assert.ok(due !== null && due > 0 && due <= SHORT, `next expiry in ${due}`);
-    await world().engine.advance(SHORT + 100);
+    await world().engine.advance(PAST_SHORT);
     assert.equal(await events.sweep(name), null);
     await watch.until(2);
     await watch.stop();

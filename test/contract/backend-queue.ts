@@ -10,6 +10,7 @@ import {
   lacksKind,
   newName,
   newToken,
+  PAST_SHORT,
   request,
   SHORT,
   useEngine,
@@ -95,7 +96,7 @@ export function queueSuite(factory: BackendEngineFactory): void {
     const gone = newToken();
     await b.backend.acquire(request(name, gone, { enqueue: true, waiterTtl: SHORT }));
     assert.equal((await a.backend.inspect(name))?.waiters.length, 1);
-    await world().engine.advance(SHORT + 100);
+    await world().engine.advance(PAST_SHORT);
     assert.deepEqual((await a.backend.inspect(name))?.waiters, []);
     // Nobody is served by the release: the expired entry is not granted.
     await a.backend.release(name, holder);
@@ -109,7 +110,7 @@ export function queueSuite(factory: BackendEngineFactory): void {
     const waiter = newToken();
     await a.backend.acquire(request(name, newToken(), { ttl: SHORT }));
     await b.backend.acquire(request(name, waiter, { enqueue: true, waiterTtl: 10_000 }));
-    await world().engine.advance(SHORT + 100);
+    await world().engine.advance(PAST_SHORT);
     // The next operation on the name (any client's) purges the holder and drains the queue.
     const asked = await b.backend.acquire(request(name, waiter, { enqueue: true, waiterTtl: 10_000 }));
     assert.equal(asked.granted, true);

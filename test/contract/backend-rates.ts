@@ -9,6 +9,7 @@ import {
   newName,
   newToken,
   type OpenedBackend,
+  PAST_SHORT,
   rates,
   SHORT,
   useEngine,
@@ -109,7 +110,7 @@ export function ratesSuite(factory: BackendEngineFactory): void {
     const waiter = newToken();
     const queued = await rates(b.backend).take({ ...request, token: waiter, waiterTtl: 10_000 });
     assert.equal(queued.position, 0);
-    await world().engine.advance(SHORT + 100);
+    await world().engine.advance(PAST_SHORT);
     assert.equal((await rates(a.backend).take(request)).allowed, false, 'the try waits behind the queue');
     assert.equal((await rates(b.backend).take({ ...request, token: waiter, waiterTtl: 10_000 })).allowed, true);
   });

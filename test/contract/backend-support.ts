@@ -54,8 +54,13 @@ export interface OpenedBackend {
 
 /** A lease that never runs out during a test. */
 export const LONG = 60_000;
-/** A lease or waiter entry that runs out during a test (real engines wait it out). */
-export const SHORT = 400;
+/**
+ * A lease or waiter entry that runs out during a test (real engines wait it out); long enough
+ * that a check right after creating it still sees it on a loaded machine.
+ */
+export const SHORT = 1000;
+/** Just past SHORT, with room for the backend to notice. */
+export const PAST_SHORT = SHORT + 200;
 /** Real ms to wait for something that should happen "now" (a wake-up, an event). */
 export const EVENT = 5000;
 

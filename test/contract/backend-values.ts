@@ -2,7 +2,14 @@
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
 import type { ValueCapability } from '../../src/backend.js';
-import { type BackendEngineFactory, newName, type OpenedBackend, SHORT, useEngine } from './backend-support.js';
+import {
+  type BackendEngineFactory,
+  newName,
+  type OpenedBackend,
+  PAST_SHORT,
+  SHORT,
+  useEngine,
+} from './backend-support.js';
 
 function valuesOf(opened: OpenedBackend, t: { skip(message: string): void }): ValueCapability | null {
   const { values } = opened.backend;
@@ -34,7 +41,7 @@ export function valuesSuite(factory: BackendEngineFactory): void {
     await va.set(short, 'brief', SHORT);
     await va.set(long, 'lasting', 60_000);
     assert.equal(await vb.get(short), 'brief');
-    await world().engine.advance(SHORT + 100);
+    await world().engine.advance(PAST_SHORT);
     assert.equal(await vb.get(short), undefined);
     assert.equal(await vb.get(long), 'lasting');
   });
