@@ -11,56 +11,14 @@
  * serverTime becomes ms since the start, each engine having its own origin.
  */
 import assert from 'node:assert/strict';
-import type {
-  AcquireResult,
-  Backend,
-  EventCapability,
-  HandoffGrant,
-  LockState,
-  RateCapability,
-} from '../../src/backend.js';
-import { HoldfastError } from '../../src/errors.js';
+import type { AcquireResult, Backend, HandoffGrant, LockState } from '../../src/backend.js';
 import { waitFor } from '../helpers/wait.js';
 import { type Engine, WALL_ORIGIN } from './engines.js';
+import { events, FenceLog, instant, type Normal, outcome, rates, simultaneousSorted } from './normal.js';
 import { CLIENTS, describeOp, type LimiterConfig, LOCKS, type Op, ownerOf, permitsOf } from './ops.js';
 
 /** How long Redis's wake-ups (pub/sub) may take to arrive after the last operation, in real ms. */
 const DELIVERY_TIMEOUT = 5000;
-
-type Normal = unknown;
-
-/** What one engine has shown so far: fences per name, to check they only grow. */
-class FenceLog {
-  readonly #seen = new Map<string, Set<bigint>>();
-  readonly #max = new Map<string, bigint>();
-  #fresh: Array<[string, bigint]> = [];
-
-  note(name: string, fence: bigint): void {
-    const seen = this.#seen.get(name) ?? new Set<bigint>();
-    this.#seen.set(name, seen);
-    if (seen.has(fence)) return;
-    seen.add(fence);
-    this.#fresh.push([name, fence]);
-  }
-
-  /** Every fence first seen during this step is above every fence of its name seen before it. */
-  endStep(label: string, step: number): void {
-    const before = new Map(this.#max);
-    for (const [name, fence] of this.#fresh) {
-      const max = before.get(name);
-      assert.ok(
-        max === undefined || fence > max,
-        `${label}: new fence ${fence} of ${name} at step ${step} is not above ${max}`,
-      );
-      if ((this.#max.get(name) ?? -1n) < fence) this.#max.set(name, fence);
-    }
-    this.#fresh = [];
-  }
-}
-
-function instant(fence: bigint): number {
-  return Number((fence - WALL_ORIGIN) / 1000n);
-}
 
 interface Side {
   readonly engine: Engine;
@@ -296,52 +254,5 @@ export class DifferentialRun {
   #grant(side: Side, token: string, grant: HandoffGrant): string {
     const at = side.engine.sinceStart(grant.serverTime);
     return `${token} fence@${instant(grant.fence)} T=${at}`;
-  }
-}
-
-/**
- * Removals in one step have no order in the contract: memory reports simultaneous expiries and
- * a force-release's holders in queue (grant) order, Redis in expiry order with ties by token
- * (its sorted sets). Runs of `expired`, `left` or `lost` events at the same T are sorted;
- * everything else keeps its order.
- */
-function simultaneousSorted(events: readonly string[]): string[] {
-  const key = (event: string): string | null => {
-    const type = event.split(' ', 1)[0];
-    return type === 'expired' || type === 'left' || type === 'lost' ? `${type} ${/ T=(\d+) /.exec(event)?.[1]}` : null;
-  };
-  const out: string[] = [];
-  let run: string[] = [];
-  const flush = (): void => {
-    out.push(...run.sort());
-    run = [];
-  };
-  for (const event of events) {
-    const k = key(event);
-    if (k === null || (run.length > 0 && key(run[0] as string) !== k)) flush();
-    if (k === null) out.push(event);
-    else run.push(event);
-  }
-  flush();
-  return out;
-}
-
-function rates(backend: Backend): RateCapability {
-  if (backend.rates === undefined) throw new Error(`the ${backend.label} backend has no rates`);
-  return backend.rates;
-}
-
-function events(backend: Backend): EventCapability {
-  if (backend.events === undefined) throw new Error(`the ${backend.label} backend has no events`);
-  return backend.events;
-}
-
-/** The value, or the error's code: both engines must fail the same way too. */
-async function outcome(call: () => Promise<Normal>): Promise<Normal> {
-  try {
-    return await call();
-  } catch (error) {
-    if (error instanceof HoldfastError) return { error: error.code };
-    throw error;
   }
 }
