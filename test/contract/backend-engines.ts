@@ -19,6 +19,8 @@ import { sleep } from '../helpers/wait.js';
 import type { BackendEngineFactory } from './backend-support.js';
 
 const PREFIX = 'holdfast:';
+/** Generous: a round trip that is merely slow on a loaded machine must not fail a test. */
+const COMMAND_TIMEOUT = 10_000;
 
 export const memoryEngine: BackendEngineFactory = async () => {
   const clock = new FakeClock();
@@ -45,7 +47,7 @@ export function redisEngine(server: () => RedisProcess): BackendEngineFactory {
     return {
       label: 'redis',
       fakeTime: false,
-      open: (context) => openRedis(url, { ...context, prefix }, {}),
+      open: (context) => openRedis(url, { ...context, prefix }, { commandTimeout: COMMAND_TIMEOUT }),
       advance: sleep,
       // Every key of this engine goes, as in a crash of a Redis without persistence.
       loseData: async () => {
@@ -73,7 +75,7 @@ export const holdfastEngine: BackendEngineFactory = async () => {
   return {
     label: 'holdfast',
     fakeTime: false,
-    open: (context) => openServer(url, { ...context, prefix: PREFIX }, {}),
+    open: (context) => openServer(url, { ...context, prefix: PREFIX }, { commandTimeout: COMMAND_TIMEOUT }),
     advance: sleep,
     // A restarted server keeps nothing (its state is in memory).
     loseData: async () => {

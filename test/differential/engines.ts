@@ -12,6 +12,12 @@ import { createRedisBackend } from '../../src/backends/redis/index.js';
 import { FakeClock } from '../../src/testing/index.js';
 import { CLIENTS } from './ops.js';
 
+/**
+ * A script call may take this long on a loaded machine before it counts as failed: a timeout
+ * would show as a difference (BACKEND on one side only), not as what it is.
+ */
+const COMMAND_TIMEOUT = 30_000;
+
 /** Wall-clock µs at T = 0 of every sequence (a whole ms, so ms times stay integers). */
 export const WALL_ORIGIN = 1_700_000_000_000_000n;
 
@@ -92,7 +98,12 @@ export async function redisEngine(url: string, prefix: string): Promise<RedisEng
   const admin = new Redis(url);
   const backends: Backend[] = [];
   for (let i = 0; i < CLIENTS; i++) {
-    backends.push(await createRedisBackend({ url }, context(`redis-${i}`, prefix, deliver), { testClock }));
+    backends.push(
+      await createRedisBackend({ url }, context(`redis-${i}`, prefix, deliver), {
+        testClock,
+        commandTimeout: COMMAND_TIMEOUT,
+      }),
+    );
   }
   return {
     label: 'redis',
