@@ -26,7 +26,8 @@ interface Side {
 }
 
 export class DifferentialRun {
-  readonly #sides: readonly [Side, Side];
+  /** The first engine is the reference; every other one must agree with it. */
+  readonly #sides: readonly Side[];
   readonly #tag: string;
   readonly #limiters: readonly LimiterConfig[];
   #now = 0;
@@ -34,11 +35,9 @@ export class DifferentialRun {
   /** The clock (T) at which each step so far started. */
   readonly #startedAt: number[] = [];
 
-  constructor(engines: readonly [Engine, Engine], tag: string, limiters: readonly LimiterConfig[]) {
-    this.#sides = [
-      { engine: engines[0], fences: new FenceLog() },
-      { engine: engines[1], fences: new FenceLog() },
-    ];
+  constructor(engines: readonly Engine[], tag: string, limiters: readonly LimiterConfig[]) {
+    if (engines.length < 2) throw new Error('a differential run needs two engines or more');
+    this.#sides = engines.map((engine) => ({ engine, fences: new FenceLog() }));
     this.#tag = tag;
     this.#limiters = limiters;
   }
@@ -77,20 +76,28 @@ export class DifferentialRun {
     return { seen, stop };
   }
 
-  /** Both engines reported the same lock events in the same order (pub/sub may lag: waits). */
+  /** Every engine reported the same lock events in the same order (pub/sub may lag: waits). */
   async #compareEvents(watches: ReadonlyArray<{ readonly seen: string[] }>): Promise<void> {
-    const [a, b] = watches as [{ seen: string[] }, { seen: string[] }];
-    const expected = Math.max(a.seen.length, b.seen.length);
-    await waitFor(() => a.seen.length >= expected && b.seen.length >= expected, {
-      timeout: DELIVERY_TIMEOUT,
-      what: `${expected} events from both engines`,
-    }).catch(() => {});
-    const [sa, sb] = this.#sides;
-    assert.deepEqual(
-      simultaneousSorted(a.seen),
-      simultaneousSorted(b.seen),
-      `events: ${sa.engine.label} (actual) and ${sb.engine.label} (expected) differ\n${this.#history()}`,
+    await caughtUp(
+      watches.map((watch) => () => watch.seen.length),
+      'events',
     );
+    this.#agree(
+      'events',
+      watches.map((watch) => simultaneousSorted(watch.seen)),
+    );
+  }
+
+  /** Asserts every engine's `results[i]` equals the reference's, naming the first that differs. */
+  #agree(what: string, results: readonly Normal[]): void {
+    const [reference, ...others] = this.#sides;
+    for (const [i, side] of others.entries()) {
+      assert.deepEqual(
+        results[i + 1],
+        results[0],
+        `${what}: ${side.engine.label} (actual) and ${reference?.engine.label} (expected) differ\n${this.#history()}`,
+      );
+    }
   }
 
   #name(index: number): string {
@@ -101,15 +108,9 @@ export class DifferentialRun {
     return `${this.#tag}:t${index}`;
   }
 
-  /** Runs `call` on both engines and asserts the normalised outcomes are equal. */
+  /** Runs `call` on every engine and asserts the normalised outcomes are equal. */
   async #both(what: string, call: (side: Side) => Promise<Normal>): Promise<void> {
-    const [a, b] = await Promise.all(this.#sides.map((side) => outcome(() => call(side))));
-    const [sa, sb] = this.#sides;
-    assert.deepEqual(
-      a,
-      b,
-      `${what}: ${sa.engine.label} (actual) and ${sb.engine.label} (expected) differ\n${this.#history()}`,
-    );
+    this.#agree(what, await Promise.all(this.#sides.map((side) => outcome(() => call(side)))));
   }
 
   /** The sequence up to the current step, one op a line, with the clock (T) each ran at. */
@@ -240,19 +241,32 @@ export class DifferentialRun {
 
   /** The hand-off grants each engine delivered (pub/sub may lag: waits for the counts to match). */
   async #compareDeliveries(): Promise<void> {
-    const [a, b] = this.#sides;
-    const expected = Math.max(a.engine.delivered.length, b.engine.delivered.length);
-    await waitFor(() => a.engine.delivered.length >= expected && b.engine.delivered.length >= expected, {
-      timeout: DELIVERY_TIMEOUT,
-      what: `${expected} hand-off grants delivered by both engines`,
-    }).catch(() => {});
-    const normal = (side: Side): string[] =>
-      side.engine.delivered.map(({ token, grant }) => this.#grant(side, token, grant)).sort();
-    assert.deepEqual(normal(a), normal(b), `hand-off grants delivered: ${a.engine.label} and ${b.engine.label} differ`);
+    await caughtUp(
+      this.#sides.map((side) => () => side.engine.delivered.length),
+      'hand-off grants delivered',
+    );
+    this.#agree(
+      'hand-off grants delivered',
+      this.#sides.map((side) =>
+        side.engine.delivered.map(({ token, grant }) => this.#grant(side, token, grant)).sort(),
+      ),
+    );
   }
 
   #grant(side: Side, token: string, grant: HandoffGrant): string {
     const at = side.engine.sinceStart(grant.serverTime);
     return `${token} fence@${instant(grant.fence)} T=${at}`;
   }
+}
+
+/**
+ * Waits until every count reaches the largest (deliveries over pub/sub may lag), or gives up
+ * after DELIVERY_TIMEOUT: the comparison that follows then shows what differs.
+ */
+async function caughtUp(counts: ReadonlyArray<() => number>, what: string): Promise<void> {
+  const expected = Math.max(...counts.map((count) => count()));
+  await waitFor(() => counts.every((count) => count() >= expected), {
+    timeout: DELIVERY_TIMEOUT,
+    what: `${expected} ${what} from every engine`,
+  }).catch(() => {});
 }
