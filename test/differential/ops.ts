@@ -5,8 +5,9 @@
  * - CLIENTS backends per engine, sharing that engine's state;
  * - two lock names: `n0` a mutex (limit 1) and `n1` a semaphore (limit 3);
  * - three rate limiters, one per algorithm, whose parameters each sequence draws;
- * - TOKENS tokens. A token always belongs to the same client (token % CLIENTS) and asks for
- *   the same permits and owner, as a real client's acquisition does; ops only pick which one.
+ * - TOKENS tokens per lock or limiter (token k of n0 is not token k of r1: real tokens are
+ *   random). Token k always belongs to the same client (k % CLIENTS) and asks for the same
+ *   permits and owner, as a real client's acquisition does; ops only pick which one.
  *
  * Times are whole ms, so both engines see exactly the same instants (no rounding to compare).
  */

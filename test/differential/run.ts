@@ -104,8 +104,12 @@ export class DifferentialRun {
     return `${this.#tag}:n${index}`;
   }
 
-  #token(index: number): string {
-    return `${this.#tag}:t${index}`;
+  /**
+   * A token of a lock (`n0`) or a rate limiter (`r1`). Tokens are 128 random bits in real use, so
+   * one never serves two names: token k of n0 and token k of r1 are different tokens.
+   */
+  #token(resource: string, index: number): string {
+    return `${this.#tag}:${resource}:t${index}`;
   }
 
   /** Runs `call` on every engine and asserts the normalised outcomes are equal. */
@@ -128,7 +132,7 @@ export class DifferentialRun {
         const request = {
           name: this.#name(op.name),
           kind: lock.kind,
-          token: this.#token(op.token),
+          token: this.#token(`n${op.name}`, op.token),
           permits: permitsOf(op.name, op.token),
           limit: lock.limit,
           ttl: op.ttl,
@@ -143,13 +147,23 @@ export class DifferentialRun {
         );
       }
       case 'release':
-        return this.#both(what, (side) => client(side, op.token).release(this.#name(op.name), this.#token(op.token)));
+        return this.#both(what, (side) =>
+          client(side, op.token).release(this.#name(op.name), this.#token(`n${op.name}`, op.token)),
+        );
       case 'extend':
         return this.#both(what, (side) =>
-          client(side, op.token).extend({ name: this.#name(op.name), token: this.#token(op.token), ttl: op.ttl }),
+          client(side, op.token).extend({
+            name: this.#name(op.name),
+            token: this.#token(`n${op.name}`, op.token),
+            ttl: op.ttl,
+          }),
         );
       case 'extendMany': {
-        const requests = op.items.map((i) => ({ name: this.#name(i.name), token: this.#token(i.token), ttl: i.ttl }));
+        const requests = op.items.map((i) => ({
+          name: this.#name(i.name),
+          token: this.#token(`n${i.name}`, i.token),
+          ttl: i.ttl,
+        }));
         return this.#both(what, (side) => client(side, op.items[0]?.token ?? 0).extendMany(requests));
       }
       case 'forceRelease':
@@ -167,14 +181,14 @@ export class DifferentialRun {
           burst,
           // more than the capacity is refused upstream (RateLimiter), never sent
           cost: Math.min(op.cost, burst),
-          token: op.token === null ? null : this.#token(op.token),
+          token: op.token === null ? null : this.#token(`r${op.limiter}`, op.token),
           waiterTtl: op.waiterTtl,
         };
         return this.#both(what, (side) => rates(client(side, op.token ?? 0)).take(request));
       }
       case 'rateLeave':
         return this.#both(what, (side) =>
-          rates(client(side, op.token)).leave(`${this.#tag}:r${op.limiter}`, this.#token(op.token)),
+          rates(client(side, op.token)).leave(`${this.#tag}:r${op.limiter}`, this.#token(`r${op.limiter}`, op.token)),
         );
     }
   }
