@@ -41,7 +41,8 @@ export class LimitedBackend {
     if (forward && request.enqueue) namespace.forward(token, this.#caller.clientId, request.waiterTtl);
     return namespace.backend.acquire(request).then((result) => {
       const now = realClock.now();
-      if (result.granted || result.position < 0) {
+      // A try by a token that is already queued leaves it queued: its wake-ups still go to its client.
+      if (result.granted || (result.position < 0 && !ledger.isQueued(token))) {
         namespace.unforward(token);
         if (result.granted) ledger.note(token, key, false, now + request.ttl);
         return result;
