@@ -14,7 +14,7 @@ import { resolveLimits, type ServerLimits } from './limits.js';
 import { Namespaces } from './namespaces.js';
 import { ClientRegistry } from './registry.js';
 import { Session } from './session.js';
-import { backendSource } from './source.js';
+import { backendSource, type ServedStore } from './source.js';
 import { ValueCount } from './value-count.js';
 
 export const DEFAULT_HOST = '127.0.0.1';
@@ -33,8 +33,10 @@ export interface ServerOptions {
   /**
    * The backend to serve, as a `connect()` URL (`redis://…`, …). Default: an in-process memory
    * store (state on this node only).
+   * Tests may pass `{ memory: store }`: one MemoryStore (on a FakeClock, say) serves every
+   * namespace, so its clock drives the server's state.
    */
-  readonly backend?: string;
+  readonly backend?: string | ServedStore;
 }
 
 export interface RunningServer {

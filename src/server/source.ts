@@ -6,7 +6,13 @@
  * under the same prefix.
  */
 import type { Backend, BackendContext } from '../backend.js';
+import type { MemoryStore } from '../backends/memory/store.js';
 import { resolveTarget } from '../backends/registry.js';
+
+/** Tests: one in-process store serving every namespace (the names of all namespaces meet in it). */
+export interface ServedStore {
+  readonly memory: MemoryStore;
+}
 
 export interface BackendSource {
   /** The URL served, as given (it may hold a password: see `shownUrl` before printing it). */
@@ -20,14 +26,14 @@ export interface BackendSource {
 export const MEMORY_URL = 'memory://';
 
 /** The source for `url` (default: in-process memory); a URL no backend takes is refused before any I/O. */
-export function backendSource(url: string = MEMORY_URL): BackendSource {
-  const entry = resolveTarget(url);
+export function backendSource(target: string | ServedStore = MEMORY_URL): BackendSource {
+  const entry = resolveTarget(target);
   return {
-    url,
+    url: typeof target === 'string' ? target : MEMORY_URL,
     inProcess: entry.keys.includes('memory'),
     async open(_prefix, context) {
       const module = await entry.load();
-      return module.open(url, context, {});
+      return module.open(target, context, {});
     },
   };
 }
