@@ -2,10 +2,12 @@
  * The differential test (issue 8): the lock and rate algorithm is written twice, in TypeScript
  * (memory://, and the server over it) and in Lua (Redis). fast-check generates random sequences
  * of operations from several clients (acquire / enqueue, release, extend, extendMany, expiry,
- * waiter timeout, force-release, rate takes and leaves), runs each on both with time made
- * deterministic (the memory backend's FakeClock and the scripts' test clock show the same
- * instants), and compares every reply, the state after every step and the hand-off grants
- * delivered. A failure prints the shrunk sequence and the seed; replay it with
+ * waiter timeout, force-release, rate takes and leaves), runs each on memory://, on Redis and on
+ * holdfast:// (an in-process server in front of a memory store, clients over TCP: its transport)
+ * with time made deterministic (the FakeClock of both memory stores and the scripts' test clock
+ * show the same instants), and compares every reply, the state after every step, the hand-off
+ * grants delivered and the lock events with memory's. A failure prints the shrunk sequence and
+ * the seed; replay it with
  * `HOLDFAST_DIFF_SEED=<seed> npm test -- test/differential.test.ts`.
  *
  * HOLDFAST_DIFF_RUNS sets how many sequences (default 150, a few seconds).
@@ -19,7 +21,7 @@ import { createRedisBackend } from '../src/backends/redis/index.js';
 import { nameKeys } from '../src/backends/redis/keys.js';
 import { loadScripts, runScript } from '../src/backends/redis/scripts.js';
 import { ValidationError } from '../src/errors.js';
-import { memoryEngine, type RedisEngine, redisEngine } from './differential/engines.js';
+import { holdfastEngine, memoryEngine, type RedisEngine, redisEngine } from './differential/engines.js';
 import { scenario } from './differential/ops.js';
 import { DifferentialRun } from './differential/run.js';
 import { useRedisServer } from './helpers/world.js';
@@ -27,7 +29,7 @@ import { useRedisServer } from './helpers/world.js';
 const RUNS = Number(process.env.HOLDFAST_DIFF_RUNS ?? 150);
 const SEED = process.env.HOLDFAST_DIFF_SEED === undefined ? undefined : Number(process.env.HOLDFAST_DIFF_SEED);
 
-describe('differential: memory:// and Redis agree on every reply', () => {
+describe('differential: memory://, Redis and holdfast:// agree on every reply', () => {
   const server = useRedisServer();
   let redis: RedisEngine | undefined;
   before(async () => {
@@ -46,10 +48,11 @@ describe('differential: memory:// and Redis agree on every reply', () => {
         const tag = `s${sequence++}`;
         await engine.reset(tag);
         const memory = memoryEngine();
+        const holdfast = await holdfastEngine();
         try {
-          await new DifferentialRun([memory, engine], tag, limiters).run(ops);
+          await new DifferentialRun([memory, engine, holdfast], tag, limiters).run(ops);
         } finally {
-          await memory.close();
+          await Promise.all([memory.close(), holdfast.close()]);
         }
       }),
       { numRuns: RUNS, includeErrorInReport: true, ...(SEED === undefined ? {} : { seed: SEED }) },

@@ -9,6 +9,8 @@ import type { Backend, BackendContext, HandoffGrant } from '../../src/backend.js
 import { MemoryBackend } from '../../src/backends/memory/backend.js';
 import { MemoryStore } from '../../src/backends/memory/store.js';
 import { createRedisBackend } from '../../src/backends/redis/index.js';
+import { open as openServer } from '../../src/backends/server-client/index.js';
+import { startServer } from '../../src/server/index.js';
 import { FakeClock } from '../../src/testing/index.js';
 import { CLIENTS } from './ops.js';
 
@@ -48,6 +50,43 @@ function context(id: string, prefix: string, deliver: (wake: Delivered) => void)
       if (grant !== null) deliver({ token, grant });
     },
     onResync: () => {},
+  };
+}
+
+/**
+ * holdfast:// in front of a memory store on a fake clock: a fresh in-process server per
+ * sequence (`startServer({ backend: { memory: store } })`) and CLIENTS holdfast:// backends
+ * over TCP, so the server's transport (RESP, owners, µs, wake-up routing, event pushes) is
+ * compared with the library it fronts.
+ */
+export async function holdfastEngine(): Promise<Engine> {
+  const clock = new FakeClock({ wallMicros: Number(WALL_ORIGIN) });
+  const store = new MemoryStore({ clock });
+  const server = await startServer({ port: 0, backend: { memory: store } });
+  const url = `holdfast://127.0.0.1:${server.port}`;
+  const delivered: Delivered[] = [];
+  const backends: Backend[] = [];
+  try {
+    for (let i = 0; i < CLIENTS; i++) {
+      const ctx = context(`holdfast-${i}`, 'diff:', (wake) => delivered.push(wake));
+      backends.push(await openServer(url, ctx, { commandTimeout: COMMAND_TIMEOUT }));
+    }
+  } catch (error) {
+    await Promise.allSettled(backends.map((backend) => backend.close()));
+    await server.close();
+    throw error;
+  }
+  return {
+    label: 'holdfast',
+    backends,
+    setTime: (t) => clock.advance(t - clock.now()),
+    // The server passes the store's serverTime through: its clock in µs, starting at 0.
+    sinceStart: (serverTime) => serverTime / 1000,
+    delivered,
+    close: async () => {
+      await Promise.allSettled(backends.map((backend) => backend.close()));
+      await server.close();
+    },
   };
 }
 
