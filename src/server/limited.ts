@@ -77,7 +77,8 @@ export class LimitedBackend {
     const now = realClock.now();
     requests.forEach((r, i) => {
       if (held[i]) ledger.note(r.token, lockKey(namespace.prefix, r.name), false, now + r.ttl);
-      else ledger.drop(r.token);
+      // an extend by a queued token fails but leaves it queued (and its wake-ups routed)
+      else if (!ledger.isQueued(r.token)) ledger.drop(r.token);
     });
     return held;
   }
