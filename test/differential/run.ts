@@ -18,7 +18,7 @@ import { events, FenceLog, instant, type Normal, outcome, rates, simultaneousSor
 import { CLIENTS, describeOp, type LimiterConfig, LOCKS, type Op, ownerOf, permitsOf } from './ops.js';
 
 /** How long Redis's wake-ups (pub/sub) may take to arrive after the last operation, in real ms. */
-const DELIVERY_TIMEOUT = 10_000;
+const DELIVERY_TIMEOUT = 5000;
 
 interface Side {
   readonly engine: Engine;
