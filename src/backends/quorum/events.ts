@@ -75,6 +75,11 @@ export class QuorumEvents {
     return empty;
   }
 
+  /** The patterns someone listens to (every node's subscriber re-subscribes them on reconnect). */
+  active(): string[] {
+    return [...this.#listeners.keys()];
+  }
+
   #receive(index: number, pattern: string, message: string, client: boolean): void {
     const listeners = this.#listeners.get(pattern);
     if (!listeners || listeners.size === 0) return;

@@ -191,6 +191,8 @@ export class QuorumNode {
   /** On every (re)connect: what is this server, is it allowed, and when does it count. */
   async #verify(): Promise<void> {
     try {
+      // A closed node starts no commands (an in-flight verify stops at its next step).
+      if (this.#closed) return;
       const probe = await this.#probe();
       this.#runId = probe.runId;
       const refusal = this.#hooks.refusal(this, probe);
@@ -208,13 +210,15 @@ export class QuorumNode {
       const remaining = Number(reply[1]);
       // Counted from after the reply, plus the clock-rate allowance: never before the node's end.
       this.#countsFrom = remaining > 0 ? performance.now() + remaining * (1 + GUARD_DRIFT) + 2 : 0;
+      if (this.#closed) return;
       if (this.#backend === null) {
         const backend = await createRedisBackend({ client: this.client }, this.#context, {
           commandTimeout: this.#settings.timeout,
           allowEviction: this.#settings.allowEviction,
         });
-        // closed while connecting: its subscriber connection would keep the process alive
-        if (this.#closed) await backend.close();
+        // closed while connecting: its subscriber connection would keep the process alive; and
+        // a second 'ready' during this one's await may have opened one already (keep one)
+        if (this.#closed || this.#backend !== null) await backend.close();
         else this.#backend = backend;
       }
       if (this.client.status === 'ready') this.#verified = true;

@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { AcquireRequest, BackendEvent } from '../../backend.js';
 import { QuorumError } from '../../errors.js';
-import { withTimeout } from '../redis/connection.js';
+import { resubscribeOnReady, withTimeout } from '../redis/connection.js';
 import { QuorumEvents } from './events.js';
 import type { QuorumNode } from './node.js';
 
@@ -46,8 +46,11 @@ export class QuorumWatches {
     this.#timeout = timeout;
     this.#stream = new QuorumEvents(quorum);
     this.#subscribers = nodes.map((node) => {
-      const connection = node.client.duplicate({ enableOfflineQueue: true, autoResubscribe: true });
+      // Not ioredis's autoResubscribe: its PSUBSCRIBE after a reconnect is never caught, and
+      // rejects unhandled when the connection closes before the server confirms (connection.ts).
+      const connection = node.client.duplicate({ enableOfflineQueue: true, autoResubscribe: false });
       connection.on('error', () => {}); // a node that is down fails its PSUBSCRIBE, counted below
+      resubscribeOnReady(connection, () => this.#stream.active());
       this.#stream.attach(node.index, connection, prefix);
       return { node, connection };
     });

@@ -62,6 +62,11 @@ function quietErrors(connection: Redis): () => Error | undefined {
  * once the server has confirmed the subscription, so a hand-off published right after
  * connecting is not missed. After a reconnect it subscribes again and, once the server has
  * confirmed, calls `onResync`: wake-ups published during the gap are gone.
+ *
+ * ioredis's own `autoResubscribe` is off: it re-sends SUBSCRIBE/PSUBSCRIBE on every reconnect
+ * without handling their promises, so a connection closed right after it reconnected (before
+ * the server confirmed) made them reject unhandled ("Connection is closed."). We re-subscribe
+ * ourselves instead, here and in `resubscribeOnReady` for patterns, with every failure caught.
  */
 export async function openSubscriber(
   client: Redis,
@@ -72,7 +77,7 @@ export async function openSubscriber(
 ): Promise<Redis> {
   const subscriber = client.duplicate({
     enableOfflineQueue: true,
-    autoResubscribe: true,
+    autoResubscribe: false,
     commandTimeout: timeout,
     enableAutoPipelining: false,
   });
@@ -92,6 +97,18 @@ export async function openSubscriber(
     const cause = lastError();
     throw cause === undefined ? error : connectFailed(subscriber, cause);
   }
+}
+
+/**
+ * After each reconnect of `subscriber` (opened with `autoResubscribe: false`), PSUBSCRIBEs
+ * the patterns `active()` names. A failure is left alone: the connection is closing or down,
+ * and the next reconnect subscribes again.
+ */
+export function resubscribeOnReady(subscriber: Redis, active: () => readonly string[]): void {
+  subscriber.on('ready', () => {
+    const patterns = active();
+    if (patterns.length > 0) subscriber.psubscribe(...patterns).catch(() => {});
+  });
 }
 
 /**

@@ -1,13 +1,13 @@
 /**
  * Event watches on the client's one subscriber connection: one PSUBSCRIBE per distinct
  * pattern, however many watches share it, and a PUNSUBSCRIBE when the last of them ends.
- * After a reconnect ioredis subscribes to the same patterns again by itself (autoResubscribe);
+ * After a reconnect the patterns are subscribed again (resubscribeOnReady, connection.ts);
  * events published during the outage are gone, as on any pub/sub channel.
  */
 import type { Redis } from 'ioredis';
 import type { BackendEvent } from '../../backend.js';
 import { asBackendError } from '../../errors.js';
-import { withTimeout } from './connection.js';
+import { resubscribeOnReady, withTimeout } from './connection.js';
 import { eventPattern } from './keys.js';
 import { parseEvent } from './replies.js';
 
@@ -39,6 +39,7 @@ export class Watches {
     subscriber.on('pmessage', (pattern: string, _channel: string, message: string) => {
       this.#deliver(pattern, message);
     });
+    resubscribeOnReady(subscriber, () => (this.#closed ? [] : [...this.#subscriptions.keys()]));
   }
 
   /** Resolves once events about `pattern` are delivered to `listener`. */
