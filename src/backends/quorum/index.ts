@@ -27,6 +27,9 @@ export function open(target: ConnectTarget, context: BackendContext, options: Op
   );
 }
 
+/** How long connect() waits for every node's first answer (ioredis' own connectTimeout is 10 s). */
+const CONNECT_BUDGET_MS = 10_000;
+
 export async function createQuorumBackend(
   target: unknown,
   context: BackendContext,
@@ -70,10 +73,13 @@ export async function createQuorumBackend(
     fenceMemory: settings.fenceMemory,
     scripts,
   });
-  // Every node gets `timeout` to answer its first probe; then the set is judged without it.
+  // Every node gets CONNECT_BUDGET_MS (or the command timeout, if longer) to answer its first
+  // probe; then the set is judged without it. A refused connection answers at once, so only a
+  // silent node makes connect() wait this long; one command timeout was too short for a loaded
+  // machine, where all five nodes of a test sometimes took over 2 s to connect.
   let deadline: NodeJS.Timeout | undefined;
   const late = new Promise<void>((resolve) => {
-    deadline = setTimeout(resolve, timeout);
+    deadline = setTimeout(resolve, Math.max(timeout, CONNECT_BUDGET_MS));
   });
   await Promise.race([Promise.all(nodes.map((node) => node.started)), late]);
   clearTimeout(deadline);
