@@ -113,7 +113,22 @@ export interface EtcdClusterOptions {
   readonly tls?: { readonly certFile: string; readonly keyFile: string };
 }
 
+/** Starts of a cluster whose free ports were taken by another process before etcd bound them. */
+const START_ATTEMPTS = 3;
+
 export async function startEtcdCluster(options: EtcdClusterOptions = {}): Promise<EtcdCluster> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startOnce(options);
+    } catch (error) {
+      // A free port is only free until someone binds it: on a busy machine another test can.
+      const taken = error instanceof Error && /address already in use/.test(error.message);
+      if (!taken || attempt >= START_ATTEMPTS) throw error;
+    }
+  }
+}
+
+async function startOnce(options: EtcdClusterOptions): Promise<EtcdCluster> {
   const { size = 3, partitionable = true, tls } = options;
   const token = `holdfast-${randomBytes(6).toString('hex')}`;
   const root = await mkdtemp(join(dataRoot(), 'holdfast-etcd-'));
@@ -130,7 +145,18 @@ export async function startEtcdCluster(options: EtcdClusterOptions = {}): Promis
     await Promise.all(members.map((m) => launch(m, initialCluster, token)));
     await Promise.all(members.map((m) => waitHealthy(m)));
   };
-  await launchAll();
+  const stopAll = async (): Promise<void> => {
+    await Promise.all(members.map((m) => m.halt('SIGTERM')));
+    await Promise.all(members.map((m) => m.proxy?.close()));
+    await rm(root, { recursive: true, force: true });
+  };
+  try {
+    await launchAll();
+  } catch (error) {
+    // The members that did start would outlive the test and keep its process from exiting.
+    await stopAll();
+    throw error;
+  }
   const cluster: EtcdCluster = {
     members,
     url: `${tls ? 'etcds' : 'etcd'}://${members.map((m) => m.endpoint).join(',')}`,
@@ -157,11 +183,7 @@ export async function startEtcdCluster(options: EtcdClusterOptions = {}): Promis
       await Promise.all(members.map((m) => m.halt('SIGTERM')));
       await launchAll();
     },
-    async close() {
-      await Promise.all(members.map((m) => m.halt('SIGTERM')));
-      await Promise.all(members.map((m) => m.proxy?.close()));
-      await rm(root, { recursive: true, force: true });
-    },
+    close: stopAll,
   };
   return cluster;
 }
