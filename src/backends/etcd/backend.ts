@@ -62,6 +62,8 @@ export class EtcdBackend implements Backend {
   readonly #onWake: BackendContext['onWake'];
   /** Tokens released here lately: an acquire answered after its release is undone (see #acquire). */
   readonly #released = new Set<string>();
+  /** Tokens with an acquire in flight here. */
+  readonly #asking = new Set<string>();
   readonly #closeClient: () => void;
   #closed = false;
 
@@ -74,6 +76,9 @@ export class EtcdBackend implements Backend {
     this.#waits = new Waits(rpc, context.prefix, {
       wake: (token) => context.onWake(token, null),
       expired: (waiting) => {
+        // An ask in flight refreshes the entry: its answer sets the next expiry, or grants. A
+        // release now would delete the key under an answer that may still say it holds.
+        if (this.#asking.has(waiting.token)) return;
         this.release(waiting.name, waiting.token).catch(() => {});
       },
       moved: (waiting, revision) => {
@@ -88,13 +93,16 @@ export class EtcdBackend implements Backend {
   }
 
   async acquire(request: AcquireRequest): Promise<AcquireResult> {
+    this.#asking.add(request.token); // the engine asks once at a time per token
     try {
       return await this.#acquire(request);
     } catch (error) {
       // The cluster dropped our lease (a pause longer than its TTL): its keys are gone, and
       // the next attempt puts ours again on a new lease.
       if (!(error instanceof LeaseGoneError)) throw error;
-      return this.#acquire(request);
+      return await this.#acquire(request);
+    } finally {
+      this.#asking.delete(request.token);
     }
   }
 
@@ -153,6 +161,8 @@ export class EtcdBackend implements Backend {
       // Held now on a claim window's lease: onto the ttl's lease first, as a renewal would.
       if (mine.lease !== lease && kv) await moveIfNeeded(this.#rpc, { name, token, ttl: request.ttl }, kv, lease);
       await confirmed;
+      // Released while this answer waited for its keep-alive (the caller gave up): not a grant.
+      if (this.#released.has(token)) return { granted: false, position: -1, retryAfter: null, serverTime: null };
       const wasWaiting = this.#waits.has(token) || !response.succeeded;
       this.#waits.drop(token);
       if (wasWaiting && mustTouch(keys, index, granted)) touch(this.#rpc, Buffer.from(mine.key));
@@ -295,6 +305,14 @@ export class EtcdBackend implements Backend {
     const confirmedAt = this.#leases.confirmedAt(waiting.lease);
     if (confirmedAt === null) {
       this.#onWake(waiting.token, null); // its lease is gone, and the key with it: ask again
+      return;
+    }
+    // Keep-alives are overdue (a leader change, a loaded machine): a grant timed from the last
+    // confirmed one could reach its client with little or none of its claim window left (seen
+    // as leases lost inside their critical section in the leader-kill stress run). It holds
+    // already, so asking again is answered with a grant confirmed by a keep-alive sent then.
+    if (performance.now() - confirmedAt > waiting.claimTtl / 2) {
+      this.#onWake(waiting.token, null);
       return;
     }
     // Until its client confirms it, a hand-off grant lasts the claim window.
