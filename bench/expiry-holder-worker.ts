@@ -1,9 +1,9 @@
 /**
- * The crashed holder of measure 4 on holdfast:// (started by expiry.ts). A holdfast:// client
- * reconnects by itself when its connection drops, and a lease left unreleased in a live process
- * is freed by its own deadline timer, so the crash is real: this process takes keys on request,
- * then expiry.ts SIGKILLs it. The OS closes its connection; nothing is released, and the
- * server keeps the leases until their TTL, as Redis does for a dropped connection.
+ * The crashed holder of measure 4 (started by expiry.ts, for every library). A lease left
+ * unreleased in a live process is freed by its own deadline timer (and a dropped connection
+ * reconnects by itself), so the crash is real: this process takes keys on request, then
+ * expiry.ts SIGKILLs it. The OS closes its connections; nothing is released, and the backend
+ * keeps the locks until their TTL.
  * - `take key ttl`: acquires `key` for `ttl` ms without renewal, and answers with the best
  *   estimate of when the server's TTL runs out (acquire round-trip midpoint + ttl, wall clock).
  */

@@ -4,14 +4,11 @@
  * its design could reach here:
  * - a Redis round trip (PING, 1 client sequential, hot): acquire+release is two of them;
  * - Redis's own time for holdfast's two scripts (INFO commandstats), 1 client sequential;
- * - a bare PUBLISH reaching a SUBSCRIBE in another process, in the hand-off measure's harness
- *   (measured there, handoff.ts): a hand-off is a script that publishes, so it cannot beat this.
  * Ceilings derived from these (and from the rows) are printed beside the targets (targets.ts).
  */
 
 import { connect } from 'holdfast';
 import { Redis } from 'ioredis';
-import type { HandoffFloor } from './handoff.js';
 
 const WARMUP = 1000;
 const DURATION = 1000;
@@ -21,7 +18,6 @@ export interface Floors {
   readonly roundTrip: number;
   /** µs of Redis time per holdfast acquire+release (the two scripts), 1 client sequential. */
   readonly holdfastScripts: number;
-  readonly publish: HandoffFloor;
 }
 
 /** Runs `op` back to back for `ms`; returns how many times it ran. */
@@ -72,7 +68,7 @@ async function holdfastScripts(url: string): Promise<number> {
   }
 }
 
-/** `publish`: the hand-off measure's floor, taken beside holdfast's hand-offs (handoff.ts). */
-export async function measureFloors(url: string, publish: HandoffFloor): Promise<Floors> {
-  return { roundTrip: await roundTrip(url), holdfastScripts: await holdfastScripts(url), publish };
+/** The hand-off's floor is taken beside holdfast's hand-offs instead (handoff.ts). */
+export async function measureFloors(url: string): Promise<Floors> {
+  return { roundTrip: await roundTrip(url), holdfastScripts: await holdfastScripts(url) };
 }

@@ -5,6 +5,7 @@
  */
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { pinned, SERVER_CPU } from './pin.js';
 import type { ServerMessage, ServerRequest } from './server-process.js';
 
 export interface HoldfastServer {
@@ -12,6 +13,8 @@ export interface HoldfastServer {
   readonly pid: number;
   /** The server process's CPU seconds so far (user + system). */
   cpuSeconds(): Promise<number>;
+  /** The server process's heap in use after a full GC, bytes. */
+  heapBytes(): Promise<number>;
   /** SIGTERM (the server closes gracefully), then waits for the exit (SIGKILL after 5 s). */
   stop(): Promise<void>;
 }
@@ -22,7 +25,8 @@ const CPU_TIMEOUT = 5000;
 
 export async function startHoldfastServer(): Promise<HoldfastServer> {
   const path = fileURLToPath(new URL('./server-process.ts', import.meta.url));
-  const child = spawn(process.execPath, ['--import', 'tsx', path], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const [command, args] = pinned(SERVER_CPU, process.execPath, ['--expose-gc', '--import', 'tsx', path]);
+  const child = spawn(command, args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const done = (): boolean => child.exitCode !== null || child.signalCode !== null;
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const pid = await new Promise<number>((resolve, reject) => {
@@ -43,13 +47,13 @@ export async function startHoldfastServer(): Promise<HoldfastServer> {
     clearTimeout(timer);
   };
 
-  const pending = new Map<number, { resolve: (cpu: number) => void; reject: (error: Error) => void }>();
+  const pending = new Map<number, { resolve: (value: number) => void; reject: (error: Error) => void }>();
   let nextId = 1;
   let onPort: (port: number) => void = () => {};
   child.on('message', (message: ServerMessage) => {
     if ('port' in message) onPort(message.port);
     else {
-      pending.get(message.id)?.resolve(message.cpu);
+      pending.get(message.id)?.resolve(message.value);
       pending.delete(message.id);
     }
   });
@@ -75,7 +79,7 @@ export async function startHoldfastServer(): Promise<HoldfastServer> {
     throw error;
   }
 
-  const cpuSeconds = (): Promise<number> =>
+  const ask = (cmd: ServerRequest['cmd']): Promise<number> =>
     new Promise<number>((resolve, reject) => {
       if (done()) {
         reject(new Error('the holdfast server process is not running'));
@@ -84,7 +88,7 @@ export async function startHoldfastServer(): Promise<HoldfastServer> {
       const id = nextId++;
       const timer = setTimeout(() => {
         pending.delete(id);
-        reject(new Error(`the holdfast server did not report its CPU time within ${CPU_TIMEOUT} ms`));
+        reject(new Error(`the holdfast server did not answer "${cmd}" within ${CPU_TIMEOUT} ms`));
       }, CPU_TIMEOUT);
       const settle =
         <T>(f: (value: T) => void) =>
@@ -93,9 +97,15 @@ export async function startHoldfastServer(): Promise<HoldfastServer> {
           f(value);
         };
       pending.set(id, { resolve: settle(resolve), reject: settle(reject) });
-      const request: ServerRequest = { id, cmd: 'cpu' };
+      const request: ServerRequest = { id, cmd };
       child.send(request);
     });
 
-  return { url: `holdfast://127.0.0.1:${port}`, pid, cpuSeconds, stop };
+  return {
+    url: `holdfast://127.0.0.1:${port}`,
+    pid,
+    cpuSeconds: () => ask('cpu'),
+    heapBytes: () => ask('heap'),
+    stop,
+  };
 }

@@ -6,6 +6,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { type LibName, type Locker, openLocker } from './libs.js';
+import { pinned } from './pin.js';
 
 export interface Command {
   readonly cmd: string;
@@ -37,11 +38,13 @@ process.on('exit', () => {
 
 /**
  * Starts `file` (relative to bench/) for `lib` (a LibName, or a RateLib for rate-worker.ts);
- * resolves once it is connected and ready.
+ * resolves once it is connected and ready. `cpu`: pin it there (default: inherit the bench's
+ * pinning, see pin.ts).
  */
-export async function startWorker(file: string, lib: string, url: string): Promise<Worker> {
+export async function startWorker(file: string, lib: string, url: string, cpu?: number): Promise<Worker> {
   const path = fileURLToPath(new URL(file, import.meta.url));
-  const child = spawn(process.execPath, ['--import', 'tsx', path, lib, url], {
+  const [command, args] = pinned(cpu, process.execPath, ['--import', 'tsx', path, lib, url]);
+  const child = spawn(command, args, {
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   running.add(child);
@@ -89,8 +92,14 @@ export async function startWorker(file: string, lib: string, url: string): Promi
 }
 
 /** Starts `count` workers at once; if one fails, stops the others and rethrows. */
-export async function startWorkers(file: string, lib: string, url: string, count: number): Promise<Worker[]> {
-  const started = await Promise.allSettled(Array.from({ length: count }, () => startWorker(file, lib, url)));
+export async function startWorkers(
+  file: string,
+  lib: string,
+  url: string,
+  count: number,
+  cpu?: number,
+): Promise<Worker[]> {
+  const started = await Promise.allSettled(Array.from({ length: count }, () => startWorker(file, lib, url, cpu)));
   const workers = started.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
   const failed = started.find((s) => s.status === 'rejected');
   if (failed === undefined) return workers;

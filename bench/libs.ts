@@ -9,7 +9,6 @@ import { connect, type Holdfast, type Mutex } from 'holdfast';
 import { Redis } from 'ioredis';
 import { defaultTimeoutOptions, Mutex as RsMutex, Semaphore as RsSemaphore } from 'redis-semaphore';
 import Redlock from 'redlock';
-import { wallNow } from './stats.js';
 
 export const LIBS = ['holdfast', 'redlock', 'redis-semaphore'] as const;
 export type LibName = (typeof LIBS)[number];
@@ -125,40 +124,6 @@ function redisSemaphoreLocker(client: Redis): Locker {
       await client.quit();
     },
   };
-}
-
-export interface CrashedHolder {
-  /** Best estimate of when the backend's TTL runs out: acquire round-trip midpoint + ttl. */
-  readonly expiresAt: number;
-  /** Closes what is left of the holder (nothing is released: its connection is gone). */
-  dispose(): Promise<void>;
-}
-
-/**
- * A crashed holder: takes `key` for `ttl` ms without renewal on a connection of its own, then
- * drops that connection without releasing. (A holdfast lease that merely goes unreleased in a
- * live process is freed by its own deadline timer a few ms before the TTL; that is not a crash.)
- */
-export async function crashedHolder(lib: LibName, url: string, key: string, ttl: number): Promise<CrashedHolder> {
-  const client = new Redis(url);
-  await client.ping();
-  let dispose = async (): Promise<void> => {};
-  let take: () => Promise<unknown>;
-  if (lib === 'holdfast') {
-    const hf = await connect({ redis: client }, { prefix: PREFIX.holdfast });
-    dispose = () => hf.close();
-    take = () => hf.mutex(key, { ttl, autoExtend: false }).acquire();
-  } else if (lib === 'redlock') {
-    take = () => new Redlock([client]).acquire([PREFIX.redlock + key], ttl);
-  } else {
-    take = () =>
-      new RsMutex(client, PREFIX['redis-semaphore'] + key, { lockTimeout: ttl, refreshInterval: 0 }).acquire();
-  }
-  const sent = wallNow();
-  await take();
-  const expiresAt = (sent + wallNow()) / 2 + ttl;
-  client.disconnect();
-  return { expiresAt, dispose };
 }
 
 /** "name version" of each compared package, read from its installed package.json. */

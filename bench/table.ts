@@ -78,6 +78,7 @@ export function formatValue(value: number | null, unit: string): string {
   if (unit.endsWith('/s')) return Math.round(value).toLocaleString('en-US');
   if (unit === 'ms') return Math.abs(value) >= 100 ? value.toFixed(0) : value.toFixed(Math.abs(value) >= 10 ? 1 : 3);
   if (unit === 'µs') return value.toFixed(1);
+  if (unit === 'bytes') return Math.round(value).toLocaleString('en-US');
   if (unit === 'min/max') return value.toFixed(2);
   return String(value);
 }

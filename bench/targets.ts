@@ -1,27 +1,41 @@
 /**
- * The issue's targets, checked against the result rows. Each checked row also gets its verdict
- * (✓/✗) in the table's last column. Every verdict is printed, met or not. The holdfast://
- * columns are informational: no target looks at them.
+ * The issue's targets, checked against the result rows of the sections that ran. Each checked
+ * row also gets its verdict (✓/✗) in the table's last column, and every target prints its ratio
+ * and, where the machine bounds it, the floor measured in the same run. holdfast (on Redis) is
+ * checked against every target; holdfast:// (the embedded server) against the same ratios
+ * where they apply (marked "embedded").
  */
-import { BACK_TO_BACK, BUSY_MS, PROCESSES, WITH_GAP } from './contended.js';
+import { CONTENDED } from './contended.js';
+import { TTL } from './expiry.js';
 import type { Floors } from './floors.js';
+import { type HandoffFloor, handoffLabel, PLACEMENTS, type Placement } from './handoff.js';
 import { RATE_LABEL, type RateColumn } from './rate.js';
-import { type Row, ratio, type Target } from './table.js';
+import { HELD_FEW, HELD_MANY, MEASURES, QUEUE_LONG } from './scale.js';
+import type { LockColumn, Row, Target } from './table.js';
 
 const mark = (met: boolean): string => (met ? '✓' : '✗');
 
-function fmt(x: number | null): string {
-  if (x === null || Number.isNaN(x)) return 'n/a';
+function fmt(x: number | null | undefined): string {
+  if (x === null || x === undefined || Number.isNaN(x)) return 'n/a';
   return Number.isFinite(x) ? `${x.toFixed(2)}×` : '∞';
 }
 
-/** holdfast's advantage over the better of the two peers (the smaller ratio). */
-function worst(row: Row): number {
-  return Math.min(ratio(row, 'redlock') ?? Number.NaN, ratio(row, 'redis-semaphore') ?? Number.NaN);
-}
+const ms = (x: number | null | undefined): string => `${(x ?? Number.NaN).toFixed(3)} ms`;
+const perSecond = (x: number | null | undefined): string => `${Math.round(x ?? Number.NaN).toLocaleString('en-US')}/s`;
 
-function versusBoth(row: Row): string {
-  return `${fmt(ratio(row, 'redlock'))} vs redlock, ${fmt(ratio(row, 'redis-semaphore'))} vs redis-semaphore`;
+const PEERS = ['redlock', 'redis-semaphore'] as const;
+type Peer = (typeof PEERS)[number];
+type Subject = 'holdfast' | 'holdfast://';
+const SUBJECTS: readonly Subject[] = ['holdfast', 'holdfast://'];
+
+/** `of`'s advantage over `vs` in `row` (> 1: better), NaN when either is missing. */
+function advantage(row: Row, of: Subject, vs: LockColumn): number {
+  const a = row.values[of];
+  const b = row.values[vs];
+  if (a === null || b === null || a === undefined || b === undefined) return Number.NaN;
+  if (row.better === 'higher') return b === 0 ? Number.POSITIVE_INFINITY : a / b;
+  const floor = row.resolution ?? 0.001;
+  return Math.max(b, floor) / Math.max(a, floor);
 }
 
 class Checker<C extends string> {
@@ -33,13 +47,17 @@ class Checker<C extends string> {
     this.targets = targets;
   }
 
-  /** The row whose measure starts with `prefix`; `verdict` is appended to its target column. */
-  row(prefix: string, verdict: (row: Row<C>) => string): Row<C> {
+  /** The row whose measure starts with `prefix`, or undefined when its section did not run. */
+  find(prefix: string): Row<C> | undefined {
+    return this.#rows.find((r) => r.measure.startsWith(prefix));
+  }
+
+  /** Appends `verdict` to the target column of the row whose measure starts with `prefix`. */
+  mark(prefix: string, verdict: string): void {
     const index = this.#rows.findIndex((r) => r.measure.startsWith(prefix));
     const row = this.#rows[index];
-    if (row === undefined) throw new Error(`no row "${prefix}"`);
-    this.#rows[index] = { ...row, target: verdict(row) };
-    return row;
+    if (row === undefined) return;
+    this.#rows[index] = { ...row, target: row.target ? `${row.target}; ${verdict}` : verdict };
   }
 
   add(text: string, met: boolean, detail: string, floor?: string): void {
@@ -47,123 +65,229 @@ class Checker<C extends string> {
   }
 }
 
-/** The faster peer's value in a `higher` row. */
-function fasterPeer(row: Row): number {
-  return Math.max(row.values.redlock ?? Number.NaN, row.values['redis-semaphore'] ?? Number.NaN);
-}
+const who = (subject: Subject): string => (subject === 'holdfast' ? '' : ' [embedded]');
 
-const perSecond = (x: number): string => `${Math.round(x).toLocaleString('en-US')}/s`;
-
-/**
- * Checks the targets; replaces the checked rows in `rows` and `rateRows` by copies with a target
- * column. Where `floors` bound what any lock of holdfast's design could reach here, the target
- * says so beside its verdict.
- */
-export function checkTargets(rows: Row[], rateRows: Row<RateColumn>[], floors: Floors): Target[] {
+/** Checks the targets whose rows exist; replaces the checked rows by copies with a target column. */
+export function checkTargets(
+  rows: Row[],
+  rateRows: Row<RateColumn>[],
+  floors: Floors | null,
+  handoffFloors: Record<Placement, HandoffFloor> | null,
+): Target[] {
   const targets: Target[] = [];
   const check = new Checker(rows, targets);
-
-  const handoff = check.row('hand-off latency p50', (r) => {
-    return `≤ 0.5 ms ${mark((r.values.holdfast ?? Number.NaN) <= 0.5)}, ≥ 10× ${mark(worst(r) >= 10)}`;
-  });
-  const p50 = handoff.values.holdfast ?? Number.NaN;
-  const publish = floors.publish.p50;
-  const handoffFloor = `a bare PUBLISH → SUBSCRIBE between the same two processes, same harness: p50 ${publish.toFixed(3)} ms`;
-  check.add('hand-off p50 ≤ 0.5 ms', p50 <= 0.5, `holdfast p50 ${p50.toFixed(3)} ms`, handoffFloor);
-  check.add('hand-off p50 ≥ 10× faster than both peers', worst(handoff) >= 10, versusBoth(handoff), handoffFloor);
-
-  for (const [label, shape] of [
-    [BACK_TO_BACK, 'back-to-back'],
-    [WITH_GAP, 'with other work between acquires'],
-  ] as const) {
-    const contended = check.row(`${label}: acquire wait p99`, (r) => `≥ 10× ${mark(worst(r) >= 10)}`);
-    const text = `contended wait p99 ≥ 10× lower than both peers (${shape})`;
-    // Back to back, every process always wants the lock: in FIFO order each acquire waits for
-    // the other processes' critical sections, whatever the hand-off costs.
-    const fifo = (PROCESSES - 1) * BUSY_MS;
-    const needed =
-      Math.min(contended.values.redlock ?? Number.NaN, contended.values['redis-semaphore'] ?? Number.NaN) / 10;
-    const floor =
-      shape === 'back-to-back'
-        ? `a FIFO acquire waits for the ${PROCESSES - 1} others' critical sections: ≥ ${fifo.toFixed(1)} ms; the target needs p99 ≤ ${needed.toFixed(3)} ms`
-        : undefined;
-    check.add(text, worst(contended) >= 10, versusBoth(contended), floor);
-  }
-
-  const serverCpu = check.row('server CPU per acquire+release', () => '');
-  for (const setting of ['hf autoExtend:false', 'hf defaults']) {
-    const info = setting === 'hf defaults' ? ' (informational)' : '';
-    for (const shape of ['1 client sequential', '64 keys in parallel']) {
-      const row = check.row(`uncontended, ${shape} (${setting})`, (r) => `≥ 1.2× ${mark(worst(r) >= 1.2)}${info}`);
-      const text = `uncontended throughput ≥ 1.2× the faster peer: ${shape}, ${setting}${info}`;
-      const peer = fasterPeer(row);
-      const ceiling = shape === '1 client sequential' ? sequentialCeiling(floors) : redisCeiling(serverCpu);
-      const bare =
-        ceiling.bare === undefined
-          ? ''
-          : ` (the round trips alone: ≤ ${perSecond(ceiling.bare)} = ${fmt(ceiling.bare / peer)})`;
-      const floor = `${ceiling.what}: ≤ ${perSecond(ceiling.rate)} = ${fmt(ceiling.rate / peer)} the faster peer${bare}`;
-      check.add(text, worst(row) >= 1.2, `${fmt(worst(row))} the faster peer`, floor);
-    }
-  }
-
+  checkUncontended(check, floors);
+  checkHandoff(check, handoffFloors);
+  checkContended(check);
+  checkExpiry(check);
+  checkScale(check);
   checkRateTargets(new Checker(rateRows, targets));
   return targets;
 }
 
-interface Ceiling {
-  readonly what: string;
-  readonly rate: number;
-  /** What the same bound allows a lock that costs Redis nothing (when that is meaningful). */
-  readonly bare?: number;
+/** The faster peer's value and name in a `higher` row. */
+function fastestPeer(row: Row): { peer: Peer; value: number } {
+  const [a, b] = PEERS.map((peer) => ({ peer, value: row.values[peer] ?? Number.NaN }));
+  return (a?.value ?? 0) >= (b?.value ?? 0)
+    ? (a as { peer: Peer; value: number })
+    : (b as { peer: Peer; value: number });
 }
 
-/**
- * One client, one at a time: two round trips per acquire+release, plus Redis's time for the two
- * scripts. The round trips alone bound any lock that confirms both steps; the scripts, holdfast.
- */
-function sequentialCeiling(floors: Floors): Ceiling {
-  const { roundTrip, holdfastScripts } = floors;
-  return {
-    what: `2 Redis round trips (PING ${roundTrip.toFixed(1)} µs each) + holdfast's scripts (${holdfastScripts.toFixed(1)} µs)`,
-    rate: 1e6 / (2 * roundTrip + holdfastScripts),
-    bare: 1e6 / (2 * roundTrip),
-  };
+function checkUncontended(check: Checker<LockColumn>, floors: Floors | null): void {
+  const seq = check.find('uncontended, 1 client sequential (hf autoExtend:false)');
+  const par = check.find('uncontended, 64 keys in parallel (hf autoExtend:false)');
+  const cpu = check.find('server CPU per acquire+release');
+  for (const subject of SUBJECTS) {
+    if (par) {
+      const { peer, value } = fastestPeer(par);
+      const r = advantage(par, subject, peer);
+      check.mark(par.measure, `${subject}: ≥ 1.2× ${mark(r >= 1.2)}`);
+      const serverCpu = cpu?.values[subject] ?? Number.NaN;
+      check.add(
+        `uncontended, 64 in parallel in one process: ≥ 1.2× the fastest peer${who(subject)}`,
+        r >= 1.2,
+        `${perSecond(par.values[subject])} vs ${peer} ${perSecond(value)} = ${fmt(r)}`,
+        `the server's one core at ${serverCpu.toFixed(1)} µs of CPU per acquire+release: ≤ ${perSecond(1e6 / serverCpu)} = ${fmt(1e6 / serverCpu / value)} ${peer}`,
+      );
+    }
+    if (seq) {
+      const { peer, value } = fastestPeer(seq);
+      const r = advantage(seq, subject, peer);
+      check.mark(seq.measure, `${subject}: ≥ 0.95× ${mark(r >= 0.95)}`);
+      const own = seq.values[subject] ?? Number.NaN;
+      const floor =
+        floors && subject === 'holdfast'
+          ? `2 Redis round trips (PING ${floors.roundTrip.toFixed(1)} µs each): ≤ ${perSecond(1e6 / (2 * floors.roundTrip))} = ${fmt(1e6 / (2 * floors.roundTrip) / value)} ${peer}; holdfast is at ${fmt((own * 2 * floors.roundTrip) / 1e6)} of that floor (its two scripts take ${floors.holdfastScripts.toFixed(1)} µs of Redis time)`
+          : undefined;
+      check.add(
+        `uncontended, 1 client sequential: ≥ 0.95× the fastest peer${who(subject)}`,
+        r >= 0.95,
+        `${perSecond(own)} vs ${peer} ${perSecond(value)} = ${fmt(r)}`,
+        floor,
+      );
+    }
+  }
+  const ceiling = check.find('embedded server ceiling');
+  if (ceiling) {
+    const value = ceiling.values['holdfast://'] ?? Number.NaN;
+    check.add(
+      'the embedded server: its ceiling (acquire+release/s on one core) printed',
+      Number.isFinite(value),
+      `${perSecond(value)} (1 s ÷ its CPU per acquire+release at 64 in parallel)`,
+    );
+  }
 }
 
-/** Redis runs commands on one thread: its CPU per acquire+release bounds the throughput. */
-function redisCeiling(serverCpu: Row): Ceiling {
-  const cpu = serverCpu.values.holdfast ?? Number.NaN;
-  return { what: `one Redis core at ${cpu.toFixed(1)} µs of CPU per holdfast acquire+release`, rate: 1e6 / cpu };
+function checkHandoff(check: Checker<LockColumn>, floors: Record<Placement, HandoffFloor> | null): void {
+  for (const { label } of PLACEMENTS) {
+    const row = check.find(`${handoffLabel(label)} p50`);
+    if (!row) continue;
+    const floor = floors?.[label];
+    for (const subject of SUBJECTS) {
+      const p50 = row.values[subject] ?? Number.NaN;
+      if (floor && subject === 'holdfast') {
+        const r = p50 / floor.p50;
+        check.mark(row.measure, `≤ 1.3× floor ${mark(r <= 1.3)}`);
+        check.add(
+          `hand-off p50 ≤ 1.3× the bare PUBLISH → SUBSCRIBE floor (${label})`,
+          r <= 1.3,
+          `holdfast p50 ${ms(p50)} = ${r.toFixed(2)}× the floor`,
+          `a bare PUBLISH → SUBSCRIBE between the same two processes, same harness and cores: p50 ${ms(floor.p50)}, p99 ${ms(floor.p99)}`,
+        );
+      }
+      const ratios = PEERS.map((peer) => advantage(row, subject, peer));
+      const met = ratios.every((r) => r >= 10);
+      check.mark(row.measure, `${subject}: ≥ 10× peers ${mark(met)}`);
+      check.add(
+        `hand-off p50 ≥ 10× faster than every peer (${label})${who(subject)}`,
+        met,
+        `${ms(p50)}; ${PEERS.map((peer, i) => `${fmt(ratios[i])} vs ${peer} (${ms(row.values[peer])})`).join(', ')}`,
+      );
+    }
+  }
+}
+
+function checkContended(check: Checker<LockColumn>): void {
+  const rate = check.find(`${CONTENDED}: acquisitions/s`);
+  const p99 = check.find(`${CONTENDED}: acquire wait p99`);
+  const fair = check.find(`${CONTENDED}: fairness`);
+  if (!rate || !p99 || !fair) return;
+  for (const subject of SUBJECTS) {
+    const fairPeers = PEERS.filter((peer) => (fair.values[peer] ?? 0) >= 0.8);
+    const unfair = PEERS.filter((peer) => !fairPeers.includes(peer));
+    const ratios = fairPeers.map((peer) => advantage(p99, subject, peer));
+    const ownFair = (fair.values[subject] ?? 0) >= 0.8;
+    const met = ownFair && ratios.every((r) => r >= 10);
+    check.mark(p99.measure, `${subject}: ≥ 10× ${mark(met)}`);
+    check.add(
+      `contended: wait p99 ≥ 10× lower than every peer that keeps fairness ≥ 0.8${who(subject)}`,
+      met,
+      `p99 ${ms(p99.values[subject])}, fairness ${(fair.values[subject] ?? Number.NaN).toFixed(2)}; ` +
+        (fairPeers.length
+          ? fairPeers.map((peer, i) => `${fmt(ratios[i])} vs ${peer} (${ms(p99.values[peer])})`).join(', ')
+          : 'no peer keeps fairness ≥ 0.8') +
+        (unfair.length
+          ? `; left out (fairness < 0.8): ${unfair.map((p) => `${p} ${(fair.values[p] ?? Number.NaN).toFixed(2)}, p99 ${ms(p99.values[p])}`).join(', ')}`
+          : ''),
+    );
+    const rates = PEERS.map((peer) => advantage(rate, subject, peer));
+    const fast = rates.every((r) => r >= 2);
+    check.mark(rate.measure, `${subject}: ≥ 2× ${mark(fast)}`);
+    check.add(
+      `contended: acquisitions/s ≥ 2× every peer${who(subject)}`,
+      fast,
+      `${perSecond(rate.values[subject])}; ${PEERS.map((peer, i) => `${fmt(rates[i])} vs ${peer} (${perSecond(rate.values[peer])})`).join(', ')}`,
+    );
+  }
+}
+
+function checkExpiry(check: Checker<LockColumn>): void {
+  const row = check.find('expiry take-over (SIGKILLed holder');
+  const p99 = row && check.find(`${row.measure.replace(/ p50$/, '')} p99`);
+  if (!p99) return;
+  for (const subject of SUBJECTS) {
+    const value = p99.values[subject] ?? Number.NaN;
+    check.mark(p99.measure, `${subject}: ≤ 5 ms ${mark(value <= 5)}`);
+    check.add(
+      `expiry take-over after a SIGKILLed holder: p99 ≤ 5 ms after the TTL${who(subject)}`,
+      value <= 5,
+      `p99 ${ms(value)} after a ${TTL} ms TTL; ${PEERS.map((peer) => `${peer} ${ms(p99.values[peer])}`).join(', ')}`,
+      'the TTL is on the server clock and the end is noted on the wall clock (the holder’s acquire round-trip midpoint + TTL)',
+    );
+  }
+}
+
+function checkScale(check: Checker<LockColumn>): void {
+  const memory = check.find(MEASURES.memory);
+  const few = check.find(MEASURES.few);
+  const many = check.find(MEASURES.many);
+  const one = check.find(MEASURES.one);
+  const long = check.find(MEASURES.long);
+  if (!memory || !few || !many || !one || !long) return;
+  for (const subject of SUBJECTS) {
+    const growth = (many.values[subject] ?? Number.NaN) / (few.values[subject] ?? Number.NaN);
+    const bytes = memory.values[subject] ?? Number.NaN;
+    const where = subject === 'holdfast' ? 'on one Redis' : 'on the embedded server';
+    check.mark(many.measure, `${subject}: within 20 % ${mark(growth <= 1.2)}`);
+    check.add(
+      `scale: ${HELD_MANY.toLocaleString('en-US')} locks held at once ${where}: acquire+release latency within 20 % of ${HELD_FEW} held`,
+      growth <= 1.2,
+      `p50 ${few.values[subject]?.toFixed(1)} µs → ${many.values[subject]?.toFixed(1)} µs (${fmt(growth)}); ${Math.round(bytes)} bytes of ${subject === 'holdfast' ? 'Redis memory' : 'server heap'} per held lock`,
+    );
+    const slower = (long.values[subject] ?? Number.NaN) / (one.values[subject] ?? Number.NaN);
+    check.mark(long.measure, `${subject}: ≤ 2× ${mark(slower <= 2)}`);
+    check.add(
+      `scale: hand-off p50 with ${QUEUE_LONG.toLocaleString('en-US')} waiters ≤ 2× that with 1${who(subject)}`,
+      slower <= 2,
+      `${ms(one.values[subject])} → ${ms(long.values[subject])} (${fmt(slower)})`,
+    );
+  }
+  const releaseOne = check.find(MEASURES.releaseOne);
+  const releaseLong = check.find(MEASURES.releaseLong);
+  const releaseShort = check.find(MEASURES.releaseShort);
+  if (releaseOne && releaseLong && releaseShort) {
+    const a = releaseShort.values.holdfast ?? Number.NaN;
+    const b = releaseLong.values.holdfast ?? Number.NaN;
+    const single = releaseOne.values.holdfast ?? Number.NaN;
+    // O(log n): from ≤ 200 to 1,000 waiters a log-cost grows by well under 1.5×, a linear one 5×+.
+    const met = b / a <= 1.5;
+    check.mark(releaseLong.measure, `≤ 1.5× the chain's end ${mark(met)}`);
+    check.add(
+      `scale: a release's Redis time does not grow with the queue (${QUEUE_LONG.toLocaleString('en-US')} waiters vs ≤ 200 in the same chain: ≤ 1.5×, O(log n) at most)`,
+      met,
+      `p50 ${a.toFixed(1)} µs → ${b.toFixed(1)} µs (${fmt(b / a)}); with a single waiter ${single.toFixed(1)} µs (Redis keeps a short queue in a compact encoding); SLOWLOG`,
+    );
+  }
 }
 
 const WAIT_P99 = 5;
 
 function checkRateTargets(check: Checker<RateColumn>): void {
   const peer = 'rate-limiter-flexible';
-  const over = check.row(`${RATE_LABEL}: over-admissions`, (r) => `0 ${mark(r.values.holdfast === 0)}`);
+  const over = check.find(`${RATE_LABEL}: over-admissions`);
+  const rate = check.find(`${RATE_LABEL}: decisions/s`);
+  if (!over || !rate) return;
   const overs = over.values.holdfast ?? Number.NaN;
-  const met = (r: Row<RateColumn>): boolean =>
-    (r.values.holdfast ?? Number.NaN) >= (r.values[peer] ?? Number.NaN) && overs === 0;
-  const rate = check.row(`${RATE_LABEL}: decisions/s`, (r) => `≥ RLF with 0 over-admissions ${mark(met(r))}`);
+  const r = (rate.values.holdfast ?? Number.NaN) / (rate.values[peer] ?? Number.NaN);
+  const met = r >= 1 && overs === 0;
+  check.mark(over.measure, `0 ${mark(overs === 0)}`);
+  check.mark(rate.measure, `≥ RLF with 0 over-admissions ${mark(met)}`);
   const value = (x: number | null): string => Math.round(x ?? Number.NaN).toLocaleString('en-US');
   check.add(
     'rate limiter: holdfast decisions/s ≥ rate-limiter-flexible decisions/s with 0 over-admissions',
-    met(rate),
-    `${value(rate.values.holdfast)} vs ${value(rate.values[peer])} decisions/s (${fmt(ratio(rate, peer))}), ` +
+    met,
+    `${value(rate.values.holdfast)} vs ${value(rate.values[peer])} decisions/s (${fmt(r)}), ` +
       `${overs} over-admissions (RLF ${over.values[peer]}, by client receive times)`,
   );
-
-  const p50 = check.row('rate limiter wait for a slot p50', () => '');
-  const p99 = check.row('rate limiter wait for a slot p99', (r) => `≤ ${WAIT_P99} ms ${mark(waitMet(r))}`);
-  const ms = (x: number | null): string => `${(x ?? Number.NaN).toFixed(1)} ms`;
+  const p50 = check.find('rate limiter wait for a slot p50');
+  const p99 = check.find('rate limiter wait for a slot p99');
+  if (!p50 || !p99) return;
+  const waitMet = (p99.values.holdfast ?? Number.NaN) <= WAIT_P99;
+  check.mark(p99.measure, `≤ ${WAIT_P99} ms ${mark(waitMet)}`);
+  const msOf = (x: number | null): string => `${(x ?? Number.NaN).toFixed(1)} ms`;
   check.add(
     `rate limiter take() admitted within a few ms of the slot opening (p99 ≤ ${WAIT_P99} ms)`,
-    waitMet(p99),
-    `holdfast p50 ${ms(p50.values.holdfast)}, p99 ${ms(p99.values.holdfast)}`,
+    waitMet,
+    `holdfast p50 ${msOf(p50.values.holdfast)}, p99 ${msOf(p99.values.holdfast)}`,
   );
-}
-
-function waitMet(row: Row<RateColumn>): boolean {
-  return (row.values.holdfast ?? Number.NaN) <= WAIT_P99;
 }

@@ -108,6 +108,8 @@ async function measureOnRedis(lib: LibName, url: string): Promise<LibResult> {
   }
 }
 
+export const CEILING = 'embedded server ceiling: acquire+release/s on one core (1 s ÷ its CPU per op, 64 in parallel)';
+
 export async function runUncontended(url: string, server: HoldfastServer): Promise<Row[]> {
   const results = {} as Record<LockColumn, LibResult>;
   for (const lib of LIBS) {
@@ -159,5 +161,16 @@ export async function runUncontended(url: string, server: HoldfastServer): Promi
     // The server's CPU: redis-server (INFO cpu), or the holdfast:// server's process.
     cpu(`server CPU per acquire+release (${PARALLEL} in parallel, ${fair})`, par('serverCpu')),
     cpu(`client CPU per acquire+release (${PARALLEL} in parallel, ${fair})`, par('clientCpu')),
+    {
+      measure: CEILING,
+      unit: 'ops/s',
+      better: 'higher',
+      values: {
+        holdfast: null,
+        'holdfast://': 1e6 / results['holdfast://'].par.serverCpu,
+        redlock: null,
+        'redis-semaphore': null,
+      },
+    },
   ];
 }
