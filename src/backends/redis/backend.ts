@@ -22,8 +22,9 @@ import {
   type RateResult,
   type ValueCapability,
 } from '../../backend.js';
-import { asBackendError, ClosedError, ValidationError } from '../../errors.js';
+import { asBackendError, BackendError, ClosedError, ValidationError } from '../../errors.js';
 import { commandTimeoutOf, type NetworkBackendOptions } from '../options.js';
+import { Coalescer } from './coalescer.js';
 import { closeConnection, commandFailed, openClient, openSubscriber, whereOf, withTimeout } from './connection.js';
 import { refuseEviction } from './eviction.js';
 import { dataKeyPattern, nameKeys, nameOfDataKey, rateKeys, valueKey, wakeChannel } from './keys.js';
@@ -166,12 +167,18 @@ class RedisBackend implements Backend {
   };
   readonly #parts: Parts;
   readonly #prefix: string;
+  /** Acquires and releases issued in one tick go out as one script call (coalescer.ts). */
+  readonly #coalescer: Coalescer;
   #closed = false;
 
   constructor(parts: Parts) {
     this.#parts = parts;
     this.clientId = parts.context.clientId;
     this.#prefix = parts.context.prefix;
+    this.#coalescer = new Coalescer(
+      (what, script, keys, args) => this.#send(what, script, keys, args),
+      (message, what) => new BackendError(`${what} failed: ${message}`),
+    );
   }
 
   async acquire(request: AcquireRequest): Promise<AcquireResult> {
@@ -191,13 +198,13 @@ class RedisBackend implements Backend {
       request.kind,
       request.claimTtl,
     ];
-    return parseAcquire(await this.#eval(what, 'acquire', nameKeys(this.#prefix, name), args), what);
+    return parseAcquire(await this.#coalesced(what, 'acquire', nameKeys(this.#prefix, name), args), what);
   }
 
   async release(name: string, token: string): Promise<boolean> {
     const what = `release "${name}"`;
     const args = [this.#prefix, name, token];
-    return parseFlag(await this.#eval(what, 'release', nameKeys(this.#prefix, name), args), what);
+    return parseFlag(await this.#coalesced(what, 'release', nameKeys(this.#prefix, name), args), what);
   }
 
   async extend(request: ExtendRequest): Promise<boolean> {
@@ -279,6 +286,8 @@ class RedisBackend implements Backend {
 
   async close(): Promise<void> {
     if (this.#closed) return;
+    // What was issued before close() goes out before the connection is quit.
+    this.#coalescer.flush();
     this.#closed = true;
     const { client, subscriber, watches, owned, timeout } = this.#parts;
     watches.close();
@@ -328,12 +337,38 @@ class RedisBackend implements Backend {
     return micros === null ? [...args] : [...args, `t:${micros}`];
   }
 
+  /** An acquire or release, sent with the others of this tick (coalescer.ts). */
+  #coalesced(
+    what: string,
+    script: 'acquire' | 'release',
+    keys: readonly string[],
+    args: readonly ScriptArg[],
+  ): Promise<unknown> {
+    if (this.#closed) return Promise.reject(new ClosedError());
+    try {
+      return this.#coalescer.run({ script, keys, args: this.#withTestClock(args), what });
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  /** One script call, after the acquires and releases issued before it (order on the connection). */
+  #eval(what: string, script: ScriptName, keys: readonly string[], args: readonly ScriptArg[]): Promise<unknown> {
+    if (this.#closed) return Promise.reject(new ClosedError());
+    this.#coalescer.flush();
+    try {
+      return this.#send(what, script, keys, this.#withTestClock(args));
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
   /** One script call, as #run sends any command. */
-  async #eval(what: string, script: ScriptName, keys: readonly string[], args: readonly ScriptArg[]): Promise<unknown> {
-    if (this.#closed) throw new ClosedError();
+  async #send(what: string, script: ScriptName, keys: readonly string[], args: readonly ScriptArg[]): Promise<unknown> {
     const { client, scripts, owned, timeout } = this.#parts;
     try {
-      const sent = runScript(client, scripts[script], { keys, args: this.#withTestClock(args) });
+      // args carry the test clock already, per operation (#eval, #coalesced)
+      const sent = runScript(client, scripts[script], { keys, args });
       return await (owned ? sent : withTimeout(sent, timeout, what));
     } catch (error) {
       throw commandFailed(client, error, what, this.#parts.lastError());
@@ -346,6 +381,7 @@ class RedisBackend implements Backend {
    */
   async #run<T>(what: string, send: (client: Redis, scripts: Scripts) => Promise<T>): Promise<T> {
     if (this.#closed) throw new ClosedError();
+    this.#coalescer.flush();
     const { client, scripts, owned, timeout } = this.#parts;
     try {
       const sent = send(client, scripts);

@@ -23,7 +23,8 @@ export type ScriptName =
   | 'force-release'
   | 'sweep'
   | 'rate-take'
-  | 'rate-leave';
+  | 'rate-leave'
+  | 'batch';
 
 const SCRIPT_NAMES: readonly ScriptName[] = [
   'acquire',
@@ -34,11 +35,18 @@ const SCRIPT_NAMES: readonly ScriptName[] = [
   'sweep',
   'rate-take',
   'rate-leave',
+  'batch',
 ];
 
 /**
+ * The scripts batch.lua runs as functions, each wrapped unchanged (its includes inlined afresh
+ * inside the function) and put in front of batch.lua's own text.
+ */
+const BATCHED: readonly ScriptName[] = ['acquire', 'release'];
+
+/**
  * Every script takes the four keys of one name, or of one rate limiter (see keys.ts), so it
- * stays in one hash slot.
+ * stays in one hash slot; batch.lua takes four per operation.
  */
 const KEY_COUNT = 4;
 
@@ -72,11 +80,18 @@ export function loadScripts(): Promise<Scripts> {
 
 function expandAll(): Scripts {
   const entries = SCRIPT_NAMES.map((name): [ScriptName, Script] => {
-    const source = expand(`${name}.lua`, new Set());
+    const source = sourceOf(name);
     const sha = createHash('sha1').update(source).digest('hex');
     return [name, { name, source, sha }];
   });
   return Object.fromEntries(entries) as Record<ScriptName, Script>;
+}
+
+function sourceOf(name: ScriptName): string {
+  const own = expand(`${name}.lua`, new Set());
+  if (name !== 'batch') return own;
+  const wrapped = BATCHED.map((op) => `local function ${op}(KEYS, ARGV)\n${sourceOf(op)}\nend\n`);
+  return wrapped.join('') + own;
 }
 
 /** `file` is a path under scripts/ ('includes/drain.lua'). */
@@ -104,11 +119,12 @@ function isNoScript(error: unknown): boolean {
 }
 
 export async function runScript(client: Redis, script: Script, call: ScriptCall): Promise<unknown> {
+  const keyCount = call.keys.length;
   try {
-    return await client.evalsha(script.sha, KEY_COUNT, ...call.keys, ...call.args);
+    return await client.evalsha(script.sha, keyCount, ...call.keys, ...call.args);
   } catch (error) {
     if (!isNoScript(error)) throw error;
-    return await client.eval(script.source, KEY_COUNT, ...call.keys, ...call.args);
+    return await client.eval(script.source, keyCount, ...call.keys, ...call.args);
   }
 }
 

@@ -1,0 +1,36 @@
+--[[
+  Several acquire and release operations of one client in one script run: what the client
+  issued in the same tick of its event loop (backend.ts coalesces them), so Redis dispatches one
+  EVALSHA, builds one KEYS and ARGV table and sends one reply instead of one per operation, and
+  runs each operation's code while it is hot in the CPU's caches.
+  scripts.ts puts acquire.lua and release.lua in front of this text, each unchanged inside a
+  function of its own (`local function acquire(KEYS, ARGV) … end`, likewise `release`), so each
+  operation runs exactly as its own script would, on its own KEYS and ARGV. The operations run
+  one after the other, in the order the client issued them, as separate EVALSHAs would.
+
+  KEYS  the four keys of each operation's name, operation after operation
+  ARGV  per operation: its kind ('a' acquire, 'r' release), its argument count n, then its n
+        arguments (as in acquire.lua / release.lua)
+
+  Returns one entry per operation: {1, reply} with the reply its own script returns, or
+  {0, message} when it raised an error (the other operations are unaffected; like a single
+  script, what it wrote before the error stays).
+]]
+local OPERATIONS = { a = acquire, r = release }
+
+local results = {}
+local key, at = 1, 1
+while at <= #ARGV do
+  local operation, count = OPERATIONS[ARGV[at]], tonumber(ARGV[at + 1])
+  if not operation or not count then return redis.error_reply('holdfast batch: malformed arguments') end
+  local args = {}
+  for i = 1, count do args[i] = ARGV[at + 1 + i] end
+  local ok, reply = pcall(operation, { KEYS[key], KEYS[key + 1], KEYS[key + 2], KEYS[key + 3] }, args)
+  if ok then
+    results[#results + 1] = { 1, reply }
+  else
+    results[#results + 1] = { 0, type(reply) == 'table' and (reply.err or 'error') or tostring(reply) }
+  end
+  key, at = key + 4, at + 2 + count
+end
+return results
