@@ -5,7 +5,7 @@
  * checked against every target; holdfast:// (the embedded server) against the same ratios
  * where they apply (marked "embedded").
  */
-import { CONTENDED } from './contended.js';
+import { CONTENDED, ROUND_TRIPS } from './contended.js';
 import { TTL } from './expiry.js';
 import type { Floors } from './floors.js';
 import { type HandoffFloor, handoffLabel, PLACEMENTS, type Placement } from './handoff.js';
@@ -78,7 +78,7 @@ export function checkTargets(
   const check = new Checker(rows, targets);
   checkUncontended(check, floors);
   checkHandoff(check, handoffFloors);
-  checkContended(check);
+  checkContended(check, floors, handoffFloors);
   checkExpiry(check);
   checkScale(check);
   checkRateTargets(new Checker(rateRows, targets));
@@ -167,11 +167,31 @@ function checkHandoff(check: Checker<LockColumn>, floors: Record<Placement, Hand
   }
 }
 
-function checkContended(check: Checker<LockColumn>): void {
+/**
+ * A fair lock hands each acquisition to a task that is usually in another process: one
+ * cross-process wake-up (at best the bare pub/sub floor) plus the critical section's round
+ * trips per acquisition. An unfair peer mostly re-acquires in the process that just released.
+ */
+function fairCeiling(floors: Floors | null, handoff: Record<Placement, HandoffFloor> | null): number | null {
+  if (!floors || !handoff) return null;
+  return 1000 / (handoff.apart.p50 + (ROUND_TRIPS * floors.roundTrip) / 1000);
+}
+
+function checkContended(
+  check: Checker<LockColumn>,
+  floors: Floors | null,
+  handoff: Record<Placement, HandoffFloor> | null,
+): void {
   const rate = check.find(`${CONTENDED}: acquisitions/s`);
   const p99 = check.find(`${CONTENDED}: acquire wait p99`);
   const fair = check.find(`${CONTENDED}: fairness`);
   if (!rate || !p99 || !fair) return;
+  const ceiling = fairCeiling(floors, handoff);
+  const best = Math.max(...PEERS.map((peer) => rate.values[peer] ?? 0));
+  const ceilingText =
+    ceiling === null
+      ? undefined
+      : `a FIFO hand-off to another process per acquisition (bare pub/sub p50 ${ms(handoff?.apart.p50)}) + ${ROUND_TRIPS} round trips (PING ${floors?.roundTrip.toFixed(1)} µs): ≤ ${perSecond(ceiling)} = ${fmt(ceiling / best)} the best peer`;
   for (const subject of SUBJECTS) {
     const fairPeers = PEERS.filter((peer) => (fair.values[peer] ?? 0) >= 0.8);
     const unfair = PEERS.filter((peer) => !fairPeers.includes(peer));
@@ -197,6 +217,7 @@ function checkContended(check: Checker<LockColumn>): void {
       `contended: acquisitions/s ≥ 2× every peer${who(subject)}`,
       fast,
       `${perSecond(rate.values[subject])}; ${PEERS.map((peer, i) => `${fmt(rates[i])} vs ${peer} (${perSecond(rate.values[peer])})`).join(', ')}`,
+      subject === 'holdfast' ? ceilingText : undefined,
     );
   }
 }
@@ -212,7 +233,7 @@ function checkExpiry(check: Checker<LockColumn>): void {
       `expiry take-over after a SIGKILLed holder: p99 ≤ 5 ms after the TTL${who(subject)}`,
       value <= 5,
       `p99 ${ms(value)} after a ${TTL} ms TTL; ${PEERS.map((peer) => `${peer} ${ms(p99.values[peer])}`).join(', ')}`,
-      'the TTL is on the server clock and the end is noted on the wall clock (the holder’s acquire round-trip midpoint + TTL)',
+      'the waiter asks again when the server said the TTL runs out (whole ms rounded up, +1 ms against an early timer), then one round trip; the end is estimated on the wall clock (the holder’s acquire round-trip midpoint + TTL)',
     );
   }
 }
