@@ -1,0 +1,97 @@
+/**
+ * The Redis backend's coalescing (src/backends/redis/coalescer.ts, scripts/batch.lua): acquires
+ * and releases issued in one tick go out as one script call, each keeps its own outcome, and
+ * other commands are not overtaken by them.
+ */
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import { Redis } from 'ioredis';
+import { BackendError, connect, type Holdfast } from '../src/index.js';
+import { useRedisServer } from './helpers/world.js';
+
+const server = useRedisServer();
+
+describe('redis: one script call for the acquires and releases of a tick', () => {
+  let admin: Redis | undefined;
+  let hf: Holdfast | undefined;
+  let prefix = '';
+  before(async () => {
+    admin = new Redis(server().url, { maxRetriesPerRequest: 1 });
+    prefix = `t-${randomBytes(6).toString('hex')}:`;
+    hf = await connect(server().url, { prefix });
+    // The scripts loaded (a first call of each meets NOSCRIPT and is sent again with EVAL).
+    await (await hf.mutex('warm-up').tryAcquire())?.release();
+    const pair = await Promise.all([hf.mutex('warm-up:1').tryAcquire(), hf.mutex('warm-up:2').tryAcquire()]);
+    await Promise.all(pair.map((lease) => lease?.release()));
+  });
+  after(async () => {
+    await hf?.close();
+    admin?.disconnect();
+  });
+  const client = (): Holdfast => {
+    assert.ok(hf);
+    return hf;
+  };
+
+  /** Script calls (EVALSHA and EVAL) that `operation` made. */
+  async function scriptCalls<T>(operation: () => Promise<T>): Promise<[T, number]> {
+    assert.ok(admin);
+    const count = async (): Promise<number> => {
+      const stats = await admin?.info('commandstats');
+      let calls = 0;
+      for (const match of (stats ?? '').matchAll(/^cmdstat_(?:evalsha|eval):calls=(\d+)/gm)) calls += Number(match[1]);
+      return calls;
+    };
+    const before = await count();
+    const value = await operation();
+    return [value, (await count()) - before];
+  }
+
+  it('sends 20 tryAcquires, then 20 releases, as one call each, every one with its own outcome', async () => {
+    const names = Array.from({ length: 20 }, (_, i) => `batch:${i}`);
+    const [leases, acquireCalls] = await scriptCalls(() =>
+      // the last one asks for a name taken earlier in the same batch
+      Promise.all([...names, 'batch:0'].map((name) => client().mutex(name).tryAcquire())),
+    );
+    assert.equal(acquireCalls, 1);
+    const held = leases.slice(0, -1);
+    assert.ok(held.every((lease) => lease !== null));
+    assert.equal(leases.at(-1), null, 'batch:0 granted twice');
+    assert.equal(new Set(held.map((lease) => lease?.name)).size, 20);
+    const [released, releaseCalls] = await scriptCalls(() => Promise.all(held.map((lease) => lease?.release())));
+    assert.equal(releaseCalls, 1);
+    assert.deepEqual(released, Array(20).fill(true));
+    assert.equal(await client().inspect('batch:7'), null);
+  });
+
+  it('fails only the operation that failed: the others of its batch are granted', async () => {
+    assert.ok(admin);
+    // A data key of the wrong type makes the script's first read of it an error.
+    await admin.set(`${prefix}{broken}:d`, 'not a hash');
+    const results = await Promise.allSettled([
+      client().mutex('fine:1').tryAcquire(),
+      client().mutex('broken').tryAcquire(),
+      client().mutex('fine:2').tryAcquire(),
+    ]);
+    const [first, broken, last] = results;
+    assert.equal(broken?.status, 'rejected');
+    assert.ok(broken?.status === 'rejected' && broken.reason instanceof BackendError, String(broken));
+    assert.match(String((broken as PromiseRejectedResult).reason.message), /acquire "broken" failed: .*WRONGTYPE/);
+    for (const result of [first, last]) {
+      assert.equal(result?.status, 'fulfilled');
+      assert.ok(result?.status === 'fulfilled' && result.value);
+      assert.equal(await result.value.release(), true);
+    }
+  });
+
+  it('keeps order on the connection: a command sent after a release sees it done', async () => {
+    const lease = await client().mutex('ordered').tryAcquire();
+    assert.ok(lease);
+    const released = lease.release();
+    // Sent in the same tick, after the release: it must not overtake it.
+    const state = await client().inspect('ordered');
+    assert.equal(state, null, `still held: ${JSON.stringify(state?.holders.length)}`);
+    assert.equal(await released, true);
+  });
+});
