@@ -178,6 +178,11 @@ class RedisBackend implements Backend {
     this.#coalescer = new Coalescer(
       (what, script, keys, args) => this.#send(what, script, keys, args),
       (message, what) => new BackendError(`${what} failed: ${message}`),
+      // A closed client stays a ClosedError; a failed round trip names the caller's operation.
+      (error, what) =>
+        error instanceof BackendError
+          ? new BackendError(`${what} failed: ${error.message}`, { cause: error })
+          : asBackendError(error, what),
     );
   }
 

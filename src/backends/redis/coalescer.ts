@@ -40,11 +40,18 @@ export class Coalescer {
   readonly #send: Send;
   /** Turns an operation's own error text (from batch.lua) into the error its caller gets. */
   readonly #failed: (message: string, what: string) => Error;
+  /** Turns the whole batch's failure into the error the caller of one of its operations gets. */
+  readonly #failedBatch: (error: unknown, what: string) => Error;
   #waiting: Waiting[] = [];
 
-  constructor(send: Send, failed: (message: string, what: string) => Error) {
+  constructor(
+    send: Send,
+    failed: (message: string, what: string) => Error,
+    failedBatch: (error: unknown, what: string) => Error,
+  ) {
     this.#send = send;
     this.#failed = failed;
+    this.#failedBatch = failedBatch;
   }
 
   /** Resolves with the operation's reply, as its own script would return it. */
@@ -75,7 +82,8 @@ export class Coalescer {
     this.#send(`${batch.length} acquire/release operations`, 'batch', keys, args).then(
       (replies) => this.#settle(batch, replies),
       (error: unknown) => {
-        for (const waiting of batch) waiting.reject(error);
+        // Each caller hears which of its own operations failed, and why the batch did.
+        for (const waiting of batch) waiting.reject(this.#failedBatch(error, waiting.operation.what));
       },
     );
   };
