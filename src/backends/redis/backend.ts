@@ -178,10 +178,10 @@ class RedisBackend implements Backend {
     this.#coalescer = new Coalescer(
       (what, script, keys, args) => this.#send(what, script, keys, args),
       (message, what) => new BackendError(`${what} failed: ${message}`),
-      // A closed client stays a ClosedError; a failed round trip names the caller's operation.
-      (error, what) =>
+      // A closed client stays a ClosedError; a failed round trip names the caller's own operation.
+      (error, batchWhat, what) =>
         error instanceof BackendError
-          ? new BackendError(`${what} failed: ${error.message}`, { cause: error })
+          ? new BackendError(error.message.replaceAll(batchWhat, what), { cause: error.cause ?? error })
           : asBackendError(error, what),
     );
   }

@@ -40,14 +40,17 @@ export class Coalescer {
   readonly #send: Send;
   /** Turns an operation's own error text (from batch.lua) into the error its caller gets. */
   readonly #failed: (message: string, what: string) => Error;
-  /** Turns the whole batch's failure into the error the caller of one of its operations gets. */
-  readonly #failedBatch: (error: unknown, what: string) => Error;
+  /**
+   * Turns the whole batch's failure (an error naming the batch `batchWhat`) into the error the
+   * caller of one of its operations (`what`) gets.
+   */
+  readonly #failedBatch: (error: unknown, batchWhat: string, what: string) => Error;
   #waiting: Waiting[] = [];
 
   constructor(
     send: Send,
     failed: (message: string, what: string) => Error,
-    failedBatch: (error: unknown, what: string) => Error,
+    failedBatch: (error: unknown, batchWhat: string, what: string) => Error,
   ) {
     this.#send = send;
     this.#failed = failed;
@@ -79,11 +82,12 @@ export class Coalescer {
       keys.push(...operation.keys);
       args.push(CODE[operation.script], operation.args.length, ...operation.args);
     }
-    this.#send(`${batch.length} acquire/release operations`, 'batch', keys, args).then(
+    const what = `${batch.length} acquire/release operations`;
+    this.#send(what, 'batch', keys, args).then(
       (replies) => this.#settle(batch, replies),
       (error: unknown) => {
-        // Each caller hears which of its own operations failed, and why the batch did.
-        for (const waiting of batch) waiting.reject(this.#failedBatch(error, waiting.operation.what));
+        // Each caller hears of its own operation, as if it had been sent alone.
+        for (const waiting of batch) waiting.reject(this.#failedBatch(error, what, waiting.operation.what));
       },
     );
   };
