@@ -107,7 +107,8 @@ function checkUncontended(check: Checker<LockColumn>, floors: Floors | null): vo
         `uncontended, 64 in parallel in one process: ≥ 1.2× the fastest peer${who(subject)}`,
         r >= 1.2,
         `${perSecond(par.values[subject])} vs ${peer} ${perSecond(value)} = ${fmt(r)}`,
-        `the server's one core at ${serverCpu.toFixed(1)} µs of CPU per acquire+release: ≤ ${perSecond(1e6 / serverCpu)} = ${fmt(1e6 / serverCpu / value)} ${peer}`,
+        `the server's one core at ${serverCpu.toFixed(1)} µs of CPU per acquire+release: ≤ ${perSecond(1e6 / serverCpu)} = ${fmt(1e6 / serverCpu / value)} ${peer}; ` +
+          `${peer} costs Redis ${(cpu?.values[peer] ?? Number.NaN).toFixed(1)} µs, so where Redis's core is the limit ${subject} reaches ≤ ${fmt((cpu?.values[peer] ?? Number.NaN) / serverCpu)} of it`,
       );
     }
     if (seq) {

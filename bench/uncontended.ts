@@ -2,7 +2,9 @@
  * Measure 1: uncontended acquire + release throughput, in this process. Sequential (one loop)
  * and 64 loops in parallel on 64 distinct keys, each library on its own connection. holdfast runs
  * with `autoExtend: false` for the like-for-like rows and again with its defaults. holdfast:// (the
- * embedded server, informational) runs the like-for-like rows only.
+ * embedded server) runs the like-for-like rows only. The libraries take turns for ROUNDS rounds
+ * and each figure is the median of its rounds, so that a spell of load elsewhere on the machine
+ * falls on every library alike instead of on whichever ran then.
  */
 import { Redis } from 'ioredis';
 import type { HoldfastServer } from './holdfast-server.js';
@@ -10,9 +12,10 @@ import { LIBS, type LibName, type Locker, type LockOptions, openLocker, type Rel
 import { lanes } from './stats.js';
 import { byColumn, LOCK_COLUMNS, type LockColumn, type Row } from './table.js';
 
-const DURATION = 1000;
+const ROUNDS = 3;
+const DURATION = 600;
 /** Before each row; the first row of a library is preceded by a longer `FIRST_WARMUP`. */
-const WARMUP = 300;
+const WARMUP = 200;
 /** The JIT takes about this long to settle: with less the first row came out ~30% low. */
 const FIRST_WARMUP = 1000;
 const PARALLEL = 64;
@@ -110,12 +113,38 @@ async function measureOnRedis(lib: LibName, url: string): Promise<LibResult> {
 
 export const CEILING = 'embedded server ceiling: acquire+release/s on one core (1 s ÷ its CPU per op, 64 in parallel)';
 
+/** The median of each figure over the rounds (null where a round has none). */
+function median(rounds: readonly LibResult[]): LibResult {
+  const mid = (values: number[]): number => values.sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? Number.NaN;
+  const of = (f: (r: LibResult) => Throughput | null): Throughput | null => {
+    const runs = rounds.map(f).filter((t): t is Throughput => t !== null);
+    if (runs.length === 0) return null;
+    return {
+      rate: mid(runs.map((t) => t.rate)),
+      clientCpu: mid(runs.map((t) => t.clientCpu)),
+      serverCpu: mid(runs.map((t) => t.serverCpu)),
+    };
+  };
+  return {
+    seq: of((r) => r.seq) as Throughput,
+    par: of((r) => r.par) as Throughput,
+    seqDefault: of((r) => r.seqDefault),
+    parDefault: of((r) => r.parDefault),
+    semaphore: of((r) => r.semaphore),
+  };
+}
+
 export async function runUncontended(url: string, server: HoldfastServer): Promise<Row[]> {
-  const results = {} as Record<LockColumn, LibResult>;
-  for (const lib of LIBS) {
-    results[lib] = await measureOnRedis(lib, url);
-    if (lib === 'holdfast') results['holdfast://'] = await measureLib(lib, server.url, server.cpuSeconds, false);
+  const rounds = new Map<LockColumn, LibResult[]>(LOCK_COLUMNS.map((column) => [column, []]));
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const lib of LIBS) {
+      rounds.get(lib)?.push(await measureOnRedis(lib, url));
+      if (lib === 'holdfast') {
+        rounds.get('holdfast://')?.push(await measureLib(lib, server.url, server.cpuSeconds, false));
+      }
+    }
   }
+  const results = byColumn(LOCK_COLUMNS, (column) => median(rounds.get(column) ?? []));
   /** One metric of one run per column; `holdfast` overrides holdfast's (on Redis) run. */
   const pick =
     (f: (r: LibResult) => Throughput | null, holdfast = f(results.holdfast)) =>
