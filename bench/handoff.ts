@@ -4,9 +4,9 @@
  * latency = t1 − t0 (one machine, so both high-resolution wall clocks agree). A releases at a
  * random 5–205 ms after B started waiting, so polling peers are caught at a random phase of
  * their retry cycle. Several keys run side by side to keep the run short. holdfast:// (the embedded
- * server, informational) runs the same, as many times. The floor runs the same harness with a bare
- * PUBLISH → SUBSCRIBE between the two processes (publish-worker.ts) in place of a lock, right
- * before holdfast's run, so both meet the machine in the same state.
+ * server) runs the same, as many times. The floor runs the same harness with a bare
+ * PUBLISH → SUBSCRIBE between the two processes (publish-worker.ts) in place of a lock. All of
+ * them take turns, ROUNDS times, so that they meet the machine in the same state.
  * It runs twice: the two worker processes on another core than Redis and the embedded server
  * ("apart"), then on the same core as them ("same core"), see pin.ts.
  */
@@ -18,6 +18,7 @@ import { percentile, uniform } from './stats.js';
 import { byColumn, LOCK_COLUMNS, type LockColumn, type Row } from './table.js';
 
 const REPS = 200;
+const ROUNDS = 2;
 const LANES = 10;
 const MIN_DELAY = 5;
 const MAX_DELAY = 205;
@@ -27,43 +28,41 @@ interface LibResult {
   readonly failures: string[];
 }
 
-async function measureLib(lib: string, url: string, cpu: number, worker = './handoff-worker.ts'): Promise<LibResult> {
+/** Two worker processes of one library (holder and waiter), kept for the rounds of a placement. */
+interface Pair {
+  /** Runs `reps` hand-offs; adds their latencies (ms) and failures to `into`. */
+  run(reps: number, into: LibResult): Promise<void>;
+  stop(): Promise<void>;
+}
+
+async function openPair(lib: string, url: string, cpu: number, worker = './handoff-worker.ts'): Promise<Pair> {
   const workers = await startWorkers(worker, lib, url, 2, cpu);
   const [holder, waiter] = workers as [Worker, Worker];
-  try {
-    const samples: number[] = [];
-    const failures: string[] = [];
-    const rep = async (key: string): Promise<void> => {
-      await holder.call({ cmd: 'hold', key });
-      await waiter.call({ cmd: 'wait', key });
-      const acquired = waiter.call<Acquired>({ cmd: 'acquired', key });
-      const t0 = await holder.call<number>({ cmd: 'release', key, delay: uniform(MIN_DELAY, MAX_DELAY) });
-      const { t1, error } = await acquired;
-      if (t1 === null) failures.push(error ?? 'failed');
-      else samples.push(t1 - t0);
-    };
-    await Promise.all(
-      Array.from({ length: LANES }, async (_, lane) => {
-        for (let i = lane; i < REPS; i += LANES) await rep(`handoff:${lane}`);
-      }),
-    );
-    return { samples, failures };
-  } finally {
-    await stopAll(workers);
-  }
+  const rep = async (key: string, into: LibResult): Promise<void> => {
+    await holder.call({ cmd: 'hold', key });
+    await waiter.call({ cmd: 'wait', key });
+    const acquired = waiter.call<Acquired>({ cmd: 'acquired', key });
+    const t0 = await holder.call<number>({ cmd: 'release', key, delay: uniform(MIN_DELAY, MAX_DELAY) });
+    const { t1, error } = await acquired;
+    if (t1 === null) into.failures.push(error ?? 'failed');
+    else into.samples.push(t1 - t0);
+  };
+  return {
+    run: async (reps, into) => {
+      await Promise.all(
+        Array.from({ length: LANES }, async (_, lane) => {
+          for (let i = lane; i < reps; i += LANES) await rep(`handoff:${lane}`, into);
+        }),
+      );
+    },
+    stop: () => stopAll(workers),
+  };
 }
 
 export interface HandoffFloor {
   /** ms from PUBLISH to the subscriber in the other process noting the message. */
   readonly p50: number;
   readonly p99: number;
-}
-
-/** The same harness with a bare PUBLISH → SUBSCRIBE on `url` (Redis) in place of a lock. */
-async function measureFloor(url: string, cpu: number): Promise<HandoffFloor> {
-  const { samples, failures } = await measureLib('pubsub', url, cpu, './publish-worker.ts');
-  if (failures.length > 0) throw new Error(`hand-off floor: ${failures[0]}`);
-  return { p50: percentile(samples, 50), p99: percentile(samples, 99) };
 }
 
 /** The two placements of the worker processes. */
@@ -100,17 +99,38 @@ async function runPlaced(
   cpu: number,
   label: string,
 ): Promise<{ rows: Row[]; floor: HandoffFloor }> {
-  // First, so that holdfast's hand-offs, measured next, meet the machine in the same state.
-  const floor = await measureFloor(url, cpu);
-  const results = {} as Record<LockColumn, LibResult>;
-  for (const lib of LIBS) {
-    results[lib] = await measureLib(lib, url, cpu);
-    if (lib === 'holdfast') results['holdfast://'] = await measureLib(lib, serverUrl, cpu);
+  // Every library's workers stay up while they take turns, ROUNDS times, each time the bare
+  // pub/sub floor first: a spell of load elsewhere falls on all of them alike.
+  const subjects: { column: LockColumn | 'floor'; lib: string; url: string; worker?: string }[] = [
+    { column: 'floor', lib: 'pubsub', url, worker: './publish-worker.ts' },
+    ...LIBS.flatMap((lib) => [
+      { column: lib, lib, url },
+      ...(lib === 'holdfast' ? [{ column: 'holdfast://' as const, lib, url: serverUrl }] : []),
+    ]),
+  ];
+  const pairs: Pair[] = [];
+  const results = new Map<LockColumn | 'floor', LibResult>();
+  try {
+    for (const subject of subjects) {
+      pairs.push(await openPair(subject.lib, subject.url, cpu, subject.worker));
+      results.set(subject.column, { samples: [], failures: [] });
+    }
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const [i, subject] of subjects.entries()) {
+        await pairs[i]?.run(REPS / ROUNDS, results.get(subject.column) as LibResult);
+      }
+    }
+  } finally {
+    await Promise.all(pairs.map((pair) => pair.stop()));
   }
+  const measured = results.get('floor') as LibResult;
+  if (measured.failures.length > 0) throw new Error(`hand-off floor: ${measured.failures[0]}`);
+  const floor = { p50: percentile(measured.samples, 50), p99: percentile(measured.samples, 99) };
+  const byLib = byColumn(LOCK_COLUMNS, (column) => results.get(column) as LibResult);
   const values = (p: number): Record<LockColumn, number> =>
-    byColumn(LOCK_COLUMNS, (column) => percentile(results[column].samples, p));
+    byColumn(LOCK_COLUMNS, (column) => percentile(byLib[column].samples, p));
   const notes = byColumn(LOCK_COLUMNS, (column) => {
-    const { samples, failures } = results[column];
+    const { samples, failures } = byLib[column];
     return `${samples.length} hand-offs, ${failures.length} failed${failures.length ? ` (${failures[0]})` : ''}`;
   });
   const rows: Row[] = [
