@@ -110,17 +110,25 @@ const queued = (hf: Holdfast, name: string, count: number) => async (): Promise<
 
 /**
  * One hand-off chain on `name`: the client holds it with `waiters` queued behind; then each
- * holder releases as soon as it holds, noting when. Returns the first `count` hand-off latencies.
+ * holder releases as soon as it holds, noting when. Returns the first `count` hand-off latencies,
+ * and the tokens whose release handed the lock on (all but the last holder's).
  */
-async function chain(hf: Holdfast, name: string, waiters: number, count: number): Promise<number[]> {
+async function chain(
+  hf: Holdfast,
+  name: string,
+  waiters: number,
+  count: number,
+): Promise<{ samples: number[]; handing: string[] }> {
   const mutex = hf.mutex(name, { ttl: 30_000, autoExtend: false });
   const first = await mutex.acquire();
   const samples: number[] = [];
+  const holders: string[] = [first.token];
   let releasedAt = 0;
   const pending = Array.from({ length: waiters }, () =>
     mutex.acquire().then(async (lease) => {
       const now = wallNow();
       if (samples.length < count) samples.push(now - releasedAt);
+      holders.push(lease.token);
       releasedAt = wallNow();
       await lease.release();
     }),
@@ -129,15 +137,17 @@ async function chain(hf: Holdfast, name: string, waiters: number, count: number)
   releasedAt = wallNow();
   await first.release();
   await Promise.all(pending);
-  return samples;
+  return { samples, handing: holders.slice(0, -1) };
 }
 
-/** The Redis time (µs) of each release of `name` in SLOWLOG: EVALSHA with 4 keys and 3 arguments. */
-function releaseTimes(log: readonly [number, number, number, string[]][], name: string): number[] {
+/**
+ * The Redis time (µs) of the releases by `tokens` in SLOWLOG (EVALSHA with 4 keys and 3
+ * arguments, the token last), newest first as SLOWLOG lists them.
+ */
+function releaseTimes(log: readonly [number, number, number, string[]][], tokens: readonly string[]): number[] {
+  const wanted = new Set(tokens);
   return log
-    .filter(
-      ([, , , args]) => args.length === 10 && args[0]?.toLowerCase() === 'evalsha' && args[3]?.includes(`{${name}}`),
-    )
+    .filter(([, , , args]) => args.length === 10 && args[0]?.toLowerCase() === 'evalsha' && wanted.has(args[9] ?? ''))
     .map(([, , micros]) => micros);
 }
 
@@ -151,8 +161,13 @@ async function queues(
     await admin.slowlog('RESET');
   }
   const one: number[] = [];
-  for (let i = 0; i < CHAIN; i++) one.push(...(await chain(hf, 'queue:one', 1, 1)));
-  const long = await chain(hf, 'queue:long', QUEUE_LONG, CHAIN);
+  const oneHanding: string[] = [];
+  for (let i = 0; i < CHAIN; i++) {
+    const step = await chain(hf, 'queue:one', 1, 1);
+    one.push(...step.samples);
+    oneHanding.push(...step.handing);
+  }
+  const { samples: long, handing: longHanding } = await chain(hf, 'queue:long', QUEUE_LONG, CHAIN);
   let releaseOne: number | null = null;
   let releaseLong: number | null = null;
   let releaseShort: number | null = null;
@@ -160,10 +175,10 @@ async function queues(
     const log = (await admin.slowlog('GET', 100_000)) as [number, number, number, string[]][];
     await admin.config('SET', 'slowlog-log-slower-than', '10000');
     await admin.slowlog('RESET');
-    releaseOne = percentile(releaseTimes(log, 'queue:one'), 50);
+    releaseOne = percentile(releaseTimes(log, oneHanding), 50);
     // SLOWLOG lists the newest first: the first CHAIN releases of the long queue are its last
     // entries, the releases with the fewest waiters behind them its first.
-    const chained = releaseTimes(log, 'queue:long');
+    const chained = releaseTimes(log, longHanding);
     releaseLong = percentile(chained.slice(-CHAIN), 50);
     releaseShort = percentile(chained.slice(0, CHAIN), 50);
   }
