@@ -36,6 +36,9 @@ interface Waiting {
 
 const CODE: Record<Operation['script'], string> = { acquire: 'a', release: 'r' };
 
+/** Most operations in one script call: 64 acquires take Redis a few ms at most. */
+const MAX_BATCH = 64;
+
 export class Coalescer {
   readonly #send: Send;
   /** Turns an operation's own error text (from batch.lua) into the error its caller gets. */
@@ -65,11 +68,20 @@ export class Coalescer {
     });
   }
 
-  /** Sends what waits now: alone as its own script, or together as one batch. */
+  /**
+   * Sends what waits now: alone as its own script, or together in batches of at most
+   * MAX_BATCH operations (one script runs alone on Redis: a bounded batch keeps that short).
+   */
   readonly flush = (): void => {
-    const batch = this.#waiting;
-    if (batch.length === 0) return;
+    const waiting = this.#waiting;
+    if (waiting.length === 0) return;
     this.#waiting = [];
+    for (let start = 0; start < waiting.length; start += MAX_BATCH) {
+      this.#sendBatch(waiting.slice(start, start + MAX_BATCH));
+    }
+  };
+
+  #sendBatch(batch: readonly Waiting[]): void {
     const [first] = batch;
     if (batch.length === 1 && first) {
       const { script, keys, args, what } = first.operation;
@@ -90,7 +102,7 @@ export class Coalescer {
         for (const waiting of batch) waiting.reject(this.#failedBatch(error, what, waiting.operation.what));
       },
     );
-  };
+  }
 
   #settle(batch: readonly Waiting[], replies: unknown): void {
     batch.forEach((waiting, index) => {
