@@ -4,7 +4,10 @@
  * never a skip: the Redis suite must fail loudly where it cannot run.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createConnection, createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 export interface RedisProcess {
   readonly port: number;
@@ -90,7 +93,10 @@ function handle(port: number, first: Running, extraArgs: readonly string[]): Red
 class MissingRedisError extends Error {}
 
 async function launch(port: number, extraArgs: readonly string[]): Promise<Running> {
-  const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'];
+  // A directory of its own, so nothing it writes (a replica's RDB from a full sync) lands in the
+  // work tree; a `--dir` in extraArgs comes later and wins.
+  const dir = mkdtempSync(join(tmpdir(), 'holdfast-redis-'));
+  const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir];
   args.push('--daemonize', 'no', ...extraArgs);
   const child = spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let tail = '';
@@ -106,6 +112,7 @@ async function launch(port: number, extraArgs: readonly string[]): Promise<Runni
   const exited = new Promise<void>((resolve) => {
     child.once('exit', () => {
       if (child.pid !== undefined) alive.delete(child.pid);
+      rmSync(dir, { recursive: true, force: true });
       resolve();
     });
   });
