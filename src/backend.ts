@@ -260,6 +260,18 @@ export interface BackendEvent {
  * is woken (onWake with its token) to ask in turn.
  */
 export const RATE_ALGORITHMS = ['sliding-window', 'token-bucket', 'fixed-window'] as const;
+
+/**
+ * What a backend that keeps every invariant on one atomic engine declares (memory, one Redis, the
+ * holdfast server): every lock kind, hand-off grants, every rate algorithm, events and values.
+ */
+export const EVERY_CAPABILITY: Capabilities = {
+  locks: LOCK_KINDS,
+  wakeups: 'grant',
+  rateAlgorithms: RATE_ALGORITHMS,
+  events: true,
+  values: true,
+};
 export type RateAlgorithm = (typeof RATE_ALGORITHMS)[number];
 
 export interface RateRequest {

@@ -5,11 +5,10 @@ import {
   type BackendContext,
   type BackendEvent,
   type Capabilities,
+  EVERY_CAPABILITY,
   type EventCapability,
   type ExtendRequest,
-  LOCK_KINDS,
   type LockState,
-  RATE_ALGORITHMS,
   type RateCapability,
   type ValueCapability,
 } from '../../backend.js';
@@ -45,7 +44,7 @@ export class MemoryBackend implements Backend {
     const tables = internalsOf(store);
     this.#store = tables;
     this.clientId = context.clientId;
-    this.capabilities = { locks: LOCK_KINDS, wakeups, rateAlgorithms: RATE_ALGORITHMS, events: true, values: true };
+    this.capabilities = wakeups === 'grant' ? EVERY_CAPABILITY : { ...EVERY_CAPABILITY, wakeups };
     // Without wake-ups the store has nobody to wake for this client: its hand-offs still grant.
     if (wakeups === 'grant') tables.attach(context.clientId, context.onWake);
     const clientId = context.clientId;

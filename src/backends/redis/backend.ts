@@ -12,11 +12,10 @@ import {
   type BackendContext,
   type BackendEvent,
   type Capabilities,
+  EVERY_CAPABILITY,
   type EventCapability,
   type ExtendRequest,
-  LOCK_KINDS,
   type LockState,
-  RATE_ALGORITHMS,
   type RateCapability,
   type RateRequest,
   type RateResult,
@@ -142,13 +141,7 @@ class RedisBackend implements Backend {
   readonly label = 'redis';
   readonly clientId: string;
   /** Everything: the scripts keep every invariant on the one server, atomically. */
-  readonly capabilities: Capabilities = {
-    locks: LOCK_KINDS,
-    wakeups: 'grant',
-    rateAlgorithms: RATE_ALGORITHMS,
-    events: true,
-    values: true,
-  };
+  readonly capabilities: Capabilities = EVERY_CAPABILITY;
   readonly rates: RateCapability = {
     take: (request) => this.#rateTake(request),
     leave: (name, token) => this.#rateLeave(name, token),

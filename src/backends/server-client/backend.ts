@@ -10,11 +10,10 @@ import {
   type BackendContext,
   type BackendEvent,
   type Capabilities,
+  EVERY_CAPABILITY,
   type EventCapability,
   type ExtendRequest,
-  LOCK_KINDS,
   type LockState,
-  RATE_ALGORITHMS,
   type RateCapability,
   type RateRequest,
   type RateResult,
@@ -98,13 +97,7 @@ class ServerBackend implements Backend {
   readonly label = 'holdfast';
   readonly clientId: string;
   /** The server runs the memory backend's algorithm on its one node: it holds everything. */
-  readonly capabilities: Capabilities = {
-    locks: LOCK_KINDS,
-    wakeups: 'grant',
-    rateAlgorithms: RATE_ALGORITHMS,
-    events: true,
-    values: true,
-  };
+  readonly capabilities: Capabilities = EVERY_CAPABILITY;
   readonly rates: RateCapability = {
     take: (request) => this.#rateTake(request),
     leave: (name, token) => this.#rateLeave(name, token),
