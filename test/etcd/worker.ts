@@ -5,6 +5,9 @@
  * a resource that refuses any fence not above the last one it took. Faults on the cluster
  * (a leader killed, a member cut off) may fail an acquire or release: it counts them and goes
  * on, and reports `progress` every few holds so the test can time its fault.
+ *
+ * A hold's start and end are stamps from one Redis counter every worker shares (INCR), as in
+ * test/stress/worker.ts: per-process clocks can disagree by more than a hand-off takes.
  */
 import { Redis } from 'ioredis';
 import { BackendError, connect, type Lease } from '../../src/index.js';
@@ -20,13 +23,13 @@ const TTL = 10_000;
 const WAIT = 120_000;
 const PROGRESS_EVERY = 10;
 
-const now = (): number => performance.timeOrigin + performance.now();
 const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 runChild(async () => {
   const hf = await connect(url, { prefix });
   const redis = new Redis(redisUrl);
   const keys = stressKeys(prefix);
+  const stamp = (): Promise<number> => redis.incr(keys.seq);
   const lock = hf.mutex(name, { ttl: TTL });
   const holds: Hold[] = [];
   let lost = 0;
@@ -44,13 +47,13 @@ runChild(async () => {
       errors++;
       continue;
     }
-    const start = now();
+    const start = await stamp();
     const value = Number((await redis.get(keys.counter)) ?? '0');
     await turn();
     await redis.set(keys.counter, String(value + 1));
     if (!(await fencedWrite(redis, `${prefix}test:resource`, lease.fence, `${process.pid}`))) refused++;
     if (lease.signal.aborted || !lease.valid) lost++;
-    const end = now();
+    const end = await stamp();
     await lease.release().catch(() => {
       errors++;
     });

@@ -16,12 +16,12 @@ const iterations = Number(iterationsArg);
 /** Long enough that no lease expires on a loaded machine: expiry is not what this tests. */
 const TTL = 10_000;
 const WAIT = 120_000;
-const now = (): number => performance.timeOrigin + performance.now();
 const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 runChild(async () => {
   const hf = await connect({ redlock: urlList.split(',') }, { prefix });
   const resource = new Redis(resourceUrl);
+  const stamp = (): Promise<number> => resource.incr(`${prefix}seq`);
   const mutex = hf.mutex('stress', { ttl: TTL });
   const holds: Hold[] = [];
   let afterFault = 0;
@@ -36,13 +36,13 @@ runChild(async () => {
   for (let i = 0; i < iterations; i++) {
     if (i === Math.floor(iterations / 4)) await report({ type: 'progress' });
     const lease = await mutex.acquire({ wait: WAIT });
-    const start = now();
+    const start = await stamp();
     if (!(await fencedWrite(resource, `${prefix}resource`, lease.fence, `${process.pid}#${i}`))) refused++;
     const value = Number((await resource.get(`${prefix}counter`)) ?? '0');
     await turn();
     await resource.set(`${prefix}counter`, String(value + 1));
     if (!lease.valid) lost++;
-    const end = now();
+    const end = await stamp();
     await lease.release();
     if (faulted) afterFault++;
     holds.push({ fence: lease.fence.toString(), start, end, who: `${process.pid}#${i}` });
