@@ -8,6 +8,7 @@ import { Redis } from 'ioredis';
 import { connect, LeaseLostError } from '../../src/index.js';
 import { fencedWrite } from '../faults/fenced-resource.js';
 import { nextMessage, report, runChild } from '../helpers/child.js';
+import { machineNow } from '../helpers/machine-clock.js';
 import { aborted, withTimeout } from '../helpers/wait.js';
 
 const [url = '', prefix = '', name = '', ttlArg = '', redisUrl = '', resourceKey = ''] = process.argv.slice(2);
@@ -22,7 +23,7 @@ runChild(async () => {
     type: 'acquired',
     fence: lease.fence.toString(),
     wrote,
-    at: performance.timeOrigin + performance.now(),
+    at: machineNow(),
   });
 
   await nextMessage('check');

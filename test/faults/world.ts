@@ -50,8 +50,8 @@ export async function world(t: TestContext): Promise<World> {
   };
 }
 
-/** The shared clock of all processes, as the children report it. */
-export const wallNow = (): number => performance.timeOrigin + performance.now();
+/** The clock every process on this machine shares (ms, monotonic: see test/helpers/machine-clock.ts). */
+export { machineNow as wallNow } from '../helpers/machine-clock.js';
 
 /** Connections in pub/sub mode, from `CLIENT LIST`: the wake-up subscribers. */
 export async function subscribers(admin: Redis): Promise<string[]> {

@@ -3,7 +3,7 @@
  * they read records collected from many processes and return every violation (an empty list
  * means the history is consistent). Read-write holds are stamped from one Redis counter every
  * worker shares (rw-worker.ts), which orders them as they happened; election terms are on
- * `performance.timeOrigin + performance.now()` (fractional ms). Intervals are closed, so two that
+ * the machine's monotonic clock (test/helpers/machine-clock.ts, fractional ms). Intervals are closed, so two that
  * touch at one instant overlap, since nothing proves the first had ended.
  */
 

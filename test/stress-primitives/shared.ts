@@ -19,5 +19,5 @@ export function isWrite(i: number, writeShare: number): boolean {
   return Math.floor((i + 1) * writeShare) > Math.floor(i * writeShare);
 }
 
-/** The clock every process shares (fractional ms since the epoch, monotonic within a process). */
-export const wallNow = (): number => performance.timeOrigin + performance.now();
+/** The clock every process on this machine shares (ms, monotonic: see test/helpers/machine-clock.ts). */
+export { machineNow as wallNow } from '../helpers/machine-clock.js';
