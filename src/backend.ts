@@ -337,4 +337,12 @@ export interface BackendContext {
    * have been lost: every waiter should ask again now rather than at its safety timer.
    */
   readonly onResync: () => void;
+  /**
+   * Called when the backend learns that the state of some names may have been lost (a Redis
+   * Cluster slot changed master: replication is asynchronous, so a failover can lose the
+   * latest grants). The client renews its leases on the names `affected` selects at once, so a
+   * lease that is gone aborts its signal now rather than at its next renewal. Optional: a
+   * context made without it (a test, a tool) only loses that promptness.
+   */
+  readonly onRecheck?: (affected: (name: string) => boolean) => void;
 }

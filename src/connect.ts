@@ -68,6 +68,7 @@ export async function connect(target: ConnectTarget, options?: ConnectOptions): 
     prefix,
     onWake: (token, grant, retryAfter) => core?.wake(token, grant, retryAfter),
     onResync: () => core?.resync(),
+    onRecheck: (affected) => core?.recheck(affected),
   };
   const module = await entry.load();
   const clock = module.clock?.(target, open) ?? realClock;

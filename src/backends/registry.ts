@@ -4,15 +4,23 @@
  * dependency costs nothing to users who do not use it (`import('ioredis')` happens on the first
  * `redis://`). Adding a backend = one folder exporting `open` + one entry here.
  */
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import type { Backend, BackendContext } from '../backend.js';
 import { ValidationError } from '../errors.js';
 import type { Clock } from '../util/clock.js';
 import type { MemoryStore } from './memory/store.js';
 import type { RedlockTarget } from './quorum/target.js';
 
-/** Where to connect: a URL, an in-process store, or an ioredis client the application owns. */
-export type ConnectTarget = string | { readonly memory: MemoryStore } | { readonly redis: Redis } | RedlockTarget;
+/**
+ * Where to connect: a URL, an in-process store, the seed nodes of a Redis Cluster, or an
+ * ioredis client (`Redis` or `Cluster`) the application owns.
+ */
+export type ConnectTarget =
+  | string
+  | { readonly memory: MemoryStore }
+  | { readonly redis: Redis | Cluster }
+  | { readonly cluster: readonly string[] }
+  | RedlockTarget;
 
 /** What `connect()` hands a backend module besides the target and the context. */
 export interface OpenOptions {
@@ -44,7 +52,7 @@ export interface RegistryEntry {
 
 export const REGISTRY: readonly RegistryEntry[] = [
   { schemes: ['memory'], keys: ['memory'], needsHost: false, load: () => import('./memory/index.js') },
-  { schemes: ['redis', 'rediss'], keys: ['redis'], needsHost: true, load: () => import('./redis/index.js') },
+  { schemes: ['redis', 'rediss'], keys: ['redis', 'cluster'], needsHost: true, load: () => import('./redis/index.js') },
   { schemes: ['holdfast'], keys: [], needsHost: true, load: () => import('./server-client/index.js') },
   { schemes: [], keys: ['redlock'], needsHost: true, load: () => import('./quorum/index.js') },
   // Several hosts, comma-separated, which WHATWG URL cannot parse: the module checks the URL

@@ -114,6 +114,15 @@ export class ClientCore implements LeaseHost {
     for (const waiter of this.#waiters.values()) waiter.wake(null);
   }
 
+  /**
+   * The backend may have lost the state of the names `affected` selects: their auto-renewing
+   * leases renew now, and one that is gone is lost (its signal aborts) at once. A lease that
+   * does not renew itself keeps its deadline: it is checked when its holder extends it.
+   */
+  recheck(affected: (name: string) => boolean): void {
+    this.#renewer.renewNow((lease) => affected(lease.name));
+  }
+
   addWaiter(token: string, waiter: PendingWaiter): void {
     this.#waiters.set(token, waiter);
   }

@@ -34,6 +34,22 @@ export class Renewer {
     this.#due.delete(lease);
   }
 
+  /**
+   * Moves the scheduled renewals of the leases `which` selects to now. A lease whose renewal is
+   * in flight is not in the schedule, and its answer is what a renewal now would tell.
+   */
+  renewNow(which: (lease: Lease) => boolean): void {
+    const now = this.#clock.now();
+    let moved = false;
+    for (const [lease, at] of this.#due) {
+      if (at > now && which(lease)) {
+        this.#due.set(lease, now);
+        moved = true;
+      }
+    }
+    if (moved) this.#rearm();
+  }
+
   stop(): void {
     this.#timer?.cancel();
     this.#timer = null;

@@ -4,7 +4,7 @@
  * pub/sub (watches.ts). The algorithm is the one described in src/backend.ts; the keys and
  * channels are listed in keys.ts.
  */
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import {
   type AcquireRequest,
   type AcquireResult,
@@ -23,10 +23,21 @@ import {
 } from '../../backend.js';
 import { asBackendError, BackendError, ClosedError, ValidationError } from '../../errors.js';
 import { commandTimeoutOf, type NetworkBackendOptions } from '../options.js';
+import { Beacons } from './beacons.js';
+import { isCluster, openCluster, type RedisConnection, slotOf, watchMasters } from './cluster.js';
 import { Coalescer } from './coalescer.js';
-import { closeConnection, commandFailed, openClient, openSubscriber, whereOf, withTimeout } from './connection.js';
+import {
+  closeConnection,
+  commandFailed,
+  openClient,
+  openSubscriber,
+  quietErrors,
+  whereOf,
+  withTimeout,
+} from './connection.js';
 import { refuseEviction } from './eviction.js';
-import { dataKeyPattern, nameKeys, nameOfDataKey, rateKeys, valueKey, wakeChannel } from './keys.js';
+import { nameKeys, rateKeys, valueKey, wakeChannel } from './keys.js';
+import { listNames } from './listing.js';
 import { parseAcquire, parseCount, parseFlag, parseInspect, parseRate, parseSweep, parseWake } from './replies.js';
 import {
   loadScripts,
@@ -39,7 +50,14 @@ import {
 } from './scripts.js';
 import { Watches } from './watches.js';
 
-export type RedisTarget = { readonly url: string } | { readonly client: Redis };
+/**
+ * `url`: our own connection to one Redis. `cluster`: our own Cluster client, from seed node
+ * URLs. `client`: the caller's ioredis client, a `Redis` or a `Cluster`.
+ */
+export type RedisTarget =
+  | { readonly url: string }
+  | { readonly cluster: readonly string[] }
+  | { readonly client: Redis | Cluster };
 
 export interface RedisBackendOptions extends NetworkBackendOptions {
   /** Connect even when Redis's maxmemory-policy may evict lock keys (eviction.ts); default false. */
@@ -51,8 +69,6 @@ export interface RedisBackendOptions extends NetworkBackendOptions {
    */
   readonly testClock?: () => number;
 }
-
-const SCAN_COUNT = 500;
 
 /**
  * Connects a Redis backend. With `{ url }` it opens (and on `close()` quits) its own command
@@ -76,12 +92,15 @@ export async function createRedisBackend(
   const scripts = await loadScripts().catch((error: unknown) => {
     throw asBackendError(error, 'loading the Lua scripts');
   });
-  const owned = 'url' in target;
-  let client: Redis | undefined;
+  const owned = !('client' in target);
+  let client: RedisConnection | undefined;
   let lastError = (): Error | undefined => undefined;
   try {
-    if (owned) ({ client, lastError } = openClient(target.url, timeout));
-    else client = target.client;
+    if ('url' in target) ({ client, lastError } = openClient(target.url, timeout));
+    else if ('cluster' in target) {
+      client = openCluster(target.cluster, timeout);
+      lastError = quietErrors(client);
+    } else client = target.client;
     const channel = wakeChannel(context.prefix, context.clientId);
     const subscriber = await openSubscriber(
       client,
@@ -91,12 +110,15 @@ export async function createRedisBackend(
       timeout,
     );
     if (options.allowEviction !== true) {
-      await refuseEviction(client, whereOf(client), timeout).catch((error: unknown) => {
+      await refuseEviction(client, timeout).catch((error: unknown) => {
         subscriber.disconnect();
         throw error;
       });
     }
-    const watches = new Watches(subscriber, context.prefix, timeout);
+    const beacons = isCluster(client)
+      ? new Beacons(client, `${context.prefix}beacon:${context.clientId}`, timeout)
+      : null;
+    const watches = new Watches(subscriber, context.prefix, timeout, beacons);
     const testClock = options.testClock ?? null;
     const parts = { client, subscriber, watches, owned, scripts, context, timeout, lastError, testClock };
     return new RedisBackend(parts);
@@ -119,8 +141,8 @@ function wake(context: BackendContext, message: string): void {
 }
 
 interface Parts {
-  readonly client: Redis;
-  readonly subscriber: Redis;
+  readonly client: RedisConnection;
+  readonly subscriber: RedisConnection;
   readonly watches: Watches;
   /** true when the command connection is ours to close. */
   readonly owned: boolean;
@@ -162,12 +184,20 @@ class RedisBackend implements Backend {
   readonly #prefix: string;
   /** Acquires and releases issued in one tick go out as one script call (coalescer.ts). */
   readonly #coalescer: Coalescer;
+  /** Stops watching a cluster's slot map for masters that changed; null on one Redis. */
+  readonly #unwatchMasters: (() => void) | null;
   #closed = false;
 
   constructor(parts: Parts) {
     this.#parts = parts;
     this.clientId = parts.context.clientId;
     this.#prefix = parts.context.prefix;
+    const { client, context } = parts;
+    this.#unwatchMasters = isCluster(client)
+      ? watchMasters(client, (slots) =>
+          context.onRecheck?.((name) => slots.has(slotOf(nameKeys(this.#prefix, name)[0]))),
+        )
+      : null;
     this.#coalescer = new Coalescer(
       (what, script, keys, args) => this.#send(what, script, keys, args),
       (message, what) => new BackendError(`${what} failed: ${message}`),
@@ -176,6 +206,8 @@ class RedisBackend implements Backend {
         error instanceof BackendError
           ? new BackendError(error.message.replaceAll(batchWhat, what), { cause: error.cause ?? error })
           : asBackendError(error, what),
+      // A script on a cluster touches one slot: batches are made per slot.
+      isCluster(client) ? (operation) => slotOf(operation.keys[0] ?? '') : null,
     );
   }
 
@@ -262,24 +294,10 @@ class RedisBackend implements Backend {
     return this.#parts.watches.add(pattern, listener);
   }
 
-  /** SCAN (never KEYS) for data keys, then one pipelined check of which names are live. */
+  /** SCAN (never KEYS) for data keys, on every master of a cluster, then which names are live. */
   async list(pattern: string): Promise<string[]> {
-    const what = `list "${pattern}"`;
-    // SCAN MATCH and its results are not touched by an ioredis keyPrefix; commands on keys are.
-    const base = (this.#parts.client.options.keyPrefix ?? '') + this.#prefix;
-    const match = dataKeyPattern(base, pattern);
-    const names = new Set<string>();
-    let cursor = '0';
-    do {
-      const [next, keys] = await this.#run(what, (c) => c.scan(cursor, 'MATCH', match, 'COUNT', SCAN_COUNT));
-      cursor = next;
-      for (const key of keys) {
-        const name = nameOfDataKey(base, key);
-        if (name !== null) names.add(name);
-      }
-    } while (cursor !== '0');
-    if (names.size === 0) return [];
-    return this.#run(what, (c) => this.#liveNames(c, [...names].sort()));
+    const listing = { client: this.#parts.client, prefix: this.#prefix, testNow: () => this.#testNow() };
+    return this.#run(`list "${pattern}"`, () => listNames(listing, pattern));
   }
 
   async close(): Promise<void> {
@@ -287,31 +305,13 @@ class RedisBackend implements Backend {
     // What was issued before close() goes out before the connection is quit.
     this.#coalescer.flush();
     this.#closed = true;
+    this.#unwatchMasters?.();
     const { client, subscriber, watches, owned, timeout } = this.#parts;
     watches.close();
     await Promise.all([
       closeConnection(subscriber, timeout),
       owned ? closeConnection(client, timeout) : Promise.resolve(),
     ]);
-  }
-
-  /** A name is live while its latest holder or waiter expiry lies ahead of the server's now. */
-  async #liveNames(client: Redis, names: readonly string[]): Promise<string[]> {
-    const pipeline = client.pipeline().time();
-    for (const name of names) {
-      const [holders, , waiters] = nameKeys(this.#prefix, name);
-      pipeline.zrange(holders, -1, -1, 'WITHSCORES').zrange(waiters, -1, -1, 'WITHSCORES');
-    }
-    const replies = (await pipeline.exec()) ?? [];
-    const values = replies.map(([error, value]) => {
-      if (error) throw error;
-      return value;
-    });
-    const [sec, usec] = (values[0] ?? []) as string[];
-    const testNow = this.#testNow();
-    const now = testNow === null ? Number(sec) * 1000 + Number(usec) / 1000 : testNow / 1000;
-    const latest = (index: number): number => Number((values[index] as string[] | undefined)?.[1] ?? 0);
-    return names.filter((_, i) => latest(1 + 2 * i) > now || latest(2 + 2 * i) > now);
   }
 
   #extendArgs(request: ExtendRequest): ScriptArg[] {
@@ -377,7 +377,7 @@ class RedisBackend implements Backend {
    * One round trip, with every failure turned into a HoldfastError. On a user's client, whose
    * options are not ours to change, the time limit is applied here instead of by ioredis.
    */
-  async #run<T>(what: string, send: (client: Redis, scripts: Scripts) => Promise<T>): Promise<T> {
+  async #run<T>(what: string, send: (client: RedisConnection, scripts: Scripts) => Promise<T>): Promise<T> {
     if (this.#closed) throw new ClosedError();
     this.#coalescer.flush();
     const { client, scripts, owned, timeout } = this.#parts;

@@ -9,6 +9,12 @@
  * issued in it), before any I/O, so nothing waits for a later turn of the loop. Calls keep
  * their order on the connection: any other command the backend sends flushes the waiting calls
  * first (`flush()`).
+ *
+ * On Redis Cluster a script may touch the keys of one slot only (CROSSSLOT otherwise), so the
+ * waiting calls are grouped by the slot of their keys (`groupOf`) and each group is sent as its
+ * own batch, in issue order within the group. Per slot rather than per node: which node serves
+ * a slot can change between two flushes (a failover, a migration), a slot cannot, so a batch is
+ * never split by a reshard; and ioredis sends the batches of one node on one connection anyway.
  */
 import type { ScriptArg, ScriptName } from './scripts.js';
 
@@ -48,16 +54,20 @@ export class Coalescer {
    * caller of one of its operations (`what`) gets.
    */
   readonly #failedBatch: (error: unknown, batchWhat: string, what: string) => Error;
+  /** The group (cluster slot) an operation must be batched in; null: all in one (one Redis). */
+  readonly #groupOf: ((operation: Operation) => number) | null;
   #waiting: Waiting[] = [];
 
   constructor(
     send: Send,
     failed: (message: string, what: string) => Error,
     failedBatch: (error: unknown, batchWhat: string, what: string) => Error,
+    groupOf: ((operation: Operation) => number) | null = null,
   ) {
     this.#send = send;
     this.#failed = failed;
     this.#failedBatch = failedBatch;
+    this.#groupOf = groupOf;
   }
 
   /** Resolves with the operation's reply, as its own script would return it. */
@@ -76,10 +86,25 @@ export class Coalescer {
     const waiting = this.#waiting;
     if (waiting.length === 0) return;
     this.#waiting = [];
-    for (let start = 0; start < waiting.length; start += MAX_BATCH) {
-      this.#sendBatch(waiting.slice(start, start + MAX_BATCH));
+    for (const group of this.#grouped(waiting)) {
+      for (let start = 0; start < group.length; start += MAX_BATCH) {
+        this.#sendBatch(group.slice(start, start + MAX_BATCH));
+      }
     }
   };
+
+  #grouped(waiting: Waiting[]): Iterable<Waiting[]> {
+    const groupOf = this.#groupOf;
+    if (groupOf === null) return [waiting];
+    const groups = new Map<number, Waiting[]>();
+    for (const entry of waiting) {
+      const group = groupOf(entry.operation);
+      const members = groups.get(group);
+      if (members) members.push(entry);
+      else groups.set(group, [entry]);
+    }
+    return groups.values();
+  }
 
   #sendBatch(batch: readonly Waiting[]): void {
     const [first] = batch;

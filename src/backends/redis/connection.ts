@@ -2,8 +2,9 @@
  * The connections of one Redis backend: the command connection (ours, or the user's) and
  * exactly one subscriber per client for wake-ups, however many waiters it has.
  */
-import { Redis } from 'ioredis';
+import { type Cluster, Redis } from 'ioredis';
 import { asBackendError, BackendError, HoldfastError } from '../../errors.js';
+import { isCluster, type RedisConnection } from './cluster.js';
 
 /** Reconnect attempts a queued command waits through before it fails (ioredis default: 20). */
 const MAX_RETRIES_PER_REQUEST = 3;
@@ -30,7 +31,7 @@ export function openClient(url: string, commandTimeout: number): { client: Redis
  * with "Reached the max retries per request limit", which says neither where nor why: name the
  * server and the connection's own latest error instead.
  */
-export function commandFailed(client: Redis, error: unknown, what: string, lastError?: Error): HoldfastError {
+export function commandFailed(client: RedisConnection, error: unknown, what: string, lastError?: Error): HoldfastError {
   if (error instanceof HoldfastError) return error;
   const down = client.status !== 'ready' || (error instanceof Error && error.name === 'MaxRetriesPerRequestError');
   if (!down) return asBackendError(error, what);
@@ -38,10 +39,21 @@ export function commandFailed(client: Redis, error: unknown, what: string, lastE
   return new BackendError(`Redis at ${whereOf(client)} unreachable: ${why} (${what})`, { cause: error });
 }
 
-/** host:port (or the socket path) of a connection, for messages. */
-export function whereOf(connection: Redis): string {
+/** host:port (or the socket path) of a connection, for messages; a cluster's seed nodes. */
+export function whereOf(connection: RedisConnection): string {
+  if (isCluster(connection)) return `the cluster of ${seedsOf(connection)}`;
   const { host, port, path } = connection.options;
   return path || `${host?.includes(':') ? `[${host}]` : host}:${port}`;
+}
+
+function seedsOf(cluster: Cluster): string {
+  const seeds = (cluster as unknown as { startupNodes?: readonly unknown[] }).startupNodes ?? [];
+  const shown = seeds.map((seed) => {
+    if (typeof seed === 'string' || typeof seed === 'number') return String(seed);
+    const { host, port } = seed as { host?: string; port?: number };
+    return `${host ?? '127.0.0.1'}:${port ?? 6379}`;
+  });
+  return shown.length > 0 ? shown.join(', ') : 'unknown nodes';
 }
 
 /**
@@ -49,11 +61,17 @@ export function whereOf(connection: Redis): string {
  * every reconnect attempt's error to the console. Returns the latest such error, which says
  * why a connection fails where the rejected command does not.
  */
-function quietErrors(connection: Redis): () => Error | undefined {
+export function quietErrors(connection: RedisConnection): () => Error | undefined {
   let latest: Error | undefined;
   connection.on('error', (error: Error) => {
     latest = error;
   });
+  // A cluster reports each node's failures apart; they say why commands fail just as well.
+  if (isCluster(connection)) {
+    connection.on('node error', (error: Error) => {
+      latest = error;
+    });
+  }
   return () => latest;
 }
 
@@ -68,19 +86,14 @@ function quietErrors(connection: Redis): () => Error | undefined {
  * the server confirmed) made them reject unhandled ("Connection is closed."). We re-subscribe
  * ourselves instead, here and in `resubscribeOnReady` for patterns, with every failure caught.
  */
-export async function openSubscriber(
-  client: Redis,
+export async function openSubscriber<C extends RedisConnection>(
+  client: C,
   channel: string,
   onMessage: (message: string) => void,
   onResync: () => void,
   timeout: number,
-): Promise<Redis> {
-  const subscriber = client.duplicate({
-    enableOfflineQueue: true,
-    autoResubscribe: false,
-    commandTimeout: timeout,
-    enableAutoPipelining: false,
-  });
+): Promise<C> {
+  const subscriber = duplicateForSubscribing(client, timeout);
   const lastError = quietErrors(subscriber);
   subscriber.on('message', (from: string, message: string) => {
     if (from === channel) onMessage(message);
@@ -91,6 +104,13 @@ export async function openSubscriber(
       // Subscribing twice is harmless; waiting for the confirmation is what matters.
       subscriber.subscribe(channel).then(onResync, () => {});
     });
+    // On a cluster, ioredis keeps the subscriptions on one node of its choice and moves them
+    // to another when that node leaves (its ClusterSubscriber), without telling us: wake-ups
+    // published during the move are gone, so waiters ask again after every change of nodes.
+    if (isCluster(subscriber)) {
+      subscriber.on('+node', onResync);
+      subscriber.on('-node', onResync);
+    }
     return subscriber;
   } catch (error) {
     subscriber.disconnect();
@@ -100,11 +120,29 @@ export async function openSubscriber(
 }
 
 /**
+ * A connection for SUBSCRIBE and PSUBSCRIBE only. One Redis: a duplicate that re-subscribes
+ * itself (see above). A cluster: a duplicate Cluster, whose pub/sub goes to one node (plain
+ * PUBLISH reaches every node of a cluster, so any node hears every wake-up and event) and
+ * which ioredis re-subscribes on another node when that one goes away.
+ */
+function duplicateForSubscribing<C extends RedisConnection>(client: C, timeout: number): C {
+  if (isCluster(client)) {
+    return client.duplicate([], { enableOfflineQueue: true, enableAutoPipelining: false }) as C;
+  }
+  return (client as Redis).duplicate({
+    enableOfflineQueue: true,
+    autoResubscribe: false,
+    commandTimeout: timeout,
+    enableAutoPipelining: false,
+  }) as C;
+}
+
+/**
  * After each reconnect of `subscriber` (opened with `autoResubscribe: false`), PSUBSCRIBEs
  * the patterns `active()` names. A failure is left alone: the connection is closing or down,
  * and the next reconnect subscribes again.
  */
-export function resubscribeOnReady(subscriber: Redis, active: () => readonly string[]): void {
+export function resubscribeOnReady(subscriber: RedisConnection, active: () => readonly string[]): void {
   subscriber.on('ready', () => {
     const patterns = active();
     if (patterns.length > 0) subscriber.psubscribe(...patterns).catch(() => {});
@@ -115,12 +153,12 @@ export function resubscribeOnReady(subscriber: Redis, active: () => readonly str
  * Why the first connection failed, with where it was going: what ioredis rejects the command
  * with ("Reached the max retries per request limit") does not say.
  */
-function connectFailed(connection: Redis, cause: Error): BackendError {
+function connectFailed(connection: RedisConnection, cause: Error): BackendError {
   return new BackendError(`connecting to Redis at ${whereOf(connection)} failed: ${cause.message}`, { cause });
 }
 
 /** Quits gracefully, or drops the connection when the server does not answer in time. */
-export async function closeConnection(connection: Redis, timeout: number): Promise<void> {
+export async function closeConnection(connection: RedisConnection, timeout: number): Promise<void> {
   try {
     await withTimeout(connection.quit(), timeout, 'closing the connection');
   } catch {

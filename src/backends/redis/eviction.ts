@@ -6,7 +6,8 @@
  */
 import type { Redis } from 'ioredis';
 import { BackendError } from '../../errors.js';
-import { withTimeout } from './connection.js';
+import { isCluster, type RedisConnection } from './cluster.js';
+import { whereOf, withTimeout } from './connection.js';
 
 /** Whether Redis may evict keys that have a TTL under this policy. */
 export function evicts(policy: string): boolean {
@@ -19,10 +20,28 @@ export function policyOf(info: string): string | null {
 }
 
 /**
- * Rejects with a BackendError naming the policy when it evicts. INFO may be refused (an ACL
- * without it, a managed Redis): then nothing can be told here, and `holdfast doctor` says so.
+ * Rejects with a BackendError naming the policy when it evicts, on any master of a cluster
+ * (each node has its own configuration). INFO may be refused (an ACL without it, a managed
+ * Redis): then nothing can be told here, and `holdfast doctor` says so.
  */
-export async function refuseEviction(client: Redis, where: string, timeout: number): Promise<void> {
+export async function refuseEviction(client: RedisConnection, timeout: number): Promise<void> {
+  if (!isCluster(client)) return refuseOn(client, timeout);
+  await readyCluster(client, timeout);
+  await Promise.all(client.nodes('master').map((node) => refuseOn(node, timeout)));
+}
+
+/** Resolves once a cluster client has read the slot map (its masters are known), or at `timeout`. */
+async function readyCluster(cluster: RedisConnection & { status: string }, timeout: number): Promise<void> {
+  if (cluster.status === 'ready') return;
+  await withTimeout(
+    new Promise<void>((resolve) => cluster.once('ready', () => resolve())),
+    timeout,
+    `connecting to ${whereOf(cluster)}`,
+  ).catch(() => {});
+}
+
+async function refuseOn(client: Redis, timeout: number): Promise<void> {
+  const where = whereOf(client);
   let info: string;
   try {
     info = await withTimeout(client.info('memory'), timeout, 'INFO memory');

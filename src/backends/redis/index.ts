@@ -1,23 +1,37 @@
-/** The redis:// and rediss:// backend module, loaded by connect() through the registry. */
-import type { Redis } from 'ioredis';
+/** The redis:// and rediss:// backend module (one Redis, or a Redis Cluster), loaded by connect() through the registry. */
+import type { Cluster, Redis } from 'ioredis';
 import type { Backend, BackendContext } from '../../backend.js';
 import { ValidationError } from '../../errors.js';
 import type { ConnectTarget, OpenOptions } from '../registry.js';
-import { createRedisBackend } from './backend.js';
+import { createRedisBackend, type RedisTarget } from './backend.js';
+import { parseSeeds } from './cluster.js';
 
 export { createRedisBackend, type RedisBackendOptions, type RedisTarget } from './backend.js';
 
-/** `redis://…`, `rediss://…` (TLS), or `{ redis: ioredisClient }` (which holdfast will not close). */
+/**
+ * `redis://…`, `rediss://…` (TLS), `{ cluster: ['redis://host:port', …] }` (seed nodes of a
+ * Redis Cluster), or `{ redis: client }` with an ioredis `Redis` or `Cluster` (which holdfast
+ * will not close).
+ */
 export async function open(target: ConnectTarget, context: BackendContext, options: OpenOptions): Promise<Backend> {
   const timeout = options.commandTimeout === undefined ? {} : { commandTimeout: options.commandTimeout };
-  const redisTarget = typeof target === 'string' ? { url: target } : { client: redisOf(target) };
-  return createRedisBackend(redisTarget, context, { ...timeout, allowEviction: options.allowEviction === true });
+  return createRedisBackend(targetOf(target), context, { ...timeout, allowEviction: options.allowEviction === true });
 }
 
-function redisOf(target: ConnectTarget): Redis {
+function targetOf(target: ConnectTarget): RedisTarget {
+  if (typeof target === 'string') return { url: target };
+  if ('cluster' in target) {
+    // Checked here, before any I/O (openCluster checks again when called directly).
+    parseSeeds(target.cluster);
+    return { cluster: target.cluster };
+  }
+  return { client: redisOf(target) };
+}
+
+function redisOf(target: ConnectTarget): Redis | Cluster {
   const client = (target as { redis?: unknown }).redis;
   const looksLikeRedis =
     client !== null && typeof client === 'object' && typeof (client as { evalsha?: unknown }).evalsha === 'function';
-  if (!looksLikeRedis) throw new ValidationError('{ redis } must be an ioredis client');
-  return client as Redis;
+  if (!looksLikeRedis) throw new ValidationError('{ redis } must be an ioredis client (a Redis or a Cluster)');
+  return client as Redis | Cluster;
 }

@@ -1,23 +1,29 @@
 /**
  * Every key and channel the Redis backend writes (the README's key table lists the same).
- * For name N under prefix P, all keys of one name share the hash tag `{N}`, so one script can
- * touch them all on Redis Cluster too:
+ * For name N under prefix P, all keys of one name share the hash tag `{E}`, so one script can
+ * touch them all on Redis Cluster too. E is N with `%`, `{` and `}` percent-encoded (`%25`,
+ * `%7B`, `%7D`; every other character as it is): Redis hashes only what lies between the first
+ * `{` and the next `}`, so a raw brace in a name (`a}b`, `{x}y`) would cut the tag short or start
+ * another one, and could put one name's keys in different slots or steer it into a slot of the
+ * caller's choosing. Encoded, the tag is always the whole name and nothing else:
  *
  * | key       | type | content                                                        |
  * | --------- | ---- | -------------------------------------------------------------- |
- * | `P{N}:h`  | ZSET | holder token → expiresAt (ms, server clock)                    |
- * | `P{N}:q`  | ZSET | waiter token → arrival sequence (FIFO order)                   |
- * | `P{N}:w`  | ZSET | waiter token → waiter expiresAt (ms)                           |
- * | `P{N}:d`  | HASH | `h:<token>`, `w:<token>` records; `used`, `seq`, `fence`, `kind`, `limit` |
+ * | `P{E}:h`  | ZSET | holder token → expiresAt (ms, server clock)                    |
+ * | `P{E}:q`  | ZSET | waiter token → arrival sequence (FIFO order)                   |
+ * | `P{E}:w`  | ZSET | waiter token → waiter expiresAt (ms)                           |
+ * | `P{E}:d`  | HASH | `h:<token>`, `w:<token>` records; `used`, `seq`, `fence`, `kind`, `limit` |
  *
  * A rate limiter named N has keys of its own (a lock and a limiter of one name never mix):
  *
  * | key       | type | content                                                        |
  * | --------- | ---- | -------------------------------------------------------------- |
- * | `P{N}:rl` | ZSET | sliding-window log: admission id `<µs>.<seq>:<cost>` → admission ms |
- * | `P{N}:rq` | ZSET | waiter token → arrival sequence (FIFO order)                   |
- * | `P{N}:rw` | ZSET | waiter token → waiter expiresAt (ms)                           |
- * | `P{N}:rd` | HASH | `used`, `seq`, `tat`, `win`, `count`, `w:<token>` = `cost\|clientId` |
+ * | `P{E}:rl` | ZSET | sliding-window log: admission id `<µs>.<seq>:<cost>` → admission ms |
+ * | `P{E}:rq` | ZSET | waiter token → arrival sequence (FIFO order)                   |
+ * | `P{E}:rw` | ZSET | waiter token → waiter expiresAt (ms)                           |
+ * | `P{E}:rd` | HASH | `used`, `seq`, `tat`, `win`, `count`, `w:<token>` = `cost\|clientId` |
+ *
+ * Names without `%`, `{` or `}` are their own tag, as before this encoding.
  *
  * The data hash outlives an idle name (no holder, no waiter) under its last TTL, for the fence;
  * the sorted sets are deleted then (scripts/includes/touch-keys.lua).
@@ -34,8 +40,22 @@
 /** The four keys of one name, in the order every script takes them as KEYS[1..4]. */
 export type NameKeys = readonly [holders: string, queue: string, waiters: string, data: string];
 
+/** The name as it stands inside the hash tag: `%`, `{` and `}` percent-encoded (see above). */
+export function encodeTag(name: string): string {
+  return name.replace(/[%{}]/g, (c) => (c === '%' ? '%25' : c === '{' ? '%7B' : '%7D'));
+}
+
+function decodeTag(tag: string): string {
+  return tag.replace(/%(25|7B|7D)/g, (_, hex: string) => String.fromCharCode(Number.parseInt(hex, 16)));
+}
+
+/** `P{E}`: what every key of the name starts with; its hash tag decides the cluster slot. */
+export function nameBase(prefix: string, name: string): string {
+  return `${prefix}{${encodeTag(name)}}`;
+}
+
 export function nameKeys(prefix: string, name: string): NameKeys {
-  const base = `${prefix}{${name}}`;
+  const base = nameBase(prefix, name);
   return [`${base}:h`, `${base}:q`, `${base}:w`, `${base}:d`];
 }
 
@@ -43,7 +63,7 @@ export function nameKeys(prefix: string, name: string): NameKeys {
 export type RateKeys = readonly [log: string, queue: string, waiters: string, data: string];
 
 export function rateKeys(prefix: string, name: string): RateKeys {
-  const base = `${prefix}{${name}}`;
+  const base = nameBase(prefix, name);
   return [`${base}:rl`, `${base}:rq`, `${base}:rw`, `${base}:rd`];
 }
 
@@ -84,7 +104,7 @@ function escapeGlob(text: string): string {
  * matches itself and nothing else.
  */
 export function dataKeyPattern(prefix: string, namePattern: string): string {
-  return `${escapeGlob(prefix)}{${namePattern}}:d`;
+  return `${escapeGlob(prefix)}{${encodeTag(namePattern)}}:d`;
 }
 
 /** The name in a data key found by SCAN, or null when the key is not one of ours. */
@@ -94,5 +114,7 @@ export function nameOfDataKey(prefix: string, key: string): string | null {
   if (!key.startsWith(head) || !key.endsWith(tail) || key.length < head.length + tail.length) {
     return null;
   }
-  return key.slice(head.length, key.length - tail.length);
+  const tag = key.slice(head.length, key.length - tail.length);
+  // A key whose tag holds a raw brace was not written by us (every name is encoded).
+  return /[{}]/.test(tag) ? null : decodeTag(tag);
 }

@@ -12,7 +12,7 @@
  */
 import { createHash } from 'node:crypto';
 import { posix } from 'node:path';
-import type { Redis } from 'ioredis';
+import { bySlot, isCluster, type RedisConnection } from './cluster.js';
 import { LUA_FILES } from './lua-sources.generated.js';
 
 export type ScriptName =
@@ -118,7 +118,7 @@ function isNoScript(error: unknown): boolean {
   return error instanceof Error && error.message.startsWith('NOSCRIPT');
 }
 
-export async function runScript(client: Redis, script: Script, call: ScriptCall): Promise<unknown> {
+export async function runScript(client: RedisConnection, script: Script, call: ScriptCall): Promise<unknown> {
   const keyCount = call.keys.length;
   try {
     return await client.evalsha(script.sha, keyCount, ...call.keys, ...call.args);
@@ -130,10 +130,41 @@ export async function runScript(client: Redis, script: Script, call: ScriptCall)
 
 /**
  * Many calls of one script in one round trip (a pipeline, not a multi-key script, so each call
- * may live in its own cluster slot). Calls that met NOSCRIPT did not run; they are sent again
- * with EVAL in a second pipeline.
+ * may live in its own cluster slot). On a cluster, a pipeline must stay on one node, and a slot
+ * may move between nodes at any time: one pipeline per slot, all sent at once (so still one
+ * round trip of wall time), each of which ioredis follows through MOVED and ASK.
  */
-export async function runScriptMany(client: Redis, script: Script, calls: readonly ScriptCall[]): Promise<Settled[]> {
+export async function runScriptMany(
+  client: RedisConnection,
+  script: Script,
+  calls: readonly ScriptCall[],
+): Promise<Settled[]> {
+  if (!isCluster(client)) return runScriptPipeline(client, script, calls);
+  const results: Settled[] = new Array(calls.length);
+  const groups = [...bySlot(calls, (call) => call.keys[0] ?? '').values()];
+  await Promise.all(
+    groups.map(async (indexes) => {
+      const settled = await runScriptPipeline(
+        client,
+        script,
+        indexes.map((index) => calls[index] as ScriptCall),
+      );
+      indexes.forEach((index, i) => {
+        results[index] = settled[i] as Settled;
+      });
+    }),
+  );
+  return results;
+}
+
+/**
+ * Calls that met NOSCRIPT did not run; they are sent again with EVAL in a second pipeline.
+ */
+async function runScriptPipeline(
+  client: RedisConnection,
+  script: Script,
+  calls: readonly ScriptCall[],
+): Promise<Settled[]> {
   const results = await pipeline(client, calls, (p, c) => p.evalsha(script.sha, KEY_COUNT, ...c.keys, ...c.args));
   const missing = results.flatMap((result, index) => (!result.ok && isNoScript(result.error) ? [index] : []));
   if (missing.length === 0) return results;
@@ -148,10 +179,10 @@ export async function runScriptMany(client: Redis, script: Script, calls: readon
   return results;
 }
 
-type Pipeline = ReturnType<Redis['pipeline']>;
+type Pipeline = ReturnType<RedisConnection['pipeline']>;
 
 async function pipeline(
-  client: Redis,
+  client: RedisConnection,
   calls: readonly ScriptCall[],
   add: (p: Pipeline, call: ScriptCall) => void,
 ): Promise<Settled[]> {

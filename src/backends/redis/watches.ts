@@ -4,9 +4,10 @@
  * After a reconnect the patterns are subscribed again (resubscribeOnReady, connection.ts);
  * events published during the outage are gone, as on any pub/sub channel.
  */
-import type { Redis } from 'ioredis';
 import type { BackendEvent } from '../../backend.js';
 import { asBackendError } from '../../errors.js';
+import type { Beacons } from './beacons.js';
+import type { RedisConnection } from './cluster.js';
 import { resubscribeOnReady, withTimeout } from './connection.js';
 import { eventPattern } from './keys.js';
 import { parseEvent } from './replies.js';
@@ -25,15 +26,18 @@ interface Subscription {
 }
 
 export class Watches {
-  readonly #subscriber: Redis;
+  readonly #subscriber: RedisConnection;
+  /** On a cluster: what makes every master publish events while a watch is on (beacons.ts). */
+  readonly #beacons: Beacons | null;
   readonly #prefix: string;
   readonly #timeout: number;
   /** By the full PSUBSCRIBE pattern, which is what each message names. */
   readonly #subscriptions = new Map<string, Subscription>();
   #closed = false;
 
-  constructor(subscriber: Redis, prefix: string, timeout: number) {
+  constructor(subscriber: RedisConnection, prefix: string, timeout: number, beacons: Beacons | null = null) {
     this.#subscriber = subscriber;
+    this.#beacons = beacons;
     this.#prefix = prefix;
     this.#timeout = timeout;
     subscriber.on('pmessage', (pattern: string, _channel: string, message: string) => {
@@ -67,10 +71,12 @@ export class Watches {
   close(): void {
     this.#closed = true;
     this.#subscriptions.clear();
+    this.#beacons?.stop();
   }
 
   #subscribe(full: string, what: string): Subscription {
-    const ready = withTimeout(this.#subscriber.psubscribe(full), this.#timeout, what).then(
+    const subscribed = withTimeout(this.#subscriber.psubscribe(full), this.#timeout, what);
+    const ready = Promise.all([subscribed, this.#beacons?.start()]).then(
       () => {},
       (error: unknown) => {
         // The PSUBSCRIBE may still succeed later: undo it now, in order on the same
@@ -89,6 +95,7 @@ export class Watches {
     subscription.slots.delete(slot);
     if (this.#closed || subscription.slots.size > 0 || this.#subscriptions.get(full) !== subscription) return;
     this.#subscriptions.delete(full);
+    if (this.#subscriptions.size === 0) this.#beacons?.stop();
     try {
       await withTimeout(this.#subscriber.punsubscribe(full), this.#timeout, `unwatch "${full}"`);
     } catch (error) {
