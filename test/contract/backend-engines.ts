@@ -14,6 +14,7 @@ import { open as openRedis } from '../../src/backends/redis/index.js';
 import { open as openServer } from '../../src/backends/server-client/index.js';
 import { type RunningServer, startServer } from '../../src/server/index.js';
 import { FakeClock } from '../../src/testing/index.js';
+import type { RedisCluster } from '../helpers/redis-cluster.js';
 import type { RedisProcess } from '../helpers/redis-server.js';
 import { sleep } from '../helpers/wait.js';
 import type { BackendEngineFactory } from './backend-support.js';
@@ -66,6 +67,40 @@ export function redisEngine(server: () => RedisProcess): BackendEngineFactory {
       close: async () => {},
     };
   };
+}
+
+/** Redis Cluster: the same backend module, opened with `{ cluster: seeds }`, a prefix per engine. */
+export function redisClusterEngine(cluster: () => RedisCluster): BackendEngineFactory {
+  return async () => {
+    const seeds = [...cluster().urls];
+    const prefix = `conf-${randomBytes(6).toString('hex')}:`;
+    return {
+      label: 'redis',
+      fakeTime: false,
+      open: (context) => openRedis({ cluster: seeds }, { ...context, prefix }, { commandTimeout: COMMAND_TIMEOUT }),
+      advance: sleep,
+      // Every key of this engine, on every master.
+      loseData: async () => {
+        for (const master of await cluster().masters()) await deleteMatching(master.url, `${prefix}*`);
+      },
+      close: async () => {},
+    };
+  };
+}
+
+async function deleteMatching(url: string, match: string): Promise<void> {
+  const admin = new Redis(url);
+  try {
+    let cursor = '0';
+    do {
+      const [next, keys] = await admin.scan(cursor, 'MATCH', match, 'COUNT', 500);
+      cursor = next;
+      // One DEL per key: on a cluster node, one DEL may not span slots.
+      for (const key of keys) await admin.del(key);
+    } while (cursor !== '0');
+  } finally {
+    await admin.quit();
+  }
 }
 
 export const holdfastEngine: BackendEngineFactory = async () => {

@@ -71,7 +71,8 @@ export async function startRedisCluster(shape: ClusterShape): Promise<RedisClust
     await redisCli(['--cluster', 'create', ...addresses, '--cluster-replicas', String(replicas), '--cluster-yes']);
     const nodes: ClusterNodeProcess[] = [];
     for (const p of processes) {
-      nodes.push({ port: p.port, url: p.url, process: p, id: await admin(p.port, (r) => r.call('CLUSTER', 'MYID')) });
+      const id = String(await admin(p.port, (r) => r.call('CLUSTER', 'MYID')));
+      nodes.push({ port: p.port, url: p.url, process: p, id });
     }
     const cluster = handle(nodes, dirs, new Set());
     await cluster.settled();

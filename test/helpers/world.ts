@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { after, before } from 'node:test';
 import { ClosedError, connect, type Holdfast, MemoryStore } from '../../src/index.js';
 import { FakeClock } from '../../src/testing/index.js';
+import type { RedisCluster } from './redis-cluster.js';
 import { type RedisProcess, startRedis } from './redis-server.js';
 import { sleep } from './wait.js';
 
@@ -72,6 +73,26 @@ export function redisWorld(server: () => RedisProcess): WorldFactory {
       fake: false,
       async connect(options = {}) {
         const client = await connect(url, clientOptions(options, prefix));
+        clients.push(client);
+        return client;
+      },
+      advance: (ms) => sleep(ms),
+      close: () => closeAll(clients),
+    };
+  };
+}
+
+/** Worlds on one Redis Cluster (connect({ cluster: seeds })), each under its own prefix. */
+export function redisClusterWorld(cluster: () => RedisCluster): WorldFactory {
+  return async () => {
+    const seeds = [...cluster().urls];
+    const prefix = `test-${randomBytes(6).toString('hex')}:`;
+    const clients: Holdfast[] = [];
+    return {
+      backend: 'redis',
+      fake: false,
+      async connect(options = {}) {
+        const client = await connect({ cluster: seeds }, clientOptions(options, prefix));
         clients.push(client);
         return client;
       },

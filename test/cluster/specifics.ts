@@ -1,0 +1,197 @@
+/**
+ * What only Redis Cluster can show, on the test file's cluster: where keys land (slots,
+ * masters), names that try to steer their slot, renewals and coalesced batches across slots,
+ * `list` over every master, and a hand-off whose wake-up is published on one node and heard
+ * by a client subscribed on another.
+ */
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { describe, it } from 'node:test';
+import type { Backend, HandoffGrant } from '../../src/backend.js';
+import { slotOf } from '../../src/backends/redis/cluster.js';
+import { open } from '../../src/backends/redis/index.js';
+import { encodeTag, nameKeys, rateKeys, wakeChannel } from '../../src/backends/redis/keys.js';
+import { connect } from '../../src/index.js';
+import { newToken, request } from '../contract/backend-support.js';
+import { admin, type RedisCluster } from '../helpers/redis-cluster.js';
+import { withTimeout } from '../helpers/wait.js';
+
+const TIMEOUT = 10_000;
+
+interface Opened {
+  readonly backend: Backend;
+  readonly clientId: string;
+  /** The next wake-up for `token`. */
+  wake(token: string): Promise<HandoffGrant | null>;
+}
+
+export function clusterSpecifics(cluster: () => RedisCluster): void {
+  describe('redis cluster specifics', () => {
+    const prefix = (): string => `cl-${randomBytes(6).toString('hex')}:`;
+
+    async function openBackend(keyPrefix: string): Promise<Opened> {
+      const clientId = `c${randomBytes(6).toString('hex')}`;
+      const listeners = new Map<string, (grant: HandoffGrant | null) => void>();
+      const backend = await open(
+        { cluster: [...cluster().urls] },
+        {
+          clientId,
+          prefix: keyPrefix,
+          onWake: (token, grant) => listeners.get(token)?.(grant),
+          onResync: () => {},
+        },
+        { commandTimeout: TIMEOUT },
+      );
+      const wake = (token: string): Promise<HandoffGrant | null> =>
+        withTimeout(new Promise((resolve) => listeners.set(token, resolve)), TIMEOUT, `a wake-up for ${token}`);
+      return { backend, clientId, wake };
+    }
+
+    /** Which master holds `key` now. */
+    async function portOf(key: string): Promise<number> {
+      return (await cluster().masterOf(slotOf(key))).port;
+    }
+
+    it('spreads names over slots and over every master, each name whole in one slot', async () => {
+      const p = prefix();
+      const hf = await connect({ cluster: [...cluster().urls] }, { prefix: p });
+      try {
+        const names = Array.from({ length: 24 }, (_, i) => `spread-${i}`);
+        const leases = await Promise.all(names.map((n) => hf.mutex(n, { ttl: 30_000 }).acquire()));
+        const masters = new Set<number>();
+        for (const name of names) {
+          const keys = nameKeys(p, name);
+          assert.equal(new Set(keys.map(slotOf)).size, 1, `the keys of ${name} share a slot`);
+          const port = await portOf(keys[0]);
+          masters.add(port);
+          // The data hash is where the slot map says: written by the script on that master.
+          assert.equal(await admin(port, (r) => r.exists(keys[3])), 1, `${name}'s data hash on its master`);
+        }
+        assert.equal(new Set(names.map((n) => slotOf(nameKeys(p, n)[0]))).size > 12, true, 'names spread over slots');
+        assert.equal(masters.size, 3, 'every master holds some of the names');
+        await Promise.all(leases.map((lease) => lease.release()));
+      } finally {
+        await hf.close();
+      }
+    });
+
+    it('keeps a name with braces or % in its own slot: it cannot steer its keys elsewhere', async () => {
+      const p = prefix();
+      const victim = 'victim';
+      // Raw, `{victim}x`'s keys would hash on "victim" and land in the victim's slot.
+      const names = ['{victim}x', 'a}b', '{', '}{', 'x{y}z', '100%', '%7B'];
+      for (const name of names) {
+        const slots = [...nameKeys(p, name), ...rateKeys(p, name)].map(slotOf);
+        assert.equal(new Set(slots).size, 1, `every key of ${JSON.stringify(name)} in one slot`);
+        assert.equal(slots[0], slotOf(encodeTag(name)), 'the slot of the whole (encoded) name');
+      }
+      assert.notEqual(slotOf(nameKeys(p, '{victim}x')[0]), slotOf(nameKeys(p, victim)[0]));
+      assert.notEqual(encodeTag('%7B'), encodeTag('{'), 'encoding is one-to-one');
+      const hf = await connect({ cluster: [...cluster().urls] }, { prefix: p });
+      try {
+        const leases = await Promise.all(names.map((n) => hf.mutex(n, { ttl: 30_000 }).acquire()));
+        assert.deepEqual(await hf.list('*'), [...names].sort());
+        assert.deepEqual(await hf.list('{*'), ['{', '{victim}x']);
+        const state = await hf.inspect('{victim}x');
+        assert.equal(state?.name, '{victim}x');
+        assert.equal(state?.holders.length, 1);
+        assert.equal(await hf.inspect(victim), null, 'the victim name was never touched');
+        await Promise.all(leases.map((lease) => lease.release()));
+      } finally {
+        await hf.close();
+      }
+    });
+
+    it('renews leases of many slots in one extendMany, each answered for its own name', async () => {
+      const p = prefix();
+      const a = await openBackend(p);
+      try {
+        const names = Array.from({ length: 20 }, (_, i) => `renew-${i}`);
+        const tokens = names.map(() => newToken());
+        const granted = await Promise.all(names.map((n, i) => a.backend.acquire(request(n, tokens[i] as string))));
+        assert.ok(granted.every((g) => g.granted));
+        assert.ok(new Set(names.map((n) => slotOf(nameKeys(p, n)[0]))).size > 10);
+        // One lease gone (force-released), the others still held: only its answer is false.
+        assert.equal(await a.backend.forceRelease('renew-7'), 1);
+        const renewed = await a.backend.extendMany(
+          names.map((name, i) => ({ name, token: tokens[i] as string, ttl: 30_000 })),
+        );
+        assert.deepEqual(
+          renewed,
+          names.map((n) => n !== 'renew-7'),
+        );
+        // A coalesced tick of releases across slots: each answered for its own name.
+        const released = await Promise.all(names.map((n, i) => a.backend.release(n, tokens[i] as string)));
+        assert.deepEqual(
+          released,
+          names.map((n) => n !== 'renew-7'),
+        );
+      } finally {
+        await a.backend.close();
+      }
+    });
+
+    it('lists names from every master', async () => {
+      const p = prefix();
+      const a = await openBackend(p);
+      try {
+        const names = Array.from({ length: 30 }, (_, i) => `list-${String(i).padStart(2, '0')}`);
+        await Promise.all(names.map((n) => a.backend.acquire(request(n, newToken()))));
+        const ports = new Set(await Promise.all(names.map((n) => portOf(nameKeys(p, n)[0]))));
+        assert.equal(ports.size, 3, 'the names stand on all three masters');
+        assert.deepEqual(await a.backend.list('*'), names);
+        assert.deepEqual(await a.backend.list('list-1?'), names.slice(10, 20));
+      } finally {
+        await a.backend.close();
+      }
+    });
+
+    it('hands a lock to a waiter whose client subscribes on another node than the name’s master', async () => {
+      const p = prefix();
+      const [holder, waiter] = [await openBackend(p), await openBackend(p)];
+      try {
+        // Where the waiter's client listens: the node that has its wake channel.
+        const channel = wakeChannel(p, waiter.clientId);
+        let listening: number | undefined;
+        for (const node of cluster().nodes) {
+          const [, count] = (await admin(node.port, (r) => r.call('PUBSUB', 'NUMSUB', channel))) as [string, number];
+          if (Number(count) > 0) listening = node.port;
+        }
+        assert.ok(listening !== undefined, 'the waiter subscribes on some node');
+        let name = '';
+        for (let i = 0; name === ''; i++) {
+          if ((await portOf(nameKeys(p, `handoff-${i}`)[0])) !== listening) name = `handoff-${i}`;
+        }
+        const held = newToken();
+        assert.ok((await holder.backend.acquire(request(name, held))).granted);
+        const token = newToken();
+        const queued = await waiter.backend.acquire(request(name, token, { enqueue: true }));
+        assert.equal(queued.granted, false);
+        const woken = waiter.wake(token);
+        assert.equal(await holder.backend.release(name, held), true);
+        const grant = await woken;
+        assert.ok(grant !== null, 'the wake-up carries the grant');
+        const again = await waiter.backend.acquire(request(name, token, { enqueue: true }));
+        assert.ok(again.granted && again.fence === grant.fence, 'the waiter holds with the granted fence');
+      } finally {
+        await Promise.all([holder.backend.close(), waiter.backend.close()]);
+      }
+    });
+
+    it('accepts the application’s own ioredis Cluster and leaves it open', async () => {
+      const { Cluster } = await import('ioredis');
+      const nodes = cluster().nodes.map((n) => ({ host: '127.0.0.1', port: n.port }));
+      const own = new Cluster(nodes.slice(0, 1));
+      try {
+        const hf = await connect({ redis: own }, { prefix: prefix() });
+        const lease = await hf.mutex('own-cluster', { ttl: 30_000 }).acquire();
+        assert.equal(typeof lease.fence, 'bigint');
+        await lease.release();
+        await hf.close();
+        assert.equal(await own.ping(), 'PONG', 'holdfast did not close the caller’s client');
+      } finally {
+        own.disconnect();
+      }
+    });
+  });
+}

@@ -1,0 +1,44 @@
+/**
+ * Every contract on Redis Cluster: one 3-master cluster for this file (test/helpers/
+ * redis-cluster.ts), a fresh key prefix per test. The backend conformance suite and the
+ * primitive contract suites run unchanged; then what only a cluster can show (cluster/
+ * specifics.ts): names spread over slots and masters, a name with braces in its own slot,
+ * renewals across slots, list over every master, a hand-off to a client on another node.
+ */
+import { after, before, describe } from 'node:test';
+import { clusterSpecifics } from './cluster/specifics.js';
+import { backendConformance } from './contract/backend.js';
+import { redisClusterEngine } from './contract/backend-engines.js';
+import { clientContract } from './contract/client.js';
+import { electionContract } from './contract/election.js';
+import { leaseContract } from './contract/lease.js';
+import { mutexContract } from './contract/mutex.js';
+import { rateLimiterContract } from './contract/rate-limiter.js';
+import { rwlockContract } from './contract/rwlock.js';
+import { semaphoreContract } from './contract/semaphore.js';
+import { watchContract } from './contract/watch.js';
+import { clusterGetter, type RedisCluster, startRedisCluster } from './helpers/redis-cluster.js';
+import { redisClusterWorld } from './helpers/world.js';
+
+const holder: { cluster?: RedisCluster } = {};
+before(async () => {
+  holder.cluster = await startRedisCluster({ masters: 3 });
+});
+after(async () => {
+  await holder.cluster?.stop();
+});
+const cluster = clusterGetter(holder);
+const world = redisClusterWorld(cluster);
+
+describe('backend conformance: redis cluster', () => backendConformance(redisClusterEngine(cluster)));
+
+mutexContract(world);
+semaphoreContract(world);
+leaseContract(world);
+clientContract(world);
+rwlockContract(world);
+rateLimiterContract(world);
+electionContract(world);
+watchContract(world);
+
+clusterSpecifics(cluster);
