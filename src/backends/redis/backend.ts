@@ -2,9 +2,10 @@
  * The Redis / Valkey backend: each operation is one Lua script (scripts/*.lua) run atomically
  * on the server's clock; hand-offs wake waiters and changes are published as events through
  * pub/sub (watches.ts). The algorithm is the one described in src/backend.ts; the keys and
- * channels are listed in keys.ts.
+ * channels are listed in keys.ts. The same class runs on one Redis and on a Redis Cluster
+ * (cluster.ts): only what spans names (batches, renewals, list) is split by slot. Opened by
+ * create.ts.
  */
-import type { Cluster, Redis } from 'ioredis';
 import {
   type AcquireRequest,
   type AcquireResult,
@@ -22,125 +23,16 @@ import {
   type ValueCapability,
 } from '../../backend.js';
 import { asBackendError, BackendError, ClosedError, ValidationError } from '../../errors.js';
-import { commandTimeoutOf, type NetworkBackendOptions } from '../options.js';
-import { Beacons } from './beacons.js';
-import { isCluster, openCluster, type RedisConnection, slotOf, watchMasters } from './cluster.js';
+import { isCluster, type RedisConnection, slotOf, watchMasters } from './cluster.js';
 import { Coalescer } from './coalescer.js';
-import {
-  closeConnection,
-  commandFailed,
-  openClient,
-  openSubscriber,
-  quietErrors,
-  whereOf,
-  withTimeout,
-} from './connection.js';
-import { refuseEviction } from './eviction.js';
-import { nameKeys, rateKeys, valueKey, wakeChannel } from './keys.js';
+import { closeConnection, commandFailed, withTimeout } from './connection.js';
+import { nameKeys, rateKeys, valueKey } from './keys.js';
 import { listNames } from './listing.js';
-import { parseAcquire, parseCount, parseFlag, parseInspect, parseRate, parseSweep, parseWake } from './replies.js';
-import {
-  loadScripts,
-  runScript,
-  runScriptMany,
-  type ScriptArg,
-  type ScriptCall,
-  type ScriptName,
-  type Scripts,
-} from './scripts.js';
-import { Watches } from './watches.js';
+import { parseAcquire, parseCount, parseFlag, parseInspect, parseRate, parseSweep } from './replies.js';
+import { runScript, runScriptMany, type ScriptArg, type ScriptCall, type ScriptName, type Scripts } from './scripts.js';
+import type { Watches } from './watches.js';
 
-/**
- * `url`: our own connection to one Redis. `cluster`: our own Cluster client, from seed node
- * URLs. `client`: the caller's ioredis client, a `Redis` or a `Cluster`.
- */
-export type RedisTarget =
-  | { readonly url: string }
-  | { readonly cluster: readonly string[] }
-  | { readonly client: Redis | Cluster };
-
-export interface RedisBackendOptions extends NetworkBackendOptions {
-  /** Connect even when Redis's maxmemory-policy may evict lock keys (eviction.ts); default false. */
-  readonly allowEviction?: boolean;
-  /**
-   * Tests only; production never sets it. The wall clock, in integer µs since the epoch, that
-   * the scripts use instead of Redis's TIME (scripts/includes/now.lua), so a differential test
-   * can run them and the memory backend on one clock it drives (test/differential/).
-   */
-  readonly testClock?: () => number;
-}
-
-/**
- * Connects a Redis backend. With `{ url }` it opens (and on `close()` quits) its own command
- * connection; with `{ client }` it sends commands on the caller's ioredis client, which it
- * never modifies or closes. Either way it opens one subscriber connection for wake-ups (and
- * the watches' event patterns) and resolves only once that subscription is active.
- */
-export async function createRedisBackend(
-  target: RedisTarget,
-  context: BackendContext,
-  options: RedisBackendOptions = {},
-): Promise<Backend> {
-  const timeout = commandTimeoutOf(options);
-  if (options.testClock !== undefined && typeof options.testClock !== 'function') {
-    throw new ValidationError('testClock must be a function returning integer µs');
-  }
-  // The id ends a channel name and sits in '|'-separated records (scripts/includes/records.lua).
-  if (!/^[^|\s]{1,200}$/.test(context.clientId)) {
-    throw new ValidationError('clientId must be 1-200 characters without "|" or whitespace');
-  }
-  const scripts = await loadScripts().catch((error: unknown) => {
-    throw asBackendError(error, 'loading the Lua scripts');
-  });
-  const owned = !('client' in target);
-  let client: RedisConnection | undefined;
-  let lastError = (): Error | undefined => undefined;
-  try {
-    if ('url' in target) ({ client, lastError } = openClient(target.url, timeout));
-    else if ('cluster' in target) {
-      client = openCluster(target.cluster, timeout);
-      lastError = quietErrors(client);
-    } else client = target.client;
-    const channel = wakeChannel(context.prefix, context.clientId);
-    const subscriber = await openSubscriber(
-      client,
-      channel,
-      (message) => wake(context, message),
-      () => context.onResync(),
-      timeout,
-    );
-    if (options.allowEviction !== true) {
-      await refuseEviction(client, timeout).catch((error: unknown) => {
-        subscriber.disconnect();
-        throw error;
-      });
-    }
-    const beacons = isCluster(client)
-      ? new Beacons(client, `${context.prefix}beacon:${context.clientId}`, timeout)
-      : null;
-    const watches = new Watches(subscriber, context.prefix, timeout, beacons);
-    const testClock = options.testClock ?? null;
-    const parts = { client, subscriber, watches, owned, scripts, context, timeout, lastError, testClock };
-    return new RedisBackend(parts);
-  } catch (error) {
-    if (owned) client?.disconnect();
-    throw asBackendError(error, 'connecting to Redis');
-  }
-}
-
-/** A message on the client's wake channel: a hand-off grant, or a bare token (replies.ts). */
-function wake(context: BackendContext, message: string): void {
-  try {
-    const { token, grant, retryAfter } = parseWake(message);
-    context.onWake(token, grant, retryAfter);
-  } catch (error) {
-    // A throw here would surface inside ioredis's reply parser and break the connection.
-    const detail = error instanceof Error ? error.message : String(error);
-    process.emitWarning(`holdfast: a wake-up listener threw: ${detail}`);
-  }
-}
-
-interface Parts {
+export interface Parts {
   readonly client: RedisConnection;
   readonly subscriber: RedisConnection;
   readonly watches: Watches;
@@ -159,7 +51,7 @@ interface Parts {
  * the prefix (the scripts build the channels `<prefix>wake:<clientId>` and `<prefix>ev:<name>`
  * from it, as keys.ts does) and the name; each script's header lists the rest.
  */
-class RedisBackend implements Backend {
+export class RedisBackend implements Backend {
   readonly label = 'redis';
   readonly clientId: string;
   /** Everything: the scripts keep every invariant on the one server, atomically. */

@@ -3,10 +3,10 @@ import type { Cluster, Redis } from 'ioredis';
 import type { Backend, BackendContext } from '../../backend.js';
 import { ValidationError } from '../../errors.js';
 import type { ConnectTarget, OpenOptions } from '../registry.js';
-import { createRedisBackend, type RedisTarget } from './backend.js';
 import { parseSeeds } from './cluster.js';
+import { createRedisBackend, type RedisTarget } from './create.js';
 
-export { createRedisBackend, type RedisBackendOptions, type RedisTarget } from './backend.js';
+export { createRedisBackend, type RedisBackendOptions, type RedisTarget } from './create.js';
 
 /**
  * `redis://…`, `rediss://…` (TLS), `{ cluster: ['redis://host:port', …] }` (seed nodes of a

@@ -1,0 +1,108 @@
+/**
+ * Opens a Redis backend: its command connection (ours, from a URL or a cluster's seed URLs, or
+ * the application's own ioredis client), its one subscriber, and on a cluster the beacons that
+ * make every master publish events while this client watches (beacons.ts).
+ */
+import type { Cluster, Redis } from 'ioredis';
+import type { Backend, BackendContext } from '../../backend.js';
+import { asBackendError, ValidationError } from '../../errors.js';
+import { commandTimeoutOf, type NetworkBackendOptions } from '../options.js';
+import { RedisBackend } from './backend.js';
+import { Beacons } from './beacons.js';
+import { isCluster, openCluster, type RedisConnection } from './cluster.js';
+import { openClient, openSubscriber, quietErrors } from './connection.js';
+import { refuseEviction } from './eviction.js';
+import { wakeChannel } from './keys.js';
+import { parseWake } from './replies.js';
+import { loadScripts } from './scripts.js';
+import { Watches } from './watches.js';
+
+/**
+ * `url`: our own connection to one Redis. `cluster`: our own Cluster client, from seed node
+ * URLs. `client`: the caller's ioredis client, a `Redis` or a `Cluster`.
+ */
+export type RedisTarget =
+  | { readonly url: string }
+  | { readonly cluster: readonly string[] }
+  | { readonly client: Redis | Cluster };
+
+export interface RedisBackendOptions extends NetworkBackendOptions {
+  /** Connect even when Redis's maxmemory-policy may evict lock keys (eviction.ts); default false. */
+  readonly allowEviction?: boolean;
+  /**
+   * Tests only; production never sets it. The wall clock, in integer µs since the epoch, that
+   * the scripts use instead of Redis's TIME (scripts/includes/now.lua), so a differential test
+   * can run them and the memory backend on one clock it drives (test/differential/).
+   */
+  readonly testClock?: () => number;
+}
+
+/**
+ * Connects a Redis backend. With `{ url }` it opens (and on `close()` quits) its own command
+ * connection; with `{ client }` it sends commands on the caller's ioredis client, which it
+ * never modifies or closes. Either way it opens one subscriber connection for wake-ups (and
+ * the watches' event patterns) and resolves only once that subscription is active.
+ */
+export async function createRedisBackend(
+  target: RedisTarget,
+  context: BackendContext,
+  options: RedisBackendOptions = {},
+): Promise<Backend> {
+  const timeout = commandTimeoutOf(options);
+  if (options.testClock !== undefined && typeof options.testClock !== 'function') {
+    throw new ValidationError('testClock must be a function returning integer µs');
+  }
+  // The id ends a channel name and sits in '|'-separated records (scripts/includes/records.lua).
+  if (!/^[^|\s]{1,200}$/.test(context.clientId)) {
+    throw new ValidationError('clientId must be 1-200 characters without "|" or whitespace');
+  }
+  const scripts = await loadScripts().catch((error: unknown) => {
+    throw asBackendError(error, 'loading the Lua scripts');
+  });
+  const owned = !('client' in target);
+  let client: RedisConnection | undefined;
+  let lastError = (): Error | undefined => undefined;
+  try {
+    if ('url' in target) ({ client, lastError } = openClient(target.url, timeout));
+    else if ('cluster' in target) {
+      client = openCluster(target.cluster, timeout);
+      lastError = quietErrors(client);
+    } else client = target.client;
+    const channel = wakeChannel(context.prefix, context.clientId);
+    const subscriber = await openSubscriber(
+      client,
+      channel,
+      (message) => wake(context, message),
+      () => context.onResync(),
+      timeout,
+    );
+    if (options.allowEviction !== true) {
+      await refuseEviction(client, timeout).catch((error: unknown) => {
+        subscriber.disconnect();
+        throw error;
+      });
+    }
+    const beacons = isCluster(client)
+      ? new Beacons(client, `${context.prefix}beacon:${context.clientId}`, timeout)
+      : null;
+    const watches = new Watches(subscriber, context.prefix, timeout, beacons);
+    const testClock = options.testClock ?? null;
+    const parts = { client, subscriber, watches, owned, scripts, context, timeout, lastError, testClock };
+    return new RedisBackend(parts);
+  } catch (error) {
+    if (owned) client?.disconnect();
+    throw asBackendError(error, 'connecting to Redis');
+  }
+}
+
+/** A message on the client's wake channel: a hand-off grant, or a bare token (replies.ts). */
+function wake(context: BackendContext, message: string): void {
+  try {
+    const { token, grant, retryAfter } = parseWake(message);
+    context.onWake(token, grant, retryAfter);
+  } catch (error) {
+    // A throw here would surface inside ioredis's reply parser and break the connection.
+    const detail = error instanceof Error ? error.message : String(error);
+    process.emitWarning(`holdfast: a wake-up listener threw: ${detail}`);
+  }
+}
