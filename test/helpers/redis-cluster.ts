@@ -76,6 +76,7 @@ export async function startRedisCluster(shape: ClusterShape): Promise<RedisClust
     }
     const cluster = handle(nodes, dirs, new Set());
     await cluster.settled();
+    await replicasInSync(nodes, shape.masters * replicas);
     return cluster;
   } catch (error) {
     await Promise.allSettled(processes.map((p) => p.stop()));
@@ -184,6 +185,23 @@ function handle(nodes: readonly ClusterNodeProcess[], dirs: readonly string[], d
     },
   };
   return cluster;
+}
+
+/** Waits until every node sees `count` replicas and every replica's link to its master is up. */
+async function replicasInSync(nodes: readonly ClusterNodeProcess[], count: number): Promise<void> {
+  if (count === 0) return;
+  await waitFor(
+    async () => {
+      for (const node of nodes) {
+        const lines = String(await admin(node.port, (r) => r.call('CLUSTER', 'NODES'))).split('\n');
+        if (lines.filter((line) => / (myself,)?slave /.test(line)).length !== count) return false;
+        const info = await admin(node.port, (r) => r.info('replication'));
+        if (/role:slave/.test(info) && !/master_link_status:up/.test(info)) return false;
+      }
+      return true;
+    },
+    { timeout: SETTLE_TIMEOUT_MS, interval: 100, what: `every node to see ${count} replicas in sync` },
+  );
 }
 
 /** One command on a fresh, short-lived connection to a node (admin work, not under test). */
