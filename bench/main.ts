@@ -1,7 +1,7 @@
 /**
  * `npm run bench [-- section…]`: holdfast against redlock and redis-semaphore (locks), and against
  * rate-limiter-flexible (rate limiters), on one private redis-server, in one run; sections:
- * uncontended, contended, handoff, expiry, rate, scale, telemetry, quorum, etcd (default: all). Prints one row
+ * uncontended, contended, handoff, expiry, rate, scale, telemetry, quorum, cluster, etcd (default: all). Prints one row
  * per measure, holdfast's ratio to each peer (> 1: holdfast is better) and the issue's targets
  * with ✓/✗. Not a test: it never fails on a missed target. An informational "holdfast://" column
  * runs holdfast on its embedded server (a private one, in a process of its own, as Redis is)
@@ -14,6 +14,7 @@ import { cpus, loadavg } from 'node:os';
 import { Redis } from 'ioredis';
 // The tests' spawner: a free loopback port, no persistence, stopped by PID (also if we die).
 import { type RedisProcess, startRedis } from '../test/helpers/redis-server.js';
+import { renderCluster, runCluster } from './cluster.js';
 import { runContended } from './contended.js';
 import { runEtcd } from './etcd.js';
 import { runExpiry } from './expiry.js';
@@ -59,6 +60,7 @@ const SECTIONS = [
   'scale',
   'telemetry',
   'quorum',
+  'cluster',
   'etcd',
 ] as const;
 type Section = (typeof SECTIONS)[number];
@@ -133,6 +135,9 @@ async function main(): Promise<void> {
     if (sections.has('scale')) rows.push(...(await timed('scale', () => runScale(url, hf))));
     const telemetry = sections.has('telemetry') ? await timed('telemetry overhead', () => runTelemetry()) : null;
     const quorum = sections.has('quorum') ? await timed('quorum of 3 (own servers)', () => runQuorum(url)) : null;
+    const cluster = sections.has('cluster')
+      ? await timed('Redis Cluster of 3 masters (own servers) vs one Redis', () => runCluster())
+      : null;
     const etcdLines = sections.has('etcd')
       ? await timed('etcd (a private 3-member cluster) vs the etcd3 package’s Lock', () => runEtcd(url))
       : [];
@@ -153,6 +158,10 @@ async function main(): Promise<void> {
     }
     if (quorum) {
       console.log(renderQuorum(quorum));
+      console.log('');
+    }
+    if (cluster) {
+      console.log(renderCluster(cluster));
       console.log('');
     }
     if (etcdLines.length > 0) {
