@@ -17,12 +17,14 @@ import { rateLimiterContract } from './contract/rate-limiter.js';
 import { rwlockContract } from './contract/rwlock.js';
 import { semaphoreContract } from './contract/semaphore.js';
 import { watchContract } from './contract/watch.js';
+import { buildCli } from './helpers/cli.js';
 import { clusterGetter, type RedisCluster, startRedisCluster } from './helpers/redis-cluster.js';
 import { redisClusterWorld } from './helpers/world.js';
 
 const holder: { cluster?: RedisCluster } = {};
 before(async () => {
-  holder.cluster = await startRedisCluster({ masters: 3 });
+  // The CLI test runs the built binary (test/helpers/cli.ts builds it when sources changed).
+  [holder.cluster] = await Promise.all([startRedisCluster({ masters: 3 }), buildCli()]);
 });
 after(async () => {
   await holder.cluster?.stop();

@@ -53,6 +53,8 @@ export interface RegistryEntry {
 export const REGISTRY: readonly RegistryEntry[] = [
   { schemes: ['memory'], keys: ['memory'], needsHost: false, load: () => import('./memory/index.js') },
   { schemes: ['redis', 'rediss'], keys: ['redis', 'cluster'], needsHost: true, load: () => import('./redis/index.js') },
+  // Redis Cluster seeds as one URL, comma-separated hosts (checked by the module, before any I/O).
+  { schemes: ['redis-cluster', 'rediss-cluster'], keys: [], needsHost: false, load: () => import('./redis/index.js') },
   { schemes: ['holdfast'], keys: [], needsHost: true, load: () => import('./server-client/index.js') },
   { schemes: [], keys: ['redlock'], needsHost: true, load: () => import('./quorum/index.js') },
   // Several hosts, comma-separated, which WHATWG URL cannot parse: the module checks the URL

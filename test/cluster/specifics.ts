@@ -11,10 +11,11 @@ import type { Backend, HandoffGrant } from '../../src/backend.js';
 import { slotOf } from '../../src/backends/redis/cluster.js';
 import { open } from '../../src/backends/redis/index.js';
 import { encodeTag, nameKeys, rateKeys, wakeChannel } from '../../src/backends/redis/keys.js';
-import { connect } from '../../src/index.js';
+import { connect, type Lease, LeaseLostError } from '../../src/index.js';
 import { newToken, request } from '../contract/backend-support.js';
+import { runCli } from '../helpers/cli.js';
 import { admin, type RedisCluster } from '../helpers/redis-cluster.js';
-import { withTimeout } from '../helpers/wait.js';
+import { aborted, withTimeout } from '../helpers/wait.js';
 
 const TIMEOUT = 10_000;
 
@@ -175,6 +176,29 @@ export function clusterSpecifics(cluster: () => RedisCluster): void {
         assert.ok(again.granted && again.fence === grant.fence, 'the waiter holds with the granted fence');
       } finally {
         await Promise.all([holder.backend.close(), waiter.backend.close()]);
+      }
+    });
+
+    it('serves the CLI through a redis-cluster:// URL: ls over every master, inspect, release', async () => {
+      const p = prefix();
+      const url = `redis-cluster://${cluster()
+        .nodes.slice(0, 2)
+        .map((n) => `127.0.0.1:${n.port}`)
+        .join(',')}`;
+      const hf = await connect(url, { prefix: p });
+      try {
+        const names = Array.from({ length: 9 }, (_, i) => `cli-${i}`);
+        const leases = await Promise.all(names.map((n) => hf.mutex(n, { ttl: 30_000 }).acquire()));
+        const cli = (...args: string[]) => runCli([...args, '--url', url, '--prefix', p]);
+        assert.deepEqual(JSON.parse((await cli('ls', '--json')).stdout), names);
+        const state = JSON.parse((await cli('inspect', 'cli-4', '--json')).stdout);
+        assert.equal(state.holders[0].fence, leases[4]?.fence.toString());
+        assert.equal((await cli('release', 'cli-4')).stdout, 'released 1 holder of cli-4\n');
+        const reason = await withTimeout(aborted((leases[4] as Lease).signal), TIMEOUT, 'the force-released lease');
+        assert.ok(reason instanceof LeaseLostError);
+        await Promise.all(leases.map((lease) => lease.release()));
+      } finally {
+        await hf.close();
       }
     });
 

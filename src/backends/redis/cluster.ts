@@ -78,6 +78,23 @@ export function parseSeeds(value: unknown): {
 }
 
 /**
+ * `redis-cluster://[user:password@]host:port[,host:port…]` (or `rediss-cluster://`, TLS) as the
+ * seed URLs `{ cluster }` takes: one URL string for the CLI's `--url` and for configuration
+ * that holds a single string. Throws ValidationError.
+ */
+export function seedsOfClusterUrl(url: string): string[] {
+  const shown = JSON.stringify(url.slice(0, 64));
+  const match = /^(rediss?)-cluster:\/\/(?:([^@/]*)@)?([^/?#]+)\/?$/i.exec(url);
+  if (!match) {
+    throw new ValidationError(`invalid URL ${shown}: expected redis-cluster://[user:password@]host:port[,host:port…]`);
+  }
+  const [, scheme = 'redis', auth, hosts = ''] = match;
+  const seeds = hosts.split(',').map((host) => `${scheme.toLowerCase()}://${auth === undefined ? '' : `${auth}@`}${host}`);
+  parseSeeds(seeds);
+  return seeds;
+}
+
+/**
  * Our own Cluster client. Commands follow MOVED and ASK (ioredis re-reads the slot map on a
  * MOVED and retries), wait in the offline queue through a failover, and `commandTimeout` (on
  * each node's connection) makes a lost reply reject instead of hang. Reads go to masters only:

@@ -3,14 +3,14 @@ import type { Cluster, Redis } from 'ioredis';
 import type { Backend, BackendContext } from '../../backend.js';
 import { ValidationError } from '../../errors.js';
 import type { ConnectTarget, OpenOptions } from '../registry.js';
-import { parseSeeds } from './cluster.js';
+import { parseSeeds, seedsOfClusterUrl } from './cluster.js';
 import { createRedisBackend, type RedisTarget } from './create.js';
 
 export { createRedisBackend, type RedisBackendOptions, type RedisTarget } from './create.js';
 
 /**
  * `redis://…`, `rediss://…` (TLS), `{ cluster: ['redis://host:port', …] }` (seed nodes of a
- * Redis Cluster), or `{ redis: client }` with an ioredis `Redis` or `Cluster` (which holdfast
+ * Redis Cluster) or the same as one URL, `redis-cluster://host:port,host:port` (`rediss-cluster://`), or `{ redis: client }` with an ioredis `Redis` or `Cluster` (which holdfast
  * will not close).
  */
 export async function open(target: ConnectTarget, context: BackendContext, options: OpenOptions): Promise<Backend> {
@@ -19,7 +19,9 @@ export async function open(target: ConnectTarget, context: BackendContext, optio
 }
 
 function targetOf(target: ConnectTarget): RedisTarget {
-  if (typeof target === 'string') return { url: target };
+  if (typeof target === 'string') {
+    return /^rediss?-cluster:/i.test(target) ? { cluster: seedsOfClusterUrl(target) } : { url: target };
+  }
   if ('cluster' in target) {
     // Checked here, before any I/O (openCluster checks again when called directly).
     parseSeeds(target.cluster);
