@@ -2,7 +2,7 @@
  * Dog-pile prevention (seed 003): a cold cache key is computed once across every process,
  * the other callers queue on a lock and then read the value instead of computing it again.
  */
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import { valueKey } from '../backends/redis/keys.js';
 import { requireCapability } from '../capabilities.js';
 import { coreOf, type Holdfast } from '../client.js';
@@ -185,9 +185,10 @@ export interface RedisCacheStoreOptions {
 /**
  * A cache in Redis, shared by every process that uses that Redis: `SET key value PX ttl` under
  * `prefix + key` (default prefix `holdfast:cache:`), or under a client's prefix (`client`). The
- * application owns `redis` (an ioredis client) and closes it. Failures reject with `BackendError`.
+ * application owns `redis` (an ioredis client, or a Cluster: each value is one key, so any slot
+ * will do) and closes it. Failures reject with `BackendError`.
  */
-export function redisCacheStore(redis: Redis, options?: RedisCacheStoreOptions): CacheStore {
+export function redisCacheStore(redis: Redis | Cluster, options?: RedisCacheStoreOptions): CacheStore {
   if (typeof (redis as Partial<Redis> | null)?.set !== 'function') {
     throw new ValidationError('redis must be an ioredis client');
   }
