@@ -89,7 +89,9 @@ export function seedsOfClusterUrl(url: string): string[] {
     throw new ValidationError(`invalid URL ${shown}: expected redis-cluster://[user:password@]host:port[,host:port…]`);
   }
   const [, scheme = 'redis', auth, hosts = ''] = match;
-  const seeds = hosts.split(',').map((host) => `${scheme.toLowerCase()}://${auth === undefined ? '' : `${auth}@`}${host}`);
+  const seeds = hosts
+    .split(',')
+    .map((host) => `${scheme.toLowerCase()}://${auth === undefined ? '' : `${auth}@`}${host}`);
   parseSeeds(seeds);
   return seeds;
 }
