@@ -1,12 +1,14 @@
 /**
  * The backend conformance suite (test/contract/backend.ts) on every backend this package
- * ships: memory (fake clock), Redis (a spawned redis-server) and holdfast:// (an in-process
- * server per test, state in memory); and on a memory backend cut down to the required core, so
- * the "capability not declared" side of the suite runs too.
+ * ships: memory (fake clock), Redis (a spawned redis-server), etcd (a spawned 3-member
+ * cluster) and holdfast:// (an in-process server per test, state in memory); and on a memory
+ * backend cut down to the required core, so the "capability not declared" side of the suite
+ * runs too.
  */
 import { describe } from 'node:test';
 import { backendConformance } from './contract/backend.js';
-import { coreOnlyEngine, holdfastEngine, memoryEngine, redisEngine } from './contract/backend-engines.js';
+import { coreOnlyEngine, etcdEngine, holdfastEngine, memoryEngine, redisEngine } from './contract/backend-engines.js';
+import { useEtcdCluster } from './helpers/etcd-world.js';
 import { useRedisServer } from './helpers/world.js';
 
 describe('backend conformance: memory', () => backendConformance(memoryEngine));
@@ -14,6 +16,11 @@ describe('backend conformance: memory', () => backendConformance(memoryEngine));
 describe('backend conformance: redis', () => {
   const server = useRedisServer();
   backendConformance(redisEngine(server));
+});
+
+describe('backend conformance: etcd (3 members)', () => {
+  const cluster = useEtcdCluster(3);
+  backendConformance(etcdEngine(cluster));
 });
 
 describe('backend conformance: holdfast://', () => backendConformance(holdfastEngine));

@@ -1,19 +1,23 @@
 /**
  * The engines the backend conformance suite runs on here, each opening backends through its
  * backend module's `open()`, as connect() does: memory (a fake clock), Redis (a spawned
- * redis-server, a key prefix per engine), holdfast:// (an in-process server per engine, state in
- * memory, clients over TCP), and a memory backend stripped to the required core (no rates,
- * events, values or semaphores; no wake-ups), so the suite's "not declared" side runs too.
+ * redis-server, a key prefix per engine), Redis Cluster, etcd (a spawned cluster, a key prefix
+ * per engine), holdfast:// (an in-process server per engine, state in memory, clients over TCP),
+ * and a memory backend stripped to the required core (no rates, events, values or semaphores; no
+ * wake-ups), so the suite's "not declared" side runs too.
  * A new backend's engine is written the same way.
  */
 import { randomBytes } from 'node:crypto';
+import { Etcd3 } from 'etcd3';
 import { Redis } from 'ioredis';
 import type { Backend } from '../../src/backend.js';
+import { open as openEtcd } from '../../src/backends/etcd/index.js';
 import { MemoryBackend, MemoryStore, open as openMemory } from '../../src/backends/memory/index.js';
 import { open as openRedis } from '../../src/backends/redis/index.js';
 import { open as openServer } from '../../src/backends/server-client/index.js';
 import { type RunningServer, startServer } from '../../src/server/index.js';
 import { FakeClock } from '../../src/testing/index.js';
+import type { EtcdCluster } from '../helpers/etcd-cluster.js';
 import type { RedisCluster } from '../helpers/redis-cluster.js';
 import type { RedisProcess } from '../helpers/redis-server.js';
 import { sleep } from '../helpers/wait.js';
@@ -82,6 +86,34 @@ export function redisClusterEngine(cluster: () => RedisCluster): BackendEngineFa
       // Every key of this engine, on every master.
       loseData: async () => {
         for (const master of await cluster().masters()) await deleteMatching(master.url, `${prefix}*`);
+      },
+      close: async () => {},
+    };
+  };
+}
+
+/**
+ * Backends on one etcd cluster (a key prefix per engine). Losing data deletes every key of the
+ * engine, as a cluster rebuilt from nothing would have none; the cluster's revision, and so the
+ * fences, keep counting up (a new cluster would not: fences then rely on etcd's revision
+ * counter, which the README says).
+ */
+export function etcdEngine(cluster: () => EtcdCluster): BackendEngineFactory {
+  return async () => {
+    const { url, members } = cluster();
+    const prefix = `conf-${randomBytes(6).toString('hex')}:`;
+    return {
+      label: 'etcd',
+      fakeTime: false,
+      open: (context) => openEtcd(url, { ...context, prefix }, { commandTimeout: COMMAND_TIMEOUT }),
+      advance: sleep,
+      loseData: async () => {
+        const admin = new Etcd3({ hosts: members.map((m) => m.endpoint) });
+        try {
+          await admin.delete().prefix(prefix);
+        } finally {
+          admin.close();
+        }
       },
       close: async () => {},
     };
