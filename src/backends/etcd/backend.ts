@@ -173,6 +173,14 @@ export class EtcdBackend implements Backend {
       await this.#rpc.txn([], [{ request_delete_range: { key: Buffer.from(key) } }], [], `acquire of "${name}"`);
       return { granted: false, position: -1, retryAfter: null, serverTime: null };
     }
+    // A hand-off grant is timed from the latest confirmed keep-alive of the waiter key's lease
+    // (#granted): one sent since this ask began places every later grant after this answer's
+    // serverTime, and gives it the whole claim window, not what an older keep-alive left of it.
+    await (mine.lease === lease ? confirmed : this.#leases.refresh(mine.lease, started));
+    // Meanwhile the caller may have given up, or the watch of an earlier ask granted it.
+    if (this.#released.has(token)) return { granted: false, position: -1, retryAfter: null, serverTime: null };
+    if (this.#holders.has(token))
+      return { granted: false, position: index - granted, retryAfter: null, serverTime: null };
     const waiting: Waiting = {
       name,
       token,
@@ -183,8 +191,10 @@ export class EtcdBackend implements Backend {
       claimTtl: request.claimTtl,
     };
     this.#waits.watch(waiting, watchTarget(keys, index, granted), revision);
-    // A waiter that stops asking (its client lives on) leaves the queue after waiterTtl.
-    this.#waits.expireAfter(token, started + request.waiterTtl);
+    // A waiter that stops asking (its client lives on) leaves the queue after waiterTtl, counted
+    // from this answer: one that took longer than that (a leader election, a stalled loop) must
+    // not send its waiter out of the queue the moment it arrives, as if it had never asked.
+    this.#waits.expireAfter(token, performance.now() + request.waiterTtl);
     // The head hears of every deletion ahead; it is still told the soonest a holder's ttl can end.
     const retryAfter = index === granted ? Math.min(...keys.slice(0, granted).map((k) => k.entry.ttl)) : null;
     return { granted: false, position: index - granted, retryAfter, serverTime: Math.floor(started * 1000) };
