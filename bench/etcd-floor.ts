@@ -1,17 +1,23 @@
 /**
  * etcd's own floor for the etcd section, measured on the same cluster in the same run, with a
- * bare etcd3 client: how long one write takes to come back (a put's round trip) and to reach a
- * watcher (put → watch event). A hand-off cannot beat the second: the waiter can hold only once
- * the release is committed and it has heard of it. Both go to whichever member etcd3 picks, as
- * every library's calls here do.
+ * bare etcd3 client: how long one write takes to come back when writes follow each other (a
+ * put's round trip, as in the uncontended loops), and how long a write takes to reach a watcher
+ * after the cluster sat idle for IDLE_MS, as before each release of the hand-off measure (put →
+ * watch event). A hand-off cannot beat the second: the waiter can hold only once the release is
+ * committed and it has heard of it. The idle gap matters on a loaded machine: a write after
+ * 20 ms of quiet took twice as long as one right after another (its processes were off the CPU).
+ * Both go to whichever member etcd3 picks, as every library's calls here do.
  */
 import { Etcd3 } from 'etcd3';
-import { percentile } from './stats.js';
+import { percentile, sleep } from './stats.js';
+
+/** The hand-off measure's wait before each release. */
+export const IDLE_MS = 20;
 
 export interface EtcdFloor {
-  /** put → the put's reply, p50 ms. */
+  /** put → the put's reply, back to back, p50 ms. */
   readonly putP50: number;
-  /** put → a watcher on another connection hears it, p50 ms. */
+  /** put after IDLE_MS of quiet → a watcher on another connection hears it, p50 ms. */
   readonly watchP50: number;
 }
 
@@ -25,14 +31,17 @@ export async function measureEtcdFloor(hosts: readonly string[], samples: number
     const puts: number[] = [];
     const events: number[] = [];
     for (let i = -5; i < samples; i++) {
+      const sent = performance.now();
+      await writer.put(key).value(String(i)).exec();
+      if (i >= 0) puts.push(performance.now() - sent);
+    }
+    for (let i = -2; i < samples; i++) {
+      await sleep(IDLE_MS);
       const heard = new Promise<number>((resolve) => watcher.once('put', () => resolve(performance.now())));
       const sent = performance.now();
       await writer.put(key).value(String(i)).exec();
-      const replied = performance.now();
       const event = await heard;
-      if (i < 0) continue;
-      puts.push(replied - sent);
-      events.push(event - sent);
+      if (i >= 0) events.push(event - sent);
     }
     return [puts, events];
   } finally {

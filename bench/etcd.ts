@@ -16,7 +16,7 @@
 import { Etcd3, EtcdLockFailedError, type Lock } from 'etcd3';
 import { connect, type Holdfast } from 'holdfast';
 import { startEtcdCluster } from '../test/helpers/etcd-cluster.js';
-import { type EtcdFloor, measureEtcdFloor, summarizeFloor } from './etcd-floor.js';
+import { type EtcdFloor, IDLE_MS, measureEtcdFloor, summarizeFloor } from './etcd-floor.js';
 import { lanes, percentile, sleep } from './stats.js';
 import { renderTargets, type Target } from './table.js';
 
@@ -106,7 +106,7 @@ async function measureRound(lockers: readonly Locker[], into: Samples, round: nu
   for (let i = 0; i < HANDOFFS; i++) {
     const release = await a.acquire('handoff');
     const next = b.acquire('handoff');
-    await sleep(20); // b is waiting (queued, or polling)
+    await sleep(IDLE_MS); // b is waiting (queued, or polling)
     const released = performance.now();
     await release();
     const releaseNext = await next;
@@ -174,7 +174,7 @@ function targets(hf: Summary, peer: Summary, floor: EtcdFloor): Target[] {
       met: handoff >= 5,
       detail: `${handoff.toFixed(1)}× (${ms(hf.handoffP50)} vs ${ms(peer.handoffP50)})`,
       floor:
-        `put → watch event p50 ${ms(floor.watchP50)}: holdfast's hand-off is ${(hf.handoffP50 / floor.watchP50).toFixed(2)}× it; ` +
+        `put after ${IDLE_MS} ms idle → watch event p50 ${ms(floor.watchP50)}: holdfast's hand-off is ${(hf.handoffP50 / floor.watchP50).toFixed(2)}× it; ` +
         `one at the floor would be ${(peer.handoffP50 / floor.watchP50).toFixed(1)}× faster than etcd3 Lock here`,
     },
     {
@@ -240,7 +240,7 @@ export async function runEtcd(redisUrl: string): Promise<string[]> {
       `etcd: a private 3-member cluster (${cluster.url}); etcd3's Lock waits by retrying every ${POLL_MS} ms;`,
       `  ${ROUNDS} rounds, libraries in turn (each round warmed up); ${samples?.handoffs.length} hand-offs and ` +
         `${samples?.waits.length} contended waits of holdfast on etcd; etcd's floor in the same run: ` +
-        `a put's round trip p50 ${ms(floor.putP50)}, put → watch event p50 ${ms(floor.watchP50)}`,
+        `a put's round trip p50 ${ms(floor.putP50)}, put after ${IDLE_MS} ms idle → watch event p50 ${ms(floor.watchP50)}`,
       ...lines,
       'etcd targets (issue #10):',
       renderTargets(checked),
