@@ -4,10 +4,10 @@
  * is decided from them alone (./queue.ts); fences are create revisions. Each operation is one
  * etcd Txn; a grant or renewal is confirmed by a keep-alive sent after the request began.
  *
- * Waiting (./waits.ts): a waiter watches the key that blocks it. At the head it holds from the
- * watch event that deletes the last key keeping it out (the wake-up carries the grant); further
- * back, a change of the key ahead makes this client read the queue as of that revision from the
- * nearest member and grant or re-watch, without the waiter asking. The engine's periodic re-ask
+ * Waiting (./waits.ts, ./handoffs.ts): a waiter watches the key that blocks it. At the head it
+ * holds from the watch event that deletes the last key keeping it out (the wake-up carries the
+ * grant); further back, a change of the key ahead makes this client read the queue as of that
+ * revision from the nearest member and grant or re-watch, without the waiter asking. The engine's periodic re-ask
  * (waiterTtl / 3) stays the safety net.
  *
  * Per-holder expiry (./holders.ts): the etcd lease is shared and kept alive while the client
@@ -28,6 +28,7 @@ import type {
 import { LOCK_KINDS } from '../../backend.js';
 import { BackendError } from '../../errors.js';
 import { EtcdEvents } from './events.js';
+import { Handoffs } from './handoffs.js';
 import { Holders } from './holders.js';
 import { type Entry, entryKey, namePrefix, rangeEnd } from './keys.js';
 import { LeaseGoneError, LeasePool } from './leases.js';
@@ -59,7 +60,6 @@ export class EtcdBackend implements Backend {
   readonly #waits: Waits;
   readonly #marks: Marks;
   readonly #holders: Holders;
-  readonly #onWake: BackendContext['onWake'];
   /** Tokens released here lately: an acquire answered after its release is undone (see #acquire). */
   readonly #released = new Set<string>();
   /** Tokens with an acquire in flight here. */
@@ -72,7 +72,19 @@ export class EtcdBackend implements Backend {
     this.clientId = context.clientId;
     this.#prefix = context.prefix;
     this.#leases = new LeasePool(rpc, timeout);
-    this.#onWake = context.onWake;
+    this.#marks = new Marks(rpc, context.prefix, this.#leases);
+    this.#holders = new Holders(rpc, this.#marks);
+    const handoffs = new Handoffs(
+      {
+        rpc,
+        prefix: context.prefix,
+        leases: this.#leases,
+        holders: this.#holders,
+        onWake: context.onWake,
+        closed: () => this.#closed,
+      },
+      () => this.#waits,
+    );
     this.#waits = new Waits(rpc, context.prefix, {
       wake: (token) => context.onWake(token, null),
       expired: (waiting) => {
@@ -82,12 +94,10 @@ export class EtcdBackend implements Backend {
         this.release(waiting.name, waiting.token).catch(() => {});
       },
       moved: (waiting, revision) => {
-        this.#moved(waiting, revision).catch(() => context.onWake(waiting.token, null));
+        handoffs.moved(waiting, revision).catch(() => context.onWake(waiting.token, null));
       },
-      granted: (waiting, others) => this.#granted(waiting, others),
+      granted: (waiting, others) => handoffs.granted(waiting, others),
     });
-    this.#marks = new Marks(rpc, context.prefix, this.#leases);
-    this.#holders = new Holders(rpc, this.#marks);
     this.events = new EtcdEvents(rpc, context.prefix, (name) => this.inspect(name));
     this.#closeClient = closeClient;
   }
@@ -282,52 +292,5 @@ export class EtcdBackend implements Backend {
   #forget(token: string): void {
     this.#released.add(token);
     setTimeout(() => this.#released.delete(token), RELEASED_MEMORY).unref();
-  }
-
-  /**
-   * The key ahead of a waiter changed: it may hold now, or wait on another key. Decided from the
-   * queue as of that revision, read from the nearest member, without the waiter asking.
-   */
-  async #moved(waiting: Waiting, revision: bigint): Promise<void> {
-    const prefix = Buffer.from(namePrefix(this.#prefix, waiting.name));
-    const kvs = await this.#rpc.rangeAt(prefix, rangeEnd(prefix), revision, `waiting for "${waiting.name}"`);
-    if (this.#waits.current(waiting.token) !== waiting) return; // it held or left meanwhile
-    const keys = queueOf(this.#prefix, kvs);
-    const index = keys.findIndex((k) => k.token === waiting.token);
-    if (index < 0 || this.#closed) {
-      this.#onWake(waiting.token, null); // its key is gone: asking again puts it back
-      return;
-    }
-    const granted = grantedCount(keys);
-    if (index < granted) this.#granted(waiting, mustTouch(keys, index, granted));
-    else this.#waits.watch(waiting, watchTarget(keys, index, granted), revision);
-  }
-
-  /**
-   * A waiter's watch saw the keys that kept it out go: it holds. The wake-up carries the grant,
-   * timed on this client's monotonic clock (µs, the same clock as the queued answer's
-   * `serverTime`) at the send time of the latest confirmed keep-alive of its lease: the cluster
-   * keeps the key at least the lease TTL (≥ ttl ≥ the claim window) from then, so the lease the
-   * client builds from it ends first.
-   */
-  #granted(waiting: Waiting, others: boolean): void {
-    this.#waits.drop(waiting.token);
-    const confirmedAt = this.#leases.confirmedAt(waiting.lease);
-    if (confirmedAt === null) {
-      this.#onWake(waiting.token, null); // its lease is gone, and the key with it: ask again
-      return;
-    }
-    // Keep-alives are overdue (a leader change, a loaded machine): a grant timed from the last
-    // confirmed one could reach its client with little or none of its claim window left (seen
-    // as leases lost inside their critical section in the leader-kill stress run). It holds
-    // already, so asking again is answered with a grant confirmed by a keep-alive sent then.
-    if (performance.now() - confirmedAt > waiting.claimTtl / 2) {
-      this.#onWake(waiting.token, null);
-      return;
-    }
-    // Until its client confirms it, a hand-off grant lasts the claim window.
-    this.#holders.hold(waiting.name, waiting.token, waiting.key, waiting.lease, waiting.claimTtl, confirmedAt);
-    if (others) touch(this.#rpc, Buffer.from(waiting.key));
-    this.#onWake(waiting.token, { fence: waiting.fence, serverTime: Math.floor(confirmedAt * 1000) });
   }
 }
