@@ -12,8 +12,9 @@
  *
  * What blocks run against (spawned here, never a running service): HOLDFAST_URL and REDIS_URL
  * name a fresh redis-server; the embedded server's default ports in the text (127.0.0.1:7700,
- * -p 7700 for RESP, 127.0.0.1:7701 for HTTP) are replaced by a server started on free ports.
- * Blocks run one after another, each within RUN_TIMEOUT.
+ * -p 7700 for RESP, 127.0.0.1:7701 for HTTP) are replaced by a server started on free ports;
+ * the etcd members of the examples (10.0.0.1–3:2379) by one etcd member started here when a
+ * block that runs names them. Blocks run one after another, each within RUN_TIMEOUT.
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -22,6 +23,7 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { type RunningServer, startServer } from '../src/server/index.js';
+import { type EtcdCluster, startEtcdCluster } from './helpers/etcd-cluster.js';
 import { type BuiltPackage, buildPackage, ROOT } from './helpers/package.js';
 import { type Block, readmeBlocks } from './helpers/readme-blocks.js';
 import { type RedisProcess, startRedis } from './helpers/redis-server.js';
@@ -42,6 +44,9 @@ const fileOf = (block: Block, ext: string): string => `L${block.line}.${ext}`;
 let dir: string;
 let redis: RedisProcess;
 let server: RunningServer;
+let etcd: EtcdCluster | undefined;
+/** The README's example etcd members. */
+const ETCD_HOSTS = /\b10\.0\.0\.[1-3]:2379\b/g;
 let pkg: BuiltPackage | undefined;
 /** tsc's diagnostics by block file, README lines already substituted. */
 let diagnostics: Map<string, string[]>;
@@ -49,7 +54,12 @@ let diagnostics: Map<string, string[]>;
 before(async () => {
   await mkdir(join(ROOT, '.tmp'), { recursive: true });
   dir = await mkdtemp(join(ROOT, '.tmp', 'readme-'));
-  [redis, server] = await Promise.all([startRedis(), startServer({ port: 0, httpPort: 0 })]);
+  const needsEtcd = blocks.some((block) => block.marker.kind === 'run' && block.code.match(ETCD_HOSTS));
+  [redis, server, etcd] = await Promise.all([
+    startRedis(),
+    startServer({ port: 0, httpPort: 0 }),
+    needsEtcd ? startEtcdCluster({ size: 1, partitionable: false }) : undefined,
+  ]);
   await writeShims();
   const needsPackage = blocks.some((block) => JS.has(block.lang) && block.marker.kind === 'run');
   [diagnostics, pkg] = await Promise.all([
@@ -59,7 +69,7 @@ before(async () => {
 });
 
 after(async () => {
-  await Promise.all([server?.close(), redis?.stop(), pkg?.remove()]);
+  await Promise.all([server?.close(), redis?.stop(), etcd?.close(), pkg?.remove()]);
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
@@ -94,9 +104,10 @@ describe('README.md code blocks', () => {
   }
 });
 
-/** The embedded server's default ports in the text, pointed at the one started here. */
+/** The embedded server's default ports (and the example etcd members) in the text, pointed at the ones started here. */
 function withPorts(code: string): string {
-  return code
+  const member = etcd?.members[0]?.endpoint;
+  return (member ? code.replace(ETCD_HOSTS, member) : code)
     .replace(/\b(127\.0\.0\.1|localhost):7700\b/g, `$1:${server.port}`)
     .replace(/(-p\s+)7700\b/g, `$1${server.port}`)
     .replace(/\b(127\.0\.0\.1|localhost):7701\b/g, `$1:${server.httpPort}`);
