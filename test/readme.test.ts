@@ -127,7 +127,8 @@ async function typeCheck(tsBlocks: readonly Block[]): Promise<Map<string, string
         'holdfast/server': entry('server/index.ts'),
       },
     },
-    include: ['*.ts'],
+    // The ambient declarations src/ brings for untyped dependencies (cluster-key-slot) too.
+    include: ['*.ts', join(ROOT, 'src/**/*.d.ts')],
   };
   await writeFile(join(dir, 'tsconfig.json'), JSON.stringify(tsconfig, null, 2));
   // Each block is a module of its own (`export {}`), so blocks never share top-level names.
