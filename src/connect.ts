@@ -40,8 +40,10 @@ const OPTION_KEYS = ['prefix', 'clock', 'waiterTtl', 'commandTimeout', 'allowEvi
 
 /**
  * Connects to a backend: `memory://`, `holdfast://[token@]host[:port]` (the embedded server),
- * `redis://[user:pass@]host:port[/db]`, `rediss://…` (TLS),
- * `{ memory: store }` or `{ redis: ioredisClient }` (which holdfast will not close).
+ * `redis://[user:pass@]host:port[/db]`, `rediss://…` (TLS), Redis Cluster as
+ * `{ cluster: ['redis://host:port', …] }` or `redis-cluster://host:port,host:port`,
+ * `{ memory: store }` or `{ redis: ioredisClient }` (a `Redis` or a `Cluster`, which holdfast
+ * will not close).
  * Schemes resolve through src/backends/registry.ts, which loads a backend's module only when
  * it is used. Bad input rejects with ValidationError before any I/O.
  */

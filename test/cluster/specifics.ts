@@ -179,6 +179,46 @@ export function clusterSpecifics(cluster: () => RedisCluster): void {
       }
     });
 
+    it('runs no script half-way on a slot being migrated: a hand-off during a reshard completes whole', async () => {
+      const p = prefix();
+      const [holder, waiter] = [await openBackend(p), await openBackend(p)];
+      try {
+        const name = 'resharded';
+        const slot = slotOf(nameKeys(p, name)[0]);
+        const held = newToken();
+        assert.ok((await holder.backend.acquire(request(name, held))).granted);
+        const token = newToken();
+        assert.equal((await waiter.backend.acquire(request(name, token, { enqueue: true }))).granted, false);
+        const from = await cluster().masterOf(slot);
+        const to = (await cluster().masters()).find((m) => m.id !== from.id);
+        assert.ok(to);
+        await admin(to.port, (r) => r.call('CLUSTER', 'SETSLOT', slot, 'IMPORTING', from.id));
+        await admin(from.port, (r) => r.call('CLUSTER', 'SETSLOT', slot, 'MIGRATING', to.id));
+        // Every key of the name is still on the source: the release is let in there, and its
+        // hand-off empties the holders' set before adding the waiter to it. Sent now, it must
+        // wait for the migration rather than stop half-way.
+        const woken = waiter.wake(token);
+        const released = holder.backend.release(name, held);
+        const keys = (await admin(from.port, (r) => r.call('CLUSTER', 'GETKEYSINSLOT', slot, 100))) as string[];
+        assert.equal(keys.length, 4, 'the name’s four keys, all on the source');
+        await admin(from.port, (r) => r.call('MIGRATE', '127.0.0.1', to.port, '', 0, 10_000, 'KEYS', ...keys));
+        for (const node of [to, from]) await admin(node.port, (r) => r.call('CLUSTER', 'SETSLOT', slot, 'NODE', to.id));
+        assert.equal(await released, true);
+        const grant = await woken;
+        assert.ok(grant !== null, 'the waiter is handed the lock');
+        const state = await holder.backend.inspect(name);
+        assert.deepEqual(
+          state?.holders.map((h) => h.fence),
+          [grant.fence],
+          'one holder, the waiter',
+        );
+        assert.equal(state?.waiters.length, 0);
+        await cluster().settled();
+      } finally {
+        await Promise.all([holder.backend.close(), waiter.backend.close()]);
+      }
+    });
+
     it('serves the CLI through a redis-cluster:// URL: ls over every master, inspect, release', async () => {
       const p = prefix();
       const url = `redis-cluster://${cluster()

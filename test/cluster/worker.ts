@@ -1,7 +1,8 @@
 /**
  * One Redis Cluster stress worker: `worker.ts <seeds,comma-separated> <prefix> <resourceUrl> <name> <iterations>`.
  * Reports `ready`, waits for `go`, reports `progress` after a quarter of its iterations, and
- * from the parent's `faulted` on counts its holds as made after the fault. Inside each hold it
+ * from the parent's `faulted` on counts its holds as made after the fault, going on past
+ * `iterations` until it has made a few of those. Inside each hold it
  * writes to a fenced resource on a Redis apart from the cluster (a write with a fence below the
  * highest seen is refused) and does a non-atomic read-modify-write of a counter there, so an
  * overlap of two holders shows; hold start and end are stamps from one INCR counter there.
@@ -17,6 +18,8 @@ const iterations = Number(iterationsArg);
 /** Long enough that no lease expires on a loaded machine: expiry is not what this tests. */
 const TTL = 10_000;
 const WAIT = 120_000;
+/** Holds each worker makes after the fault at least, however long the fault took. */
+const AFTER_FAULT = 10;
 const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 runChild(async () => {
@@ -31,19 +34,25 @@ runChild(async () => {
   let lost = 0;
   /** Acquires and releases that failed outright (a command caught in the failover): retried. */
   let errors = 0;
+  const failures: string[] = [];
+  const failed = (error: unknown): void => {
+    errors++;
+    if (failures.length < 3) failures.push(error instanceof Error ? error.message : String(error));
+  };
   let faulted = false;
   void nextMessage('faulted').then(() => {
     faulted = true;
   });
   await report({ type: 'ready' });
   await nextMessage('go');
-  for (let i = 0; i < iterations; i++) {
+  // At least `iterations` holds, and at least AFTER_FAULT of them once the parent's fault is done.
+  for (let i = 0; i < iterations || afterFault < AFTER_FAULT; i++) {
     if (i === Math.floor(iterations / 4)) await report({ type: 'progress' });
     let lease: Lease;
     try {
       lease = await mutex.acquire({ wait: WAIT });
-    } catch {
-      errors++;
+    } catch (error) {
+      failed(error);
       i--;
       continue;
     }
@@ -55,11 +64,11 @@ runChild(async () => {
     if (!lease.valid) lost++;
     const end = await stamp();
     // A release that fails leaves the lease to expire: the next holder waits, nothing overlaps.
-    await lease.release().catch(() => errors++);
+    await lease.release().catch(failed);
     if (faulted) afterFault++;
     holds.push({ fence: lease.fence.toString(), start, end, who: `${process.pid}#${i}` });
   }
-  await report({ type: 'done', holds, afterFault, refused, lost, errors });
+  await report({ type: 'done', holds, afterFault, refused, lost, errors, failures });
   await hf.close();
   await resource.quit();
 });

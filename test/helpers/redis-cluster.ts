@@ -43,7 +43,10 @@ export interface RedisCluster {
   kill(node: ClusterNodeProcess): Promise<void>;
   /** Starts a killed node again (no data, same nodes.conf) and waits for cluster_state:ok. */
   restart(node: ClusterNodeProcess): Promise<void>;
-  /** Waits until every running node reports cluster_state:ok and agrees on the slot map. */
+  /**
+   * Waits until every running node reports cluster_state:ok and agrees on the slot map, and
+   * every running replica has synced with its master.
+   */
   settled(): Promise<void>;
   /** Stops every node and removes their directories. */
   stop(): Promise<void>;
@@ -64,7 +67,8 @@ export async function startRedisCluster(shape: ClusterShape): Promise<RedisClust
       const dir = mkdtempSync(join(tmpdir(), 'holdfast-cluster-'));
       dirs.push(dir);
       const args = ['--cluster-enabled', 'yes', '--cluster-node-timeout', String(NODE_TIMEOUT_MS), '--dir', dir];
-      args.push('--cluster-config-file', 'nodes.conf', '--cluster-allow-pubsubshard-when-down', 'yes');
+      // A replica's full sync starts at once (diskless, without waiting 5 s for other replicas).
+      args.push('--cluster-config-file', 'nodes.conf', '--repl-diskless-sync-delay', '0');
       processes.push(await startRedis(args));
     }
     const addresses = processes.map((p) => `127.0.0.1:${p.port}`);
@@ -171,7 +175,10 @@ function handle(nodes: readonly ClusterNodeProcess[], dirs: readonly string[], d
             running().map(async (n) => {
               const info = String(await admin(n.port, (r) => r.call('CLUSTER', 'INFO')));
               const slots = JSON.stringify(await admin(n.port, (r) => r.call('CLUSTER', 'SLOTS')));
-              return { ok: /cluster_state:ok/.test(info) && /cluster_slots_ok:16384/.test(info), slots };
+              // A replica counts once it has synced: one that has not cannot take over.
+              const replication = await admin(n.port, (r) => r.info('replication'));
+              const synced = !/role:slave/.test(replication) || /master_link_status:up/.test(replication);
+              return { ok: /cluster_state:ok/.test(info) && /cluster_slots_ok:16384/.test(info) && synced, slots };
             }),
           ).catch(() => []);
           return views.length > 0 && views.every((v) => v.ok && v.slots === views[0]?.slots);

@@ -21,21 +21,28 @@ export class Beacons {
   readonly #connections = new Map<string, Redis>();
   #wanted = false;
   #syncing: Promise<void> | null = null;
+  readonly #onRefresh = (): void => {
+    if (this.#wanted) this.#sync().catch(() => {});
+  };
 
   /** `pattern`: a PSUBSCRIBE pattern nothing is published on, e.g. `<prefix>beacon:<clientId>`. */
   constructor(cluster: Cluster, pattern: string, timeout: number) {
     this.#cluster = cluster;
     this.#pattern = pattern;
     this.#timeout = timeout;
-    cluster.on('refresh', () => {
-      if (this.#wanted) this.#sync().catch(() => {});
-    });
+    cluster.on('refresh', this.#onRefresh);
   }
 
   /** Resolves once every master known now holds a beacon. */
   start(): Promise<void> {
     this.#wanted = true;
     return this.#sync();
+  }
+
+  /** The backend closes: no more beacons, and no listener left on a cluster the application owns. */
+  close(): void {
+    this.#cluster.off('refresh', this.#onRefresh);
+    this.stop();
   }
 
   /** No watch is left: every beacon goes. */

@@ -118,7 +118,31 @@ function isNoScript(error: unknown): boolean {
   return error instanceof Error && error.message.startsWith('NOSCRIPT');
 }
 
+/**
+ * A script refused by its first line because its slot is being migrated away (scripts/includes/
+ * stable-slot.lua): it wrote nothing, so it is sent again.
+ */
+function isMigrating(error: unknown): boolean {
+  return error instanceof Error && error.message.includes('attempted to access a non local key');
+}
+
+/** How long a call is sent again while its slot is being migrated (a migration takes ms to s). */
+const MIGRATION_RETRY_MS = 5000;
+const MIGRATION_RETRY_DELAY_MS = 25;
+
 export async function runScript(client: RedisConnection, script: Script, call: ScriptCall): Promise<unknown> {
+  const until = Date.now() + MIGRATION_RETRY_MS;
+  for (;;) {
+    try {
+      return await runScriptOnce(client, script, call);
+    } catch (error) {
+      if (!isMigrating(error) || Date.now() >= until) throw error;
+      await new Promise((resolve) => setTimeout(resolve, MIGRATION_RETRY_DELAY_MS));
+    }
+  }
+}
+
+async function runScriptOnce(client: RedisConnection, script: Script, call: ScriptCall): Promise<unknown> {
   const keyCount = call.keys.length;
   try {
     return await client.evalsha(script.sha, keyCount, ...call.keys, ...call.args);
@@ -140,6 +164,22 @@ export async function runScriptMany(
   calls: readonly ScriptCall[],
 ): Promise<Settled[]> {
   if (!isCluster(client)) return runScriptPipeline(client, script, calls);
+  const results = await runBySlot(client, script, calls);
+  // Calls of a slot being migrated wrote nothing: each is sent again on its own until it runs.
+  await Promise.all(
+    results.map(async (result, index) => {
+      if (result.ok || !isMigrating(result.error)) return;
+      try {
+        results[index] = { ok: true, value: await runScript(client, script, calls[index] as ScriptCall) };
+      } catch (error) {
+        results[index] = { ok: false, error };
+      }
+    }),
+  );
+  return results;
+}
+
+async function runBySlot(client: RedisConnection, script: Script, calls: readonly ScriptCall[]): Promise<Settled[]> {
   const results: Settled[] = new Array(calls.length);
   const groups = [...bySlot(calls, (call) => call.keys[0] ?? '').values()];
   await Promise.all(

@@ -71,7 +71,7 @@ export class Watches {
   close(): void {
     this.#closed = true;
     this.#subscriptions.clear();
-    this.#beacons?.stop();
+    this.#beacons?.close();
   }
 
   #subscribe(full: string, what: string): Subscription {

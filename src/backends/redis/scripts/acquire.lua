@@ -28,6 +28,7 @@
   serverMicros is the script's clock as an integer count of µs (includes/now.lua), the clock a
   later hand-off's wake-up names (includes/drain.lua).
 ]]
+--- @include "includes/stable-slot"
 --- @include "includes/args"
 --- @include "includes/name"
 

@@ -16,6 +16,7 @@
   {0, message} when it raised an error (the other operations are unaffected; like a single
   script, what it wrote before the error stays).
 ]]
+--- @include "includes/stable-slot"
 local OPERATIONS = { a = acquire, r = release }
 
 local results = {}

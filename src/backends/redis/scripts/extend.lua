@@ -10,6 +10,7 @@
   Returns 1 when the token still holds (expiry now + ttl), 0 when it does not,
   ERR_ARGS for a bad ttl.
 ]]
+--- @include "includes/stable-slot"
 --- @include "includes/args"
 --- @include "includes/name"
 

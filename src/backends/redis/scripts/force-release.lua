@@ -8,6 +8,7 @@
   Publishes `lost` for each holder removed, plus what purge and drain report.
   Returns how many holders were removed.
 ]]
+--- @include "includes/stable-slot"
 --- @include "includes/name"
 --- @include "includes/purge"
 --- @include "includes/drain"

@@ -9,6 +9,7 @@
 
   Returns 1 when the token was queued, else 0.
 ]]
+--- @include "includes/stable-slot"
 --- @include "includes/now"
 --- @include "includes/events"
 --- @include "includes/rate-queue"

@@ -25,6 +25,7 @@
   server's ms; position is the 0-based place of a queued waiter, else -1.
   {ERR_ARGS} | {ERR_COST} when refused; nothing changed.
 ]]
+--- @include "includes/stable-slot"
 --- @include "includes/args"
 --- @include "includes/now"
 --- @include "includes/events"

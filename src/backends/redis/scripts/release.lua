@@ -10,6 +10,7 @@
   report (includes/events.lua).
   Returns 1 when the token was a holder, 0 otherwise (a waiter that left, or unknown).
 ]]
+--- @include "includes/stable-slot"
 --- @include "includes/name"
 
 local token = ARGV[3]

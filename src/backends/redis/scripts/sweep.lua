@@ -9,6 +9,7 @@
   Returns ms until the earliest remaining holder or waiter expiry, or -1 when none remains.
   A name with nothing in it is left untouched, so sweeping it does not keep its keys alive.
 ]]
+--- @include "includes/stable-slot"
 --- @include "includes/name"
 
 if redis.call('EXISTS', H, W) == 0 then return -1 end
