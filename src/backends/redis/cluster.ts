@@ -15,11 +15,27 @@ export type RedisConnection = Redis | Cluster;
 /** Reconnect attempts a queued command waits through before it fails (as on one Redis). */
 const MAX_RETRIES_PER_REQUEST = 3;
 /**
- * How often our own Cluster client re-reads the slot map (CLUSTER SLOTS, a few hundred bytes):
- * a failover is noticed within this even when no command of ours met a MOVED or an error, so
- * the leases of the slots that changed master are checked at once (see `watchMasters`).
+ * How often a cluster connection of ours re-reads the slot map (CLUSTER SLOTS, a few hundred
+ * bytes): a failover is noticed within this even when no command of ours met a MOVED or an
+ * error, so the leases of the slots that changed master are checked at once (`watchMasters`).
  */
 const SLOTS_REFRESH_MS = 1000;
+
+/**
+ * Re-reads `cluster`'s slot map every SLOTS_REFRESH_MS on a timer of ours, until the returned
+ * function is called. ioredis's own `slotsRefreshInterval` is left off (0) on every Cluster we
+ * open: its next round is armed when a refresh completes, even when it completes with "Cluster
+ * is disconnected", so a `disconnect()` that lands during a refresh leaves it re-arming itself
+ * forever and the process never exits (seen in this repo's tests). Ours is stopped on close, and
+ * unref'd, so it never keeps a process alive either way.
+ */
+export function refreshSlotsPeriodically(cluster: Cluster): () => void {
+  const timer = setInterval(() => {
+    if (cluster.status === 'ready') cluster.refreshSlotsCache();
+  }, SLOTS_REFRESH_MS);
+  timer.unref();
+  return () => clearInterval(timer);
+}
 
 export function isCluster(connection: RedisConnection): connection is Cluster {
   return connection instanceof Cluster || (connection as { isCluster?: unknown }).isCluster === true;
@@ -107,7 +123,8 @@ export function openCluster(seeds: unknown, commandTimeout: number): Cluster {
   return new Cluster(nodes, {
     scaleReads: 'master',
     enableOfflineQueue: true,
-    slotsRefreshInterval: SLOTS_REFRESH_MS,
+    // Our own timer refreshes instead (refreshSlotsPeriodically): see there why.
+    slotsRefreshInterval: 0,
     slotsRefreshTimeout: Math.max(1000, commandTimeout),
     redisOptions: {
       maxRetriesPerRequest: MAX_RETRIES_PER_REQUEST,
@@ -138,7 +155,8 @@ export function bySlot<T>(items: readonly T[], keyOf: (item: T) => string): Map<
 
 /**
  * Calls `onChange` with the slots whose master changed (a failover, a slot migrated) each time
- * the client re-reads the slot map. Replication is asynchronous: a master that failed over may
+ * the client re-reads the slot map: after a MOVED, and every SLOTS_REFRESH_MS on our timer (on
+ * the application's own Cluster too, whatever its `slotsRefreshInterval`). Replication is asynchronous: a master that failed over may
  * not have passed its latest writes on, so a lease granted just before may be gone on the new
  * master. The backend hands the slots to the client, which renews the leases of those slots at
  * once: a renewal that finds its lease gone aborts `lease.signal` (LeaseLostError) now, not at
@@ -157,7 +175,9 @@ export function watchMasters(cluster: Cluster, onChange: (slots: ReadonlySet<num
     if (changed.size > 0) onChange(changed);
   };
   cluster.on('refresh', refreshed);
+  const stopRefreshing = refreshSlotsPeriodically(cluster);
   return () => {
+    stopRefreshing();
     cluster.off('refresh', refreshed);
   };
 }

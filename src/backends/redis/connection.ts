@@ -4,7 +4,7 @@
  */
 import { type Cluster, Redis } from 'ioredis';
 import { asBackendError, BackendError, HoldfastError } from '../../errors.js';
-import { isCluster, type RedisConnection } from './cluster.js';
+import { isCluster, type RedisConnection, refreshSlotsPeriodically } from './cluster.js';
 
 /** Reconnect attempts a queued command waits through before it fails (ioredis default: 20). */
 const MAX_RETRIES_PER_REQUEST = 3;
@@ -127,7 +127,14 @@ export async function openSubscriber<C extends RedisConnection>(
  */
 function duplicateForSubscribing<C extends RedisConnection>(client: C, timeout: number): C {
   if (isCluster(client)) {
-    return client.duplicate([], { enableOfflineQueue: true, enableAutoPipelining: false }) as C;
+    // ioredis's own periodic refresh can outlive disconnect() (see refreshSlotsPeriodically).
+    const subscriber = client.duplicate([], {
+      enableOfflineQueue: true,
+      enableAutoPipelining: false,
+      slotsRefreshInterval: 0,
+    });
+    subscriber.once('end', refreshSlotsPeriodically(subscriber));
+    return subscriber as C;
   }
   return (client as Redis).duplicate({
     enableOfflineQueue: true,
