@@ -1,25 +1,31 @@
 /**
- * The contract suites of the lock kinds a quorum declares, on 5 independent redis-servers; then
- * what only a quorum shows: the kinds it refuses and why, its TTL ceiling, and its key layout.
+ * The contract suites of what a quorum declares (mutex, rwlock, election, leases, the client,
+ * watch), on 3 independent redis-servers (the backend conformance suite runs on 3 more in
+ * test/backend-conformance.test.ts; faults on 5 in quorum-faults.slow.test.ts); then what only a
+ * quorum shows: the kinds it refuses and why, its TTL ceiling, and its key layout.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Redis } from 'ioredis';
 import { connect, UnsupportedError, ValidationError } from '../src/index.js';
+import { clientContract } from './contract/client.js';
 import { electionContract } from './contract/election.js';
 import { record } from './contract/events.js';
 import { leaseContract } from './contract/lease.js';
 import { mutexContract } from './contract/mutex.js';
 import { rwlockContract } from './contract/rwlock.js';
+import { watchContract } from './contract/watch.js';
 import { newPrefix, quorumWorld, useRedisNodes } from './helpers/quorum.js';
 
-const nodes = useRedisNodes(5);
+const nodes = useRedisNodes(3);
 const world = quorumWorld(nodes);
 
 mutexContract(world);
 leaseContract(world);
 rwlockContract(world);
 electionContract(world);
+clientContract(world);
+watchContract(world);
 
 describe('quorum specifics', () => {
   const open = () => connect({ redlock: nodes().map((n) => n.url), maxTtl: 20_000 }, { prefix: newPrefix() });
@@ -97,6 +103,37 @@ describe('quorum specifics', () => {
         [lease.fence],
       );
       await lease.release();
+    } finally {
+      await hf.close();
+      for (const admin of admins) await admin.quit();
+    }
+  });
+
+  it('nodes in step give a grant one number: an acquire is one script run per node, no write-back', async () => {
+    const prefix = newPrefix();
+    const hf = await connect({ redlock: nodes().map((n) => n.url) }, { prefix });
+    const admins = nodes().map((n) => new Redis(n.url));
+    const scriptRuns = async (admin: Redis): Promise<number> => {
+      const stats = await admin.info('commandstats');
+      const calls = (command: string) => Number(new RegExp(`cmdstat_${command}:calls=(\\d+)`).exec(stats)?.[1] ?? 0);
+      return calls('evalsha') + calls('eval');
+    };
+    try {
+      // a new name: each node seeds its number from its own clock, so they differ and the
+      // largest is written back; from then on the nodes are in step
+      const first = await hf.mutex('m', { autoExtend: false }).tryAcquire();
+      assert.ok(first);
+      await first.release();
+      for (const admin of admins) await admin.config('RESETSTAT');
+      const second = await hf.mutex('m', { autoExtend: false }).tryAcquire();
+      assert.ok(second);
+      assert.equal(second.fence, first.fence + 1n, 'the next number after the one every node remembers');
+      assert.deepEqual(await Promise.all(admins.map(scriptRuns)), [1, 1, 1], 'the acquire alone, no write-back');
+      for (const admin of admins) {
+        assert.equal(await admin.get(`${prefix}{m}:qf`), second.fence.toString());
+        assert.equal(await admin.hget(`${prefix}{m}:d`, 'fence'), second.fence.toString());
+      }
+      await second.release();
     } finally {
       await hf.close();
       for (const admin of admins) await admin.quit();

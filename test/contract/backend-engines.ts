@@ -13,6 +13,7 @@ import { Redis } from 'ioredis';
 import type { Backend } from '../../src/backend.js';
 import { open as openEtcd } from '../../src/backends/etcd/index.js';
 import { MemoryBackend, MemoryStore, open as openMemory } from '../../src/backends/memory/index.js';
+import { open as openQuorum } from '../../src/backends/quorum/index.js';
 import { open as openRedis } from '../../src/backends/redis/index.js';
 import { open as openServer } from '../../src/backends/server-client/index.js';
 import { type RunningServer, startServer } from '../../src/server/index.js';
@@ -55,18 +56,43 @@ export function redisEngine(server: () => RedisProcess): BackendEngineFactory {
       open: (context) => openRedis(url, { ...context, prefix }, { commandTimeout: COMMAND_TIMEOUT }),
       advance: sleep,
       // Every key of this engine goes, as in a crash of a Redis without persistence.
+      loseData: () => deleteUnder(url, prefix),
+      close: async () => {},
+    };
+  };
+}
+
+/** Deletes every key under `prefix` on the Redis at `url`, as a crash without persistence would. */
+async function deleteUnder(url: string, prefix: string): Promise<void> {
+  const admin = new Redis(url);
+  try {
+    let cursor = '0';
+    do {
+      const [next, keys] = await admin.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 500);
+      cursor = next;
+      if (keys.length > 0) await admin.del(...keys);
+    } while (cursor !== '0');
+  } finally {
+    await admin.quit();
+  }
+}
+
+/**
+ * A quorum of independent redis-servers (`{ redlock: urls }`), a key prefix per engine. Losing
+ * data is every node's keys at once (the epoch under the prefix too): a whole set lost without a
+ * restart, so no restart guard is involved and the fences must still rise.
+ */
+export function quorumEngine(nodes: () => readonly RedisProcess[]): BackendEngineFactory {
+  return async () => {
+    const urls = nodes().map((node) => node.url);
+    const prefix = `conf-${randomBytes(6).toString('hex')}:`;
+    return {
+      label: 'redlock',
+      fakeTime: false,
+      open: (context) => openQuorum({ redlock: urls }, { ...context, prefix }, { commandTimeout: COMMAND_TIMEOUT }),
+      advance: sleep,
       loseData: async () => {
-        const admin = new Redis(url);
-        try {
-          let cursor = '0';
-          do {
-            const [next, keys] = await admin.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 500);
-            cursor = next;
-            if (keys.length > 0) await admin.del(...keys);
-          } while (cursor !== '0');
-        } finally {
-          await admin.quit();
-        }
+        await Promise.all(urls.map((url) => deleteUnder(url, prefix)));
       },
       close: async () => {},
     };

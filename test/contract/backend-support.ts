@@ -1,6 +1,6 @@
 /** What the backend conformance suites share: the engine a test runs on, requests, wake-ups. */
 import { randomBytes } from 'node:crypto';
-import { afterEach, beforeEach } from 'node:test';
+import { after, afterEach, beforeEach } from 'node:test';
 import type {
   AcquireRequest,
   Backend,
@@ -104,16 +104,21 @@ export interface EngineHandle {
 /** A fresh engine for every test of the enclosing describe, and everything closed after it. */
 export function useEngine(factory: BackendEngineFactory): () => EngineHandle {
   let current: { engine: BackendEngine; opened: Backend[] } | undefined;
-  beforeEach(async () => {
-    current = { engine: await factory(), opened: [] };
-  });
-  afterEach(async () => {
+  const cleanup = async (): Promise<void> => {
     if (!current) return;
     const { engine, opened } = current;
     current = undefined;
     await Promise.allSettled(opened.map((backend) => backend.close()));
     await engine.close();
+  };
+  beforeEach(async () => {
+    // node:test runs no afterEach for a test that skipped itself (t.skip()): its backends are
+    // closed here, or after the last test, instead of being left open (reconnecting forever).
+    await cleanup();
+    current = { engine: await factory(), opened: [] };
   });
+  afterEach(cleanup);
+  after(cleanup);
   const open = async (): Promise<OpenedBackend> => {
     if (!current) throw new Error('no engine outside a test');
     const wakes: Wake[] = [];

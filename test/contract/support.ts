@@ -1,6 +1,6 @@
 /** What the contract suites share: a fresh world per test, and waits phrased in domain terms. */
-import { afterEach, beforeEach } from 'node:test';
-import type { Holdfast } from '../../src/index.js';
+import { after, afterEach, beforeEach } from 'node:test';
+import type { Holdfast, Semaphore } from '../../src/index.js';
 import { waitFor } from '../helpers/wait.js';
 import type { World, WorldFactory } from '../helpers/world.js';
 
@@ -18,13 +18,19 @@ export const PAST_SHORT_TTL = SHORT_TTL + 200;
 /** A fresh world for every test of the enclosing `describe`, closed after it. */
 export function useWorld(factory: WorldFactory): () => World {
   let world: World | undefined;
+  const cleanup = async (): Promise<void> => {
+    const closing = world;
+    world = undefined;
+    await closing?.close();
+  };
   beforeEach(async () => {
+    // node:test runs no afterEach for a test that skipped itself (t.skip()): its clients are
+    // closed here, or after the last test, instead of being left open (reconnecting forever).
+    await cleanup();
     world = await factory();
   });
-  afterEach(async () => {
-    await world?.close();
-    world = undefined;
-  });
+  afterEach(cleanup);
+  after(cleanup);
   return () => {
     if (!world) throw new Error('no world outside a test');
     return world;
@@ -61,4 +67,13 @@ export async function permitsInUse(hf: Holdfast, name: string): Promise<number> 
 /** Lets a few macrotask turns pass (real time, no clock), so async work in flight can land. */
 export async function turns(count = 3): Promise<void> {
   for (let i = 0; i < count; i++) await new Promise((resolve) => setImmediate(resolve));
+}
+
+/**
+ * A semaphore of `permits` on `name`, or null when the backend does not hold semaphores (a
+ * quorum cannot: its UnsupportedError is asserted by its own tests), so a contract about
+ * something else runs there without it.
+ */
+export function semaphoreIfHeld(hf: Holdfast, name: string, permits: number): Semaphore | null {
+  return hf.capabilities.locks.includes('semaphore') ? hf.semaphore(name, { permits }) : null;
 }

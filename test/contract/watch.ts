@@ -9,7 +9,7 @@ import { type LockEvent, UnsupportedError } from '../../src/index.js';
 import { withTimeout } from '../helpers/wait.js';
 import type { World, WorldFactory } from '../helpers/world.js';
 import { record, summary } from './events.js';
-import { clients, EVENT, PAST_SHORT_TTL, SHORT_TTL, useWorld } from './support.js';
+import { clients, EVENT, PAST_SHORT_TTL, SHORT_TTL, semaphoreIfHeld, useWorld } from './support.js';
 
 /** An event's `at` is epoch ms on the backend's clock: compared with ours on a real clock only. */
 function assertTime(world: World, event: LockEvent): void {
@@ -74,10 +74,15 @@ export function watchContract(factory: WorldFactory): void {
       await events.close();
     });
 
-    it('reports the kind and permits of semaphores; owner is null when none was given', async () => {
+    it('reports the kind and permits of semaphores; owner is null when none was given', async (t) => {
       const [a, b] = await clients(world(), 2);
+      const semaphore = semaphoreIfHeld(a, 's', 3);
+      if (semaphore === null) {
+        t.skip('this backend holds no semaphores');
+        return;
+      }
       const events = await record(b, 's');
-      const lease = await a.semaphore('s', { permits: 3 }).tryAcquire({ permits: 2 });
+      const lease = await semaphore.tryAcquire({ permits: 2 });
       assert.ok(lease);
       const acquired = await events.next('acquired');
       assert.deepEqual([acquired.kind, acquired.permits, acquired.owner], ['semaphore', 2, null]);
@@ -91,7 +96,7 @@ export function watchContract(factory: WorldFactory): void {
       const events = await record(b, 'agent:*');
       const other = await a.mutex('other:1').tryAcquire();
       const bare = await a.mutex('agent').tryAcquire();
-      const agent = await a.semaphore('agent:7', { permits: 3 }).tryAcquire();
+      const agent = await (semaphoreIfHeld(a, 'agent:7', 3) ?? a.mutex('agent:7')).tryAcquire();
       assert.ok(other && bare && agent);
       assert.equal((await events.next('acquired')).name, 'agent:7');
       await other.release();

@@ -19,8 +19,9 @@ import type {
 import { requireLockKind } from '../../capabilities.js';
 import { driftMargin } from '../../engine/lease.js';
 import { ClosedError, QuorumError, ValidationError } from '../../errors.js';
-import { type AcquireReply, fenceMemoryKey, quorumFence, writeBack } from './fences.js';
+import { quorumFence, writeBack } from './fences.js';
 import type { NodeReply, NodeStatus, QuorumNode } from './node.js';
+import type { AcquireReply, NodeOps } from './node-ops.js';
 import type { QuorumScripts } from './scripts.js';
 import { counted, kthLargest, majorityOf, mergeStates, outcomesOf } from './tally.js';
 import type { Wakes } from './wakes.js';
@@ -64,6 +65,7 @@ export interface QuorumParts {
   readonly maxTtl: number;
   readonly fenceMemory: number;
   readonly scripts: QuorumScripts;
+  readonly ops: NodeOps;
 }
 
 export class QuorumBackend implements Backend {
@@ -75,7 +77,7 @@ export class QuorumBackend implements Backend {
   readonly #quorum: number;
   /** Waiters holding grants on a minority of nodes since (local ms): see #partial. */
   readonly #partialSince = new Map<string, number>();
-  readonly #background = new Set<Promise<unknown>>();
+  readonly #pending = new Set<Promise<unknown>>();
   /** Tokens that were told to wait: their grant is reported as a hand-off. */
   readonly #waitingTokens = new Set<string>();
   #watches: QuorumWatches | null = null;
@@ -112,26 +114,17 @@ export class QuorumBackend implements Backend {
     }
     const started = performance.now();
     const budget = request.ttl - driftMargin(request.ttl);
-    const memory = fenceMemoryKey(this.#parts.prefix, request.name);
     const replies = await this.#all<AcquireReply>(
-      (backend, client) => Promise.all([backend.acquire(request), client.get(memory)]),
+      (_, client) => this.#parts.ops.acquire(client, request),
       Math.max(1, Math.min(this.#parts.timeout, budget)),
     );
     const granted = replies.flatMap((reply, i) => (reply.ok && reply.value[0].granted ? [i] : []));
     const answered = counted(replies).length;
     const what = `acquire "${request.name}"`;
     if (granted.length >= this.#quorum) {
-      const fence = quorumFence(replies);
-      const acks = await writeBack(
-        this.#nodes,
-        replies,
-        fence,
-        request,
-        this.#parts,
-        grantEvent(this.#parts.prefix, request, fence, this.#waitingTokens.has(request.token)),
-      );
+      const fence = await this.#settle(request, replies);
       // Validity: ttl − elapsed − drift, counted from before the first request.
-      if (acks >= this.#quorum && performance.now() - started < budget) {
+      if (fence !== null && performance.now() - started < budget) {
         this.#partialSince.delete(request.token);
         this.#waitingTokens.delete(request.token);
         return { granted: true, fence };
@@ -158,6 +151,27 @@ export class QuorumBackend implements Backend {
     if (granted.length > 0) return this.#partial(request, replies);
     this.#partialSince.delete(request.token);
     return this.#queued(replies);
+  }
+
+  /**
+   * The fence of a grant a majority made (fences.ts), or null when its write-back was not
+   * confirmed by a majority. Nodes that agree need no write-back: the grant's event is
+   * published where someone listens, and nodes that answered with another number are brought
+   * up to the fence in the background.
+   */
+  async #settle(request: AcquireRequest, replies: readonly NodeReply<AcquireReply>[]): Promise<bigint | null> {
+    const { fence, stored, listening } = quorumFence(replies);
+    const handoff = this.#waitingTokens.has(request.token);
+    const event = listening ? grantEvent(this.#parts.prefix, request, fence, handoff) : null;
+    const answered = this.#nodes.filter((_, i) => replies[i]?.ok === true);
+    if (stored.length >= this.#quorum) {
+      if (event !== null) for (const node of answered) node.publish(event.channel, event.message);
+      const behind = answered.filter((node) => !stored.includes(node.index));
+      if (behind.length > 0) this.#background(writeBack(behind, fence, request, this.#parts, null));
+      return fence;
+    }
+    const acks = await writeBack(answered, fence, request, this.#parts, event);
+    return acks >= this.#quorum ? fence : null;
   }
 
   /**
@@ -203,7 +217,7 @@ export class QuorumBackend implements Backend {
     this.#assertOpen();
     this.#partialSince.delete(token);
     this.#waitingTokens.delete(token);
-    const replies = await this.#all((backend) => backend.release(name, token), this.#parts.timeout);
+    const replies = await this.#all((_, client) => this.#parts.ops.release(client, name, token), this.#parts.timeout);
     const held = counted(replies).filter(Boolean).length;
     if (held >= this.#quorum) return true;
     if (counted(replies).length < this.#quorum) {
@@ -252,7 +266,9 @@ export class QuorumBackend implements Backend {
   }
 
   async forceRelease(name: string): Promise<number> {
-    const counts = await this.#read(`forceRelease "${name}"`, (backend) => backend.forceRelease(name));
+    const counts = await this.#read(`forceRelease "${name}"`, (_, client) =>
+      this.#parts.ops.forceRelease(client, name),
+    );
     return Math.max(0, ...counts);
   }
 
@@ -266,7 +282,7 @@ export class QuorumBackend implements Backend {
     if (this.#closed) return;
     this.#closed = true;
     this.#watches?.close();
-    await Promise.allSettled([...this.#background]);
+    await Promise.allSettled([...this.#pending]);
     this.#parts.wakes.close();
     await Promise.all(this.#nodes.map((node) => node.close()));
   }
@@ -277,7 +293,7 @@ export class QuorumBackend implements Backend {
   }
 
   /** A read over every node; needs a majority's answers. */
-  async #read<T>(what: string, run: (backend: Backend) => Promise<T>): Promise<T[]> {
+  async #read<T>(what: string, run: (backend: Backend, client: Redis) => Promise<T>): Promise<T[]> {
     this.#assertOpen();
     const replies = await this.#all(run, this.#parts.timeout);
     const values = counted(replies);
@@ -288,9 +304,16 @@ export class QuorumBackend implements Backend {
   /** Partial grants go back at once, on every node, counting or not (not awaited). */
   #releaseEverywhere(name: string, token: string): void {
     this.#partialSince.delete(token);
-    const sent = Promise.all(this.#nodes.map((node) => node.bestEffort((backend) => backend.release(name, token))));
-    this.#background.add(sent);
-    void sent.finally(() => this.#background.delete(sent));
+    this.#background(
+      Promise.all(this.#nodes.map((node) => node.bestEffort((client) => this.#parts.ops.release(client, name, token)))),
+    );
+  }
+
+  /** Work the caller does not wait for; close() waits for it. */
+  #background(work: Promise<unknown>): void {
+    const tracked = work.catch(() => {});
+    this.#pending.add(tracked);
+    void tracked.finally(() => this.#pending.delete(tracked));
   }
 
   #error<T>(

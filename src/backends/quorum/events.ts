@@ -1,13 +1,14 @@
 /**
  * Lock-change events on a quorum: one stream from N nodes' pub/sub.
  *
- * A grant's own events are published by the client that got it, from the fence write-back
- * (scripts/raise-fence.lua: `acquired`, or `handoff` for a waiter), on `P qev:<name>` of every
- * node that answered, with an id: the first copy is delivered, the others dropped. Everything
+ * A grant's own events (`acquired`, or `handoff` for a waiter) are published by the client
+ * that got it, on `P qev:<name>` of every node that answered (itself when the granting nodes
+ * agreed on its fence, else from the fence write-back, scripts/raise-fence.lua), only while
+ * someone listens, and with an id: the first copy is delivered, the others dropped. Everything
  * else is what the nodes' own scripts publish on `P ev:<name>` (released, expired, lost,
  * waiting, left): delivered once a majority of nodes reported the same change (type, name,
  * fence, permits, owner). A released or expired holder's record carries the quorum fence by
- * then (the write-back rewrote it), so the nodes agree; a grant a minority of nodes made for a
+ * then (numbered so by the nodes, or rewritten by the write-back), so the nodes agree; a grant a minority of nodes made for a
  * waiter that gave it back never reaches a majority and is not reported. The nodes' own
  * `acquired` / `handoff` carry each node's fence, not the quorum's, and are ignored.
  */

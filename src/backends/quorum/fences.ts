@@ -1,38 +1,59 @@
 /**
- * Quorum fences: read the largest, write it back, then hand it out.
+ * Quorum fences: number the grant on every node, hand out the largest number, and write it
+ * back only when the nodes disagree.
  *
- * Each node that grants computes its own fence (the Redis backend's `max(last + 1, its µs
- * clock)`), and each node also keeps the largest quorum fence it was told of for the name
- * (`P{N}:qf`, kept `fenceMemory` ms after the name's last grant, default 24 h). A grant's fence
- * F is the largest of the granting nodes' fences and of every answering node's memory plus one;
- * before the lease is handed out, F is written back (scripts/raise-fence.lua) to every node
- * that answered, and at least a majority must confirm. A later grant is read from a majority
- * too, and two majorities share a node: as long as the nodes that missed F's write-back plus
- * the nodes that lost their data since number at most (N − 1) / 2, a node of the later
- * majority remembers F, so the later fence is larger, whatever any node's clock says.
+ * Each node keeps the largest quorum fence it knows for the name (`P{N}:qf`, its *memory*,
+ * kept `fenceMemory` ms after the name's last grant, default 24 h). A node that grants numbers
+ * the grant in the same script run (scripts/node-op.lua): memory + 1, which it stores as its
+ * memory (a node that remembers nothing starts from its own `max(last + 1, µs clock)` fence). A
+ * grant's fence F is the largest number the granting nodes gave.
+ *
+ * Why F exceeds every earlier fence F0 of the name: F0 was handed out only once it was stored
+ * in the memory of a set S0 of at least a majority of nodes, either because a majority numbered
+ * the grant F0 themselves (each stores what it numbers, in the same atomic run), or because a
+ * majority acknowledged the write-back of F0 (scripts/raise-fence.lua raises each memory to at
+ * least F0). The nodes that grant F are a majority too, so they share a node with S0 (as long
+ * as the nodes that lost their data since, plus those of the majority that missed F0, number at
+ * most (N − 1) / 2). That node's memory is at least F0, and memories only grow (until unused
+ * for fenceMemory), so its number for F is memory + 1 > F0; F, the largest, is larger still.
+ * No clock takes part once a memory exists, so one node's clock far ahead or behind changes
+ * nothing; the µs clock only seeds a memory that is missing everywhere.
+ *
+ * Skipping the write-back (ABD's "skip the write phase" for a read that found its value on a
+ * majority): when at least a majority of the granting nodes numbered the grant exactly F, F is
+ * already in the memory of a majority, which is all the argument above asks of F0. Only when
+ * they disagree (a node restarted empty or missed earlier grants, a partial grant, a skewed
+ * seed) is F written back and at least a majority must acknowledge it before the lease is
+ * handed out. Nodes in step agree, so the common grant costs one round trip.
  */
-import type { AcquireRequest, AcquireResult } from '../../backend.js';
+import type { AcquireRequest } from '../../backend.js';
 import { nameKeys } from '../redis/keys.js';
 import type { NodeReply, QuorumNode } from './node.js';
+import { type AcquireReply, fenceMemoryKey } from './node-ops.js';
 import { type QuorumScripts, runQuorumScript } from './scripts.js';
 
-/** One node's answer to an acquire: the grant (or not) and its fence memory (or null). */
-export type AcquireReply = readonly [AcquireResult, string | null];
-
-export function fenceMemoryKey(prefix: string, name: string): string {
-  return `${prefix}{${name}}:qf`;
+export interface QuorumFence {
+  readonly fence: bigint;
+  /** Indexes of the nodes whose memory holds the fence already (they numbered the grant so). */
+  readonly stored: readonly number[];
+  /** Whether any node said someone listens for the name's grant events. */
+  readonly listening: boolean;
 }
 
-/** The largest fence a granting node gave, or that any answering node remembers, plus one. */
-export function quorumFence(replies: readonly NodeReply<AcquireReply>[]): bigint {
+/** The largest number the granting nodes gave the grant, and which nodes gave exactly that. */
+export function quorumFence(replies: readonly NodeReply<AcquireReply>[]): QuorumFence {
   let fence = 0n;
+  let listening = false;
   for (const reply of replies) {
     if (!reply.ok) continue;
-    const [result, memory] = reply.value;
+    const [result, listens] = reply.value;
+    listening ||= listens;
     if (result.granted && result.fence > fence) fence = result.fence;
-    if (memory !== null && /^\d+$/.test(memory) && BigInt(memory) >= fence) fence = BigInt(memory) + 1n;
   }
-  return fence;
+  const stored = replies.flatMap((reply, i) =>
+    reply.ok && reply.value[0].granted && reply.value[0].fence === fence ? [i] : [],
+  );
+  return { fence, stored, listening };
 }
 
 interface WriteBackParts {
@@ -43,23 +64,22 @@ interface WriteBackParts {
 }
 
 /**
- * Writes `fence` to every node that answered, publishing the grant's event there (events.ts);
- * resolves with how many counted nodes confirmed.
+ * Writes `fence` to each node of `targets` (raising its memory, the data hash's fence and the
+ * lease's record), publishing the grant's event there when `event` is given (events.ts);
+ * resolves with how many confirmed.
  */
 export async function writeBack(
-  nodes: readonly QuorumNode[],
-  replies: readonly NodeReply<AcquireReply>[],
+  targets: readonly QuorumNode[],
   fence: bigint,
   request: AcquireRequest,
   parts: WriteBackParts,
-  event: { readonly channel: string; readonly message: string },
+  event: { readonly channel: string; readonly message: string } | null,
 ): Promise<number> {
   const [, , , data] = nameKeys(parts.prefix, request.name);
   const keys = [data, fenceMemoryKey(parts.prefix, request.name)];
-  const args = [request.token, fence.toString(), parts.fenceMemory, event.channel, event.message];
+  const args = [request.token, fence.toString(), parts.fenceMemory, event?.channel ?? '', event?.message ?? ''];
   const acks = await Promise.all(
-    nodes.map(async (node, i) => {
-      if (!replies[i]?.ok) return false;
+    targets.map(async (node) => {
       const reply = await node.call(
         (_, client) => runQuorumScript(client, parts.scripts.raiseFence, keys, args),
         parts.timeout,

@@ -9,6 +9,7 @@ import { commandTimeoutOf, type NetworkBackendOptions } from '../options.js';
 import type { ConnectTarget, OpenOptions } from '../registry.js';
 import { QuorumBackend } from './backend.js';
 import { type NodeHooks, type NodeSettings, type Probe, QuorumNode } from './node.js';
+import { NodeOps } from './node-ops.js';
 import { loadQuorumScripts } from './scripts.js';
 import { majorityOf } from './tally.js';
 import { parseRedlockTarget } from './target.js';
@@ -72,6 +73,7 @@ export async function createQuorumBackend(
     maxTtl: settings.maxTtl,
     fenceMemory: settings.fenceMemory,
     scripts,
+    ops: new NodeOps(context.prefix, context.clientId, settings.fenceMemory, scripts.nodeOp),
   });
   // Every node gets CONNECT_BUDGET_MS (or the command timeout, if longer) to answer its first
   // probe; then the set is judged without it. A refused connection answers at once, so only a

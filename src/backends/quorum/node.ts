@@ -171,10 +171,15 @@ export class QuorumNode {
   }
 
   /** A request that also runs on a node that does not count (a release, a leave). */
-  async bestEffort<T>(run: (backend: Backend) => Promise<T>): Promise<T | undefined> {
-    const backend = this.#backend;
-    if (backend === null || this.#closed) return undefined;
-    return run(backend).catch(() => undefined);
+  async bestEffort<T>(run: (client: Redis) => Promise<T>): Promise<T | undefined> {
+    if (this.#backend === null || this.#closed) return undefined;
+    return run(this.client).catch(() => undefined);
+  }
+
+  /** Publishes a message on this node, not waiting for it (a grant's event: events.ts). */
+  publish(channel: string, message: string): void {
+    if (this.#backend === null || this.#closed) return;
+    this.client.publish(channel, message).catch(() => {});
   }
 
   #failure(error: unknown): NodeReply<never> {

@@ -1,11 +1,14 @@
 /**
- * The two scripts the quorum adds to the Redis backend's (which it runs unchanged on every
- * node): the restart guard's epoch and the fence write-back. Their text comes from
- * lua-sources.generated.ts (scripts/inline-lua.mjs writes it from scripts/*.lua); they run by
- * SHA with an EVAL fallback on NOSCRIPT (a restarted node has an empty script cache).
+ * The scripts the quorum adds to the Redis backend's (which it runs unchanged on every node):
+ * the restart guard's epoch, the fence write-back, and the node operation that runs the Redis
+ * backend's acquire, release or force-release and numbers its grants in the same run
+ * (scripts/node-op.lua). Their text comes from lua-sources.generated.ts (scripts/inline-lua.mjs
+ * writes it from scripts/*.lua); they run by SHA with an EVAL fallback on NOSCRIPT (a restarted
+ * node has an empty script cache).
  */
 import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
+import { scriptFunction } from '../redis/scripts.js';
 import { LUA_FILES } from './lua-sources.generated.js';
 
 export interface QuorumScript {
@@ -16,18 +19,33 @@ export interface QuorumScript {
 export interface QuorumScripts {
   readonly epoch: QuorumScript;
   readonly raiseFence: QuorumScript;
+  readonly nodeOp: QuorumScript;
 }
 
-function script(file: string): QuorumScript {
-  const source = LUA_FILES[file];
-  if (source === undefined) throw new Error(`the quorum script ${file} is missing from the build`);
+function script(file: string, before = ''): QuorumScript {
+  const own = LUA_FILES[file];
+  if (own === undefined) throw new Error(`the quorum script ${file} is missing from the build`);
+  const source = before + own;
   return { source, sha: createHash('sha1').update(source).digest('hex') };
+}
+
+/** The Redis backend's operations node-op.lua runs, each as a function of its own. */
+function operations(): string {
+  return (
+    scriptFunction('acquire', 'acquire') +
+    scriptFunction('release', 'release') +
+    scriptFunction('force-release', 'forceRelease')
+  );
 }
 
 let loaded: QuorumScripts | undefined;
 
 export async function loadQuorumScripts(): Promise<QuorumScripts> {
-  loaded ??= { epoch: script('epoch.lua'), raiseFence: script('raise-fence.lua') };
+  loaded ??= {
+    epoch: script('epoch.lua'),
+    raiseFence: script('raise-fence.lua'),
+    nodeOp: script('node-op.lua', operations()),
+  };
   return loaded;
 }
 

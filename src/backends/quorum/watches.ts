@@ -10,6 +10,7 @@ import { QuorumError } from '../../errors.js';
 import { resubscribeOnReady, withTimeout } from '../redis/connection.js';
 import { QuorumEvents } from './events.js';
 import type { QuorumNode } from './node.js';
+import { grantChannel } from './node-ops.js';
 
 /** The event of a grant with quorum fence `fence` (a hand-off when the token had queued). */
 export function grantEvent(
@@ -30,7 +31,7 @@ export function grantEvent(
     a: Date.now(),
     i: randomBytes(9).toString('base64url'),
   });
-  return { channel: `${prefix}qev:${request.name}`, message };
+  return { channel: grantChannel(prefix, request.name), message };
 }
 
 export class QuorumWatches {

@@ -90,8 +90,16 @@ function expandAll(): Scripts {
 function sourceOf(name: ScriptName): string {
   const own = expand(`${name}.lua`, new Set());
   if (name !== 'batch') return own;
-  const wrapped = BATCHED.map((op) => `local function ${op}(KEYS, ARGV)\n${sourceOf(op)}\nend\n`);
-  return wrapped.join('') + own;
+  return BATCHED.map((op) => scriptFunction(op, op)).join('') + own;
+}
+
+/**
+ * Script `name` unchanged inside `local function <as>(KEYS, ARGV) … end`, its includes inlined
+ * afresh inside the function: for a script that runs it as one step of its own (batch.lua
+ * here, the quorum backend's node operations).
+ */
+export function scriptFunction(name: ScriptName, as: string): string {
+  return `local function ${as}(KEYS, ARGV)\n${sourceOf(name)}\nend\n`;
 }
 
 /** `file` is a path under scripts/ ('includes/drain.lua'). */

@@ -1,8 +1,8 @@
 --[[
-  The write-back half of a quorum fence (see ../fences.ts): after a majority granted a lease,
-  its fence F (the largest any of them reported) is written to every node that answered, so
-  that any later majority meets at least one node that knows F. The same call publishes the
-  grant's event (../events.ts), when anyone listens.
+  The write-back of a quorum fence (see ../fences.ts): when the nodes that granted a lease did
+  not agree on its number, its fence F (the largest any of them gave) is written to every node
+  that answered, so that any later majority meets at least one node that knows F. The same
+  call publishes the grant's event (../events.ts), when anyone listens.
 
   KEYS[1] data     HASH of the name (the Redis backend's P{N}:d: `fence`, h:<token> records)
   KEYS[2] memory   STRING P{N}:qf, the largest quorum fence of the name this node has seen;
@@ -12,7 +12,7 @@
   ARGV[3] memory   ms the fence memory lives
   ARGV[4] channel  P qev:<name>, where the grant's event goes
   ARGV[5] event    the event's JSON, published only while someone listens (a PSUBSCRIBE
-                   anywhere, or a SUBSCRIBE to the channel)
+                   anywhere, or a SUBSCRIBE to the channel); '' for none
 
   Returns 1.
 ]]
@@ -36,7 +36,7 @@ if redis.call('EXISTS', KEYS[1]) == 1 then
     if permits then redis.call('HSET', KEYS[1], 'h:' .. ARGV[1], permits .. '|' .. F .. '|' .. owner) end
   end
 end
-if redis.call('PUBSUB', 'NUMPAT') > 0 or redis.call('PUBSUB', 'NUMSUB', ARGV[4])[2] > 0 then
+if ARGV[5] ~= '' and (redis.call('PUBSUB', 'NUMPAT') > 0 or redis.call('PUBSUB', 'NUMSUB', ARGV[4])[2] > 0) then
   redis.call('PUBLISH', ARGV[4], ARGV[5])
 end
 return 1

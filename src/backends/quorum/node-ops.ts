@@ -1,0 +1,89 @@
+/**
+ * The lock operations the quorum sends to each node itself, as one script run each
+ * (scripts/node-op.lua: the Redis backend's own acquire, release or force-release, then the
+ * numbering of its grants). They go straight to the node's connection, in the order issued,
+ * rather than through the Redis backend's per-tick batch: a release and a later acquire of one
+ * client must reach each node in that order.
+ */
+import type { Redis } from 'ioredis';
+import type { AcquireRequest, AcquireResult } from '../../backend.js';
+import { BackendError } from '../../errors.js';
+import { nameKeys } from '../redis/keys.js';
+import { parseAcquire, parseCount, parseFlag } from '../redis/replies.js';
+import { type QuorumScript, runQuorumScript } from './scripts.js';
+
+/** One node's answer to an acquire: the grant (with its numbered fence) or not, and whether anyone listens. */
+export type AcquireReply = readonly [AcquireResult, boolean];
+
+export function fenceMemoryKey(prefix: string, name: string): string {
+  return `${prefix}{${name}}:qf`;
+}
+
+/** Where the client publishes a grant's event (events.ts). */
+export function grantChannel(prefix: string, name: string): string {
+  return `${prefix}qev:${name}`;
+}
+
+export class NodeOps {
+  readonly #prefix: string;
+  readonly #clientId: string;
+  readonly #fenceMemory: number;
+  readonly #script: QuorumScript;
+
+  constructor(prefix: string, clientId: string, fenceMemory: number, script: QuorumScript) {
+    this.#prefix = prefix;
+    this.#clientId = clientId;
+    this.#fenceMemory = fenceMemory;
+    this.#script = script;
+  }
+
+  async acquire(client: Redis, request: AcquireRequest): Promise<AcquireReply> {
+    const what = `acquire "${request.name}"`;
+    const args = [
+      this.#prefix,
+      request.name,
+      request.token,
+      request.permits,
+      request.limit,
+      request.ttl,
+      request.enqueue ? '1' : '0',
+      request.waiterTtl,
+      // every node wakes this client on its own channel there (the same id on every node)
+      this.#clientId,
+      request.owner,
+      request.kind,
+      request.claimTtl,
+    ];
+    const [reply, listening] = await this.#run(client, 'a', request.name, args, what);
+    return [parseAcquire(reply, what), listening];
+  }
+
+  /** Whether the token held the name. */
+  async release(client: Redis, name: string, token: string): Promise<boolean> {
+    const what = `release "${name}"`;
+    const [reply] = await this.#run(client, 'r', name, [this.#prefix, name, token], what);
+    return parseFlag(reply, what);
+  }
+
+  async forceRelease(client: Redis, name: string): Promise<number> {
+    const what = `forceRelease "${name}"`;
+    const [reply] = await this.#run(client, 'f', name, [this.#prefix, name], what);
+    return parseCount(reply, what);
+  }
+
+  async #run(
+    client: Redis,
+    op: 'a' | 'r' | 'f',
+    name: string,
+    args: readonly (string | number)[],
+    what: string,
+  ): Promise<[unknown, boolean]> {
+    const keys = [...nameKeys(this.#prefix, name), fenceMemoryKey(this.#prefix, name)];
+    const context = [op, this.#fenceMemory, grantChannel(this.#prefix, name)];
+    const reply = await runQuorumScript(client, this.#script, keys, [...context, ...args]);
+    if (!Array.isArray(reply) || reply.length !== 2) {
+      throw new BackendError(`${what} failed: unexpected reply ${JSON.stringify(reply)}`);
+    }
+    return [reply[0], reply[1] === 1];
+  }
+}
