@@ -134,7 +134,7 @@ async function main(): Promise<void> {
     if (sections.has('rate')) rateRows = await timed('rate limiter', () => runRate(url, hfUrl));
     if (sections.has('scale')) rows.push(...(await timed('scale', () => runScale(url, hf))));
     const telemetry = sections.has('telemetry') ? await timed('telemetry overhead', () => runTelemetry()) : null;
-    const quorum = sections.has('quorum') ? await timed('quorum of 3 (own servers)', () => runQuorum(url)) : null;
+    const quorum = sections.has('quorum') ? await timed('quorum of 3 (own servers)', () => runQuorum()) : null;
     const cluster = sections.has('cluster')
       ? await timed('Redis Cluster of 3 masters (own servers) vs one Redis', () => runCluster())
       : null;

@@ -27,8 +27,8 @@
   ARGV[4..]        the operation's own arguments
 
   Returns { reply, listening }: the operation's own reply (an acquire's grant with the numbered
-  fence) and 1 when anyone listens for the name's grant events (a PSUBSCRIBE anywhere, or a
-  SUBSCRIBE to ARGV[3]), else 0.
+  fence) and, for an acquire, 1 when anyone listens for the name's grant events (a PSUBSCRIBE
+  anywhere, or a SUBSCRIBE to ARGV[3]), else 0.
 ]]
 local OPERATIONS = { a = acquire, r = release, f = forceRelease }
 local operation = OPERATIONS[ARGV[1]]
@@ -58,9 +58,11 @@ end
 table.sort(fresh, function(x, y) return x.fence < y.fence end)
 
 local last = remembered
+local numbered = {}
 for _, holder in ipairs(fresh) do
   last = last and last + 1 or holder.fence
-  redis.call('HSET', D, 'h:' .. holder.token, holder.permits .. '|' .. int(last) .. '|' .. holder.owner)
+  numbered[holder.token] = int(last)
+  redis.call('HSET', D, 'h:' .. holder.token, holder.permits .. '|' .. numbered[holder.token] .. '|' .. holder.owner)
 end
 if #fresh > 0 then
   -- the data hash exists (it holds the records) and keeps its TTL
@@ -70,9 +72,8 @@ elseif remembered and ARGV[1] == 'a' then
   redis.call('PEXPIRE', MEMORY, memoryMs)
 end
 
-if ARGV[1] == 'a' and reply[1] == 1 then
-  local record = redis.call('HGET', D, 'h:' .. args[3])
-  reply[2] = string.match(record or '', '^%d+|(%d+)|') or reply[2]
-end
+if ARGV[1] ~= 'a' then return { reply, 0 } end
+-- the caller's grant: its number, if it just got one (else the fence it already had)
+if reply[1] == 1 then reply[2] = numbered[args[3]] or reply[2] end
 local listening = redis.call('PUBSUB', 'NUMPAT') > 0 or redis.call('PUBSUB', 'NUMSUB', ARGV[3])[2] > 0
 return { reply, listening and 1 or 0 }
