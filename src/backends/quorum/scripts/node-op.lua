@@ -44,10 +44,15 @@ local function int(x)
   return string.format('%.0f', x)
 end
 
--- The holders never numbered, oldest grant first.
+-- The holders never numbered, oldest grant first. No holder's fence is above the data hash's
+-- `fence` (every grant, numbering and write-back sets or raises it), so when that is within
+-- the memory there is none, and the holders need not be read (many readers of an rwlock).
 local remembered = tonumber(redis.call('GET', MEMORY) or '')
+local top = tonumber(redis.call('HGET', D, 'fence') or '')
+local holders = {}
+if top and (not remembered or top > remembered) then holders = redis.call('ZRANGE', H, 0, -1) end
 local fresh = {}
-for _, token in ipairs(redis.call('ZRANGE', H, 0, -1)) do
+for _, token in ipairs(holders) do
   local record = redis.call('HGET', D, 'h:' .. token)
   local permits, fence, owner = string.match(record or '', '^(%d+)|(%d+)|(.*)$')
   fence = tonumber(fence)
