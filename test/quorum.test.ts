@@ -14,8 +14,10 @@ import { record } from './contract/events.js';
 import { leaseContract } from './contract/lease.js';
 import { mutexContract } from './contract/mutex.js';
 import { rwlockContract } from './contract/rwlock.js';
+import { EVENT } from './contract/support.js';
 import { watchContract } from './contract/watch.js';
 import { newPrefix, quorumWorld, useRedisNodes } from './helpers/quorum.js';
+import { waitFor } from './helpers/wait.js';
 
 const nodes = useRedisNodes(3);
 const world = quorumWorld(nodes);
@@ -134,6 +136,42 @@ describe('quorum specifics', () => {
         assert.equal(await admin.hget(`${prefix}{m}:d`, 'fence'), second.fence.toString());
       }
       await second.release();
+    } finally {
+      await hf.close();
+      for (const admin of admins) await admin.quit();
+    }
+  });
+
+  it('nodes out of step: the largest number wins and is written back; a lagging node is brought up to it', async () => {
+    const prefix = newPrefix();
+    const hf = await connect({ redlock: nodes().map((n) => n.url) }, { prefix });
+    const admins = nodes().map((n) => new Redis(n.url));
+    const memory = `${prefix}{m}:qf`;
+    const memories = () => Promise.all(admins.map(async (admin) => BigInt((await admin.get(memory)) ?? '0')));
+    try {
+      const first = await hf.mutex('m', { autoExtend: false }).tryAcquire();
+      assert.ok(first);
+      await first.release();
+      // node 1 knows a larger fence (it alone saw a grant the others missed): alone it cannot
+      // make a majority agree, so its number must win and reach the others before the lease
+      const ahead = first.fence + 1000n;
+      await admins[1]?.set(memory, ahead.toString());
+      const second = await hf.mutex('m', { autoExtend: false }).tryAcquire();
+      assert.ok(second);
+      assert.equal(second.fence, ahead + 1n);
+      assert.deepEqual(await memories(), [second.fence, second.fence, second.fence], 'written back everywhere');
+      await second.release();
+      // node 2 lags behind (it missed grants): nodes 0 and 1 agree, the lease is handed out
+      // at once, and node 2 learns the fence in the background
+      await admins[2]?.set(memory, first.fence.toString());
+      const third = await hf.mutex('m', { autoExtend: false }).tryAcquire();
+      assert.ok(third);
+      assert.equal(third.fence, second.fence + 1n);
+      await waitFor(async () => (await memories()).every((m) => m === third.fence), {
+        timeout: EVENT,
+        what: 'node 2 brought up to the fence',
+      });
+      await third.release();
     } finally {
       await hf.close();
       for (const admin of admins) await admin.quit();
