@@ -121,10 +121,13 @@ describe('quorum specifics', () => {
       return calls('evalsha') + calls('eval');
     };
     try {
-      // a new name: each node seeds its number from its own clock, so they differ and the
-      // largest is written back; from then on the nodes are in step
+      // (each node has the script cached after a first use: no NOSCRIPT retry is counted)
+      await (await hf.mutex('warm-up').tryAcquire())?.release();
+      // a new name: every node starts from the seed the client sent, so they agree at once
+      for (const admin of admins) await admin.config('RESETSTAT');
       const first = await hf.mutex('m', { autoExtend: false }).tryAcquire();
       assert.ok(first);
+      assert.deepEqual(await Promise.all(admins.map(scriptRuns)), [1, 1, 1], 'a new name: the acquire alone');
       await first.release();
       for (const admin of admins) await admin.config('RESETSTAT');
       const second = await hf.mutex('m', { autoExtend: false }).tryAcquire();
@@ -174,6 +177,37 @@ describe('quorum specifics', () => {
       await third.release();
     } finally {
       await hf.close();
+      for (const admin of admins) await admin.quit();
+    }
+  });
+
+  it('a hand-off is numbered above what each node remembers, even far ahead of its clock', async () => {
+    const prefix = newPrefix();
+    const [a, b] = [
+      await connect({ redlock: nodes().map((n) => n.url) }, { prefix }),
+      await connect({ redlock: nodes().map((n) => n.url) }, { prefix }),
+    ];
+    const admins = nodes().map((n) => new Redis(n.url));
+    try {
+      const held = await a.mutex('h').tryAcquire();
+      assert.ok(held);
+      // every node learns of a fence 1000 s ahead of its clock (as a write-back of a grant from
+      // a client whose clock ran ahead would tell it), while a waiter queues
+      const ahead = held.fence + 1_000_000_000n;
+      for (const admin of admins) await admin.set(`${prefix}{h}:qf`, ahead.toString());
+      const waiting = b.mutex('h').acquire({ wait: EVENT });
+      await waitFor(async () => ((await a.inspect('h'))?.waiters.length ?? 0) === 1, {
+        timeout: EVENT,
+        what: 'the waiter to queue',
+      });
+      // the release drains to the waiter on each node: its grant must be numbered above the
+      // memory, not keep a fence from the node's clock
+      await held.release();
+      const next = await waiting;
+      assert.ok(next.fence > ahead, `${next.fence} must exceed ${ahead}`);
+      await next.release();
+    } finally {
+      await Promise.all([a.close(), b.close()]);
       for (const admin of admins) await admin.quit();
     }
   });

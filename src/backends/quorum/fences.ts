@@ -5,8 +5,9 @@
  * Each node keeps the largest quorum fence it knows for the name (`P{N}:qf`, its *memory*,
  * kept `fenceMemory` ms after the name's last grant, default 24 h). A node that grants numbers
  * the grant in the same script run (scripts/node-op.lua): memory + 1, which it stores as its
- * memory (a node that remembers nothing starts from its own `max(last + 1, µs clock)` fence). A
- * grant's fence F is the largest number the granting nodes gave.
+ * memory (a node that remembers nothing starts from the larger of its own `max(last + 1, µs
+ * clock)` fence and the client's clock + 1 s, sent alike to every node, so a new name's nodes
+ * agree too). A grant's fence F is the largest number the granting nodes gave.
  *
  * Why F exceeds every earlier fence F0 of the name: F0 was handed out only once it was stored
  * in the memory of a set S0 of at least a majority of nodes, either because a majority numbered
@@ -22,8 +23,8 @@
  * Skipping the write-back (ABD's "skip the write phase" for a read that found its value on a
  * majority): when at least a majority of the granting nodes numbered the grant exactly F, F is
  * already in the memory of a majority, which is all the argument above asks of F0. Only when
- * they disagree (a node restarted empty or missed earlier grants, a partial grant, a skewed
- * seed) is F written back and at least a majority must acknowledge it before the lease is
+ * they disagree (a node restarted empty or missed earlier grants, a partial grant, a node
+ * whose own clock is ahead of the seed) is F written back and at least a majority must acknowledge it before the lease is
  * handed out. Nodes in step agree, so the common grant costs one round trip.
  */
 import type { AcquireRequest } from '../../backend.js';

@@ -24,6 +24,18 @@ export function grantChannel(prefix: string, name: string): string {
   return `${prefix}qev:${name}`;
 }
 
+/** How far ahead of the client's clock a new name's first fence starts (node-op.lua). */
+const SEED_AHEAD_US = 1_000_000;
+
+/**
+ * The least first number of a node that remembers nothing: the same for every node asked, so
+ * nodes agree on a new name's fence unless one's own fence is larger (its clock more than a
+ * second ahead, or an earlier fence of its own): then the largest is written back.
+ */
+function seed(): string {
+  return String(Date.now() * 1000 + SEED_AHEAD_US);
+}
+
 export class NodeOps {
   readonly #prefix: string;
   readonly #clientId: string;
@@ -79,7 +91,7 @@ export class NodeOps {
     what: string,
   ): Promise<[unknown, boolean]> {
     const keys = [...nameKeys(this.#prefix, name), fenceMemoryKey(this.#prefix, name)];
-    const context = [op, this.#fenceMemory, grantChannel(this.#prefix, name)];
+    const context = [op, this.#fenceMemory, grantChannel(this.#prefix, name), seed()];
     const reply = await runQuorumScript(client, this.#script, keys, [...context, ...args]);
     if (!Array.isArray(reply) || reply.length !== 2) {
       throw new BackendError(`${what} failed: unexpected reply ${JSON.stringify(reply)}`);
