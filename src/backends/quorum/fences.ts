@@ -7,7 +7,10 @@
  * the grant in the same script run (scripts/node-op.lua): memory + 1, which it stores as its
  * memory (a node that remembers nothing starts from the larger of its own `max(last + 1, µs
  * clock)` fence and the client's clock + 1 s, sent alike to every node, so a new name's nodes
- * agree too). A grant's fence F is the largest number the granting nodes gave.
+ * agree too); a token asking again for a grant it already has keeps its number unless the node
+ * has learnt a larger fence since, then it is numbered again. So every granting node answers
+ * with a number above its memory before the call, or equal to it only for the very lease that
+ * memory came from. A grant's fence F is the largest number the granting nodes gave.
  *
  * Why F exceeds every earlier fence F0 of the name: F0 was handed out only once it was stored
  * in the memory of a set S0 of at least a majority of nodes, either because a majority numbered

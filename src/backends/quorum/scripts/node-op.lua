@@ -42,7 +42,8 @@ local memoryMs, seed = ARGV[2], tonumber(ARGV[4]) or 0
 local args = {}
 for i = 5, #ARGV do args[#args + 1] = ARGV[i] end
 -- an acquire's caller that was no holder before: a grant of this run, whatever its fence
-local caller = ARGV[1] == 'a' and not redis.call('ZSCORE', H, args[3]) and args[3] or nil
+local token = ARGV[1] == 'a' and args[3] or nil
+local caller = token and not redis.call('ZSCORE', H, token) and token or nil
 local reply = operation({ KEYS[1], KEYS[2], KEYS[3], KEYS[4] }, args)
 
 local function int(x)
@@ -62,16 +63,20 @@ local top = tonumber(redis.call('HGET', D, 'fence') or '')
 local holders = {}
 if top and (not remembered or top > remembered) then
   holders = redis.call('ZRANGE', H, 0, -1)
-elseif caller and reply[1] == 1 then
-  holders = { caller }
+elseif token and reply[1] == 1 then
+  holders = { token }
 end
 local fresh = {}
-for _, token in ipairs(holders) do
-  local record = redis.call('HGET', D, 'h:' .. token)
+for _, holder in ipairs(holders) do
+  local record = redis.call('HGET', D, 'h:' .. holder)
   local permits, fence, owner = string.match(record or '', '^(%d+)|(%d+)|(.*)$')
   fence = tonumber(fence)
-  if fence and (not remembered or fence > remembered or token == caller) then
-    fresh[#fresh + 1] = { token = token, permits = permits, fence = fence, owner = owner }
+  -- The caller's grant is numbered again when the node has learnt a larger fence since it was
+  -- numbered (a waiter confirming a hand-off after a write-back raised the memory): a grant
+  -- must be above everything its node knows when the lease is handed out.
+  local stale = holder == token and remembered and fence and fence < remembered
+  if fence and (not remembered or fence > remembered or holder == caller or stale) then
+    fresh[#fresh + 1] = { token = holder, permits = permits, fence = fence, owner = owner }
   end
 end
 table.sort(fresh, function(x, y) return x.fence < y.fence end)
