@@ -8,15 +8,16 @@
 import type { Redis } from 'ioredis';
 import type { AcquireRequest, AcquireResult } from '../../backend.js';
 import { BackendError } from '../../errors.js';
-import { nameKeys } from '../redis/keys.js';
+import { nameBase, nameKeys } from '../redis/keys.js';
 import { parseAcquire, parseCount, parseFlag } from '../redis/replies.js';
 import { type QuorumScript, runQuorumScript } from './scripts.js';
 
 /** One node's answer to an acquire: the grant (with its numbered fence) or not, and whether anyone listens. */
 export type AcquireReply = readonly [AcquireResult, boolean];
 
+/** The node's memory of the name's largest quorum fence, beside the name's own keys (same hash tag). */
 export function fenceMemoryKey(prefix: string, name: string): string {
-  return `${prefix}{${name}}:qf`;
+  return `${nameBase(prefix, name)}:qf`;
 }
 
 /** Where the client publishes a grant's event (events.ts). */
