@@ -19,9 +19,9 @@ import type {
 import { requireLockKind } from '../../capabilities.js';
 import { driftMargin } from '../../engine/lease.js';
 import { ClosedError, QuorumError, ValidationError } from '../../errors.js';
-import { quorumFence, writeBack } from './fences.js';
+import { settleFence } from './fences.js';
 import type { NodeReply, NodeStatus, QuorumNode } from './node.js';
-import type { AcquireReply, NodeOps } from './node-ops.js';
+import { type AcquireReply, type NodeOps, numberSeed } from './node-ops.js';
 import type { QuorumScripts } from './scripts.js';
 import { counted, kthLargest, majorityOf, mergeStates, outcomesOf } from './tally.js';
 import type { Wakes } from './wakes.js';
@@ -114,8 +114,9 @@ export class QuorumBackend implements Backend {
     }
     const started = performance.now();
     const budget = request.ttl - driftMargin(request.ttl);
+    const seed = numberSeed();
     const replies = await this.#all<AcquireReply>(
-      (_, client) => this.#parts.ops.acquire(client, request),
+      (_, client) => this.#parts.ops.acquire(client, seed, request),
       Math.max(1, Math.min(this.#parts.timeout, budget)),
     );
     const granted = replies.flatMap((reply, i) => (reply.ok && reply.value[0].granted ? [i] : []));
@@ -153,25 +154,13 @@ export class QuorumBackend implements Backend {
     return this.#queued(replies);
   }
 
-  /**
-   * The fence of a grant a majority made (fences.ts), or null when its write-back was not
-   * confirmed by a majority. Nodes that agree need no write-back: the grant's event is
-   * published where someone listens, and nodes that answered with another number are brought
-   * up to the fence in the background.
-   */
-  async #settle(request: AcquireRequest, replies: readonly NodeReply<AcquireReply>[]): Promise<bigint | null> {
-    const { fence, stored, listening } = quorumFence(replies);
+  /** The fence of a grant a majority made, or null when its write-back was not confirmed (fences.ts). */
+  #settle(request: AcquireRequest, replies: readonly NodeReply<AcquireReply>[]): Promise<bigint | null> {
     const handoff = this.#waitingTokens.has(request.token);
-    const event = listening ? grantEvent(this.#parts.prefix, request, fence, handoff) : null;
-    const answered = this.#nodes.filter((_, i) => replies[i]?.ok === true);
-    if (stored.length >= this.#quorum) {
-      if (event !== null) for (const node of answered) node.publish(event.channel, event.message);
-      const behind = answered.filter((node) => !stored.includes(node.index));
-      if (behind.length > 0) this.#background(writeBack(behind, fence, request, this.#parts, null));
-      return fence;
-    }
-    const acks = await writeBack(answered, fence, request, this.#parts, event);
-    return acks >= this.#quorum ? fence : null;
+    return settleFence(this.#nodes, this.#quorum, replies, request, this.#parts, {
+      event: (fence) => grantEvent(this.#parts.prefix, request, fence, handoff),
+      background: (work) => this.#background(work),
+    });
   }
 
   /**
@@ -217,7 +206,11 @@ export class QuorumBackend implements Backend {
     this.#assertOpen();
     this.#partialSince.delete(token);
     this.#waitingTokens.delete(token);
-    const replies = await this.#all((_, client) => this.#parts.ops.release(client, name, token), this.#parts.timeout);
+    const seed = numberSeed();
+    const replies = await this.#all(
+      (_, client) => this.#parts.ops.release(client, seed, name, token),
+      this.#parts.timeout,
+    );
     const held = counted(replies).filter(Boolean).length;
     if (held >= this.#quorum) return true;
     if (counted(replies).length < this.#quorum) {
@@ -266,8 +259,9 @@ export class QuorumBackend implements Backend {
   }
 
   async forceRelease(name: string): Promise<number> {
+    const seed = numberSeed();
     const counts = await this.#read(`forceRelease "${name}"`, (_, client) =>
-      this.#parts.ops.forceRelease(client, name),
+      this.#parts.ops.forceRelease(client, seed, name),
     );
     return Math.max(0, ...counts);
   }
@@ -304,8 +298,11 @@ export class QuorumBackend implements Backend {
   /** Partial grants go back at once, on every node, counting or not (not awaited). */
   #releaseEverywhere(name: string, token: string): void {
     this.#partialSince.delete(token);
+    const seed = numberSeed();
     this.#background(
-      Promise.all(this.#nodes.map((node) => node.bestEffort((client) => this.#parts.ops.release(client, name, token)))),
+      Promise.all(
+        this.#nodes.map((node) => node.bestEffort((client) => this.#parts.ops.release(client, seed, name, token))),
+      ),
     );
   }
 

@@ -94,3 +94,33 @@ export async function writeBack(
   );
   return acks.filter(Boolean).length;
 }
+
+/**
+ * The fence of a grant a majority made, or null when its write-back was not confirmed by a
+ * majority. Nodes that agree need no write-back: the grant's event is published where someone
+ * listens, and nodes that answered with another number are brought up to the fence in the
+ * background (`background` tracks that work).
+ */
+export async function settleFence(
+  nodes: readonly QuorumNode[],
+  quorum: number,
+  replies: readonly NodeReply<AcquireReply>[],
+  request: AcquireRequest,
+  parts: WriteBackParts,
+  hooks: {
+    readonly event: (fence: bigint) => { readonly channel: string; readonly message: string };
+    readonly background: (work: Promise<unknown>) => void;
+  },
+): Promise<bigint | null> {
+  const { fence, stored, listening } = quorumFence(replies);
+  const event = listening ? hooks.event(fence) : null;
+  const answered = nodes.filter((_, i) => replies[i]?.ok === true);
+  if (stored.length >= quorum) {
+    if (event !== null) for (const node of answered) node.publish(event.channel, event.message);
+    const behind = answered.filter((node) => !stored.includes(node.index));
+    if (behind.length > 0) hooks.background(writeBack(behind, fence, request, parts, null));
+    return fence;
+  }
+  const acks = await writeBack(answered, fence, request, parts, event);
+  return acks >= quorum ? fence : null;
+}

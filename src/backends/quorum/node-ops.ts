@@ -29,11 +29,13 @@ export function grantChannel(prefix: string, name: string): string {
 const SEED_AHEAD_US = 1_000_000;
 
 /**
- * The least first number of a node that remembers nothing: the same for every node asked, so
- * nodes agree on a new name's fence unless one's own fence is larger (its clock more than a
- * second ahead, or an earlier fence of its own): then the largest is written back.
+ * The least first number of a node that remembers nothing, taken once per operation and sent
+ * to every node it asks (one reading of the clock: a millisecond tick between two nodes'
+ * requests would split them), so nodes agree on a new name's fence unless one's own fence is
+ * larger (its clock more than a second ahead, or an earlier fence of its own): then the
+ * largest is written back.
  */
-function seed(): string {
+export function numberSeed(): string {
   return String(Date.now() * 1000 + SEED_AHEAD_US);
 }
 
@@ -50,7 +52,7 @@ export class NodeOps {
     this.#script = script;
   }
 
-  async acquire(client: Redis, request: AcquireRequest): Promise<AcquireReply> {
+  async acquire(client: Redis, seed: string, request: AcquireRequest): Promise<AcquireReply> {
     const what = `acquire "${request.name}"`;
     const args = [
       this.#prefix,
@@ -67,32 +69,33 @@ export class NodeOps {
       request.kind,
       request.claimTtl,
     ];
-    const [reply, listening] = await this.#run(client, 'a', request.name, args, what);
+    const [reply, listening] = await this.#run(client, seed, 'a', request.name, args, what);
     return [parseAcquire(reply, what), listening];
   }
 
   /** Whether the token held the name. */
-  async release(client: Redis, name: string, token: string): Promise<boolean> {
+  async release(client: Redis, seed: string, name: string, token: string): Promise<boolean> {
     const what = `release "${name}"`;
-    const [reply] = await this.#run(client, 'r', name, [this.#prefix, name, token], what);
+    const [reply] = await this.#run(client, seed, 'r', name, [this.#prefix, name, token], what);
     return parseFlag(reply, what);
   }
 
-  async forceRelease(client: Redis, name: string): Promise<number> {
+  async forceRelease(client: Redis, seed: string, name: string): Promise<number> {
     const what = `forceRelease "${name}"`;
-    const [reply] = await this.#run(client, 'f', name, [this.#prefix, name], what);
+    const [reply] = await this.#run(client, seed, 'f', name, [this.#prefix, name], what);
     return parseCount(reply, what);
   }
 
   async #run(
     client: Redis,
+    seed: string,
     op: 'a' | 'r' | 'f',
     name: string,
     args: readonly (string | number)[],
     what: string,
   ): Promise<[unknown, boolean]> {
     const keys = [...nameKeys(this.#prefix, name), fenceMemoryKey(this.#prefix, name)];
-    const context = [op, this.#fenceMemory, grantChannel(this.#prefix, name), seed()];
+    const context = [op, this.#fenceMemory, grantChannel(this.#prefix, name), seed];
     const reply = await runQuorumScript(client, this.#script, keys, [...context, ...args]);
     if (!Array.isArray(reply) || reply.length !== 2) {
       throw new BackendError(`${what} failed: unexpected reply ${JSON.stringify(reply)}`);
