@@ -100,9 +100,12 @@ class Waiter<T> implements PendingWaiter {
   wake(grant: HandoffGrant | null, retryAfter?: number): void {
     const build = this.#line.granted;
     if (grant && this.#sync && build && !this.#settled) {
-      // Held from this message on: no second round trip (see src/backend.ts).
-      this.#finish();
+      // Held from this message on: no second round trip (see src/backend.ts). The caller
+      // resumes first; the timers to cancel wait for the check phase, which comes before any of
+      // them could fire (and each checks #settled anyway).
+      this.#settled = true;
       this.#resolve(build.call(this.#line, this.#token, grant, this.#sync));
+      setImmediate(this.#finish);
       return;
     }
     if (grant === null && retryAfter !== undefined && !this.#inFlight && !this.#settled) {
@@ -196,11 +199,11 @@ class Waiter<T> implements PendingWaiter {
     this.#retry = this.#core.clock.setTimer(() => this.#askAt(at), delay);
   }
 
-  #finish(): void {
+  readonly #finish = (): void => {
     this.#settled = true;
     this.#core.removeWaiter(this.#token);
     this.#timeout?.cancel();
     this.#retry?.cancel();
     this.#signal?.removeEventListener('abort', this.#onAbort);
-  }
+  };
 }
