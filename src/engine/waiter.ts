@@ -157,7 +157,9 @@ class Waiter<T> implements PendingWaiter {
           this.#attempt();
           return;
         }
-        this.#scheduleRetry(turn.retryAfter, requestedAt);
+        // A backend that says when it decided counts retryAfter from then, after our send; a
+        // back-off of the client's own (a quorum's, with no backend time) counts from its reply.
+        this.#scheduleRetry(turn.retryAfter, turn.serverTime != null ? requestedAt : this.#core.clock.now());
       },
       (error: unknown) => {
         this.#inFlight = false;
@@ -171,7 +173,8 @@ class Waiter<T> implements PendingWaiter {
    * counted from our latest request (a wake-up that moves the retry refreshes nothing).
    *
    * The backend counts `retryAfter` from its decision, which it took after `since` (the send
-   * time of the request it answered, or now for a wake-up): we ask at `since + retryAfter`, with
+   * time of the request it answered, or now for a wake-up or a client-side back-off): we ask at
+   * `since + retryAfter`, with
    * no guard. The request then reaches the backend about when the holder expires; one that
    * arrives a little early is never granted early (the backend decides on its own clock): it is
    * answered with what is left, and asked again then. So a take-over costs a timer's lateness
