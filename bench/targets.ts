@@ -199,7 +199,7 @@ function checkContended(
   const ceilingText =
     ceiling === null
       ? undefined
-      : `strict FIFO across processes: per acquisition a hand-off through the backend (at best the bare pub/sub p50 ${ms(handoff?.apart.p50)}) + ${ROUND_TRIPS} round trips held (PING ${floors?.roundTrip.toFixed(1)} µs): ≤ ${perSecond(ceiling)} = ${fmt(ceiling / best)} the best peer. 2× it allows ${ms(1000 / (2 * best))} per acquisition, ${fmt(1000 / (2 * best) / ((ROUND_TRIPS * (floors?.roundTrip ?? 0)) / 1000))} the critical section alone: only turns passed on inside a process without the backend (giving up strict cross-process FIFO; README, Performance, "Contended") could reach it`;
+      : `strict FIFO across processes: per acquisition a hand-off through the backend (at best the bare pub/sub p50 ${ms(handoff?.apart.p50)}) + ${ROUND_TRIPS} round trips held (PING ${floors?.roundTrip.toFixed(1)} µs): ≤ ${perSecond(ceiling)} = ${fmt(ceiling / best)} the best peer. 2× the best peer allows ${ms(1000 / (2 * best))} per acquisition, ${fmt(1000 / (2 * best) / ((ROUND_TRIPS * (floors?.roundTrip ?? 0)) / 1000))} the critical section alone: only turns passed on inside a process without the backend (giving up strict cross-process FIFO; README, Performance, "Contended") could reach it`;
   for (const subject of SUBJECTS) {
     const fairPeers = PEERS.filter((peer) => (fair.values[peer] ?? 0) >= 0.8);
     const unfair = PEERS.filter((peer) => !fairPeers.includes(peer));
