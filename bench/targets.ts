@@ -159,19 +159,26 @@ function checkHandoff(check: Checker<LockColumn>, floors: Record<Placement, Hand
       const ratios = PEERS.map((peer) => advantage(row, subject, peer));
       const met = ratios.every((r) => r >= 10);
       check.mark(row.measure, `${subject}: ≥ 10× peers ${mark(met)}`);
+      // A hand-off can be no faster than the bare pub/sub hop: say how close to it 10× requires.
+      const needed = Math.min(...PEERS.map((peer) => row.values[peer] ?? Number.POSITIVE_INFINITY)) / 10;
       check.add(
         `hand-off p50 ≥ 10× faster than every peer (${label})${who(subject)}`,
         met,
         `${ms(p50)}; ${PEERS.map((peer, i) => `${fmt(ratios[i])} vs ${peer} (${ms(row.values[peer])})`).join(', ')}`,
+        floor && subject === 'holdfast'
+          ? `10× the fastest peer needs ≤ ${ms(needed)} = ${(needed / floor.p50).toFixed(2)}× the bare PUBLISH → SUBSCRIBE p50 (${ms(floor.p50)}), which carries no lock at all`
+          : undefined,
       );
     }
   }
 }
 
 /**
- * A fair lock hands each acquisition to a task that is usually in another process: one
- * cross-process wake-up (at best the bare pub/sub floor) plus the critical section's round
- * trips per acquisition. An unfair peer mostly re-acquires in the process that just released.
+ * Strict FIFO across processes: each acquisition waits for the previous holder's release to
+ * reach the backend and the grant to reach the next waiter (a pub/sub hop, at best the bare
+ * floor, whichever process that waiter is in: every hand-off goes through the backend), then
+ * holds for the critical section's round trips. An unfair peer mostly re-acquires in the
+ * process that just released, with no hop at all.
  */
 function fairCeiling(floors: Floors | null, handoff: Record<Placement, HandoffFloor> | null): number | null {
   if (!floors || !handoff) return null;
@@ -192,7 +199,7 @@ function checkContended(
   const ceilingText =
     ceiling === null
       ? undefined
-      : `a FIFO hand-off to another process per acquisition (bare pub/sub p50 ${ms(handoff?.apart.p50)}) + ${ROUND_TRIPS} round trips (PING ${floors?.roundTrip.toFixed(1)} µs): ≤ ${perSecond(ceiling)} = ${fmt(ceiling / best)} the best peer`;
+      : `strict FIFO across processes: per acquisition a hand-off through the backend (at best the bare pub/sub p50 ${ms(handoff?.apart.p50)}) + ${ROUND_TRIPS} round trips held (PING ${floors?.roundTrip.toFixed(1)} µs): ≤ ${perSecond(ceiling)} = ${fmt(ceiling / best)} the best peer. 2× the best peer allows ${ms(1000 / (2 * best))} per acquisition, ${fmt(1000 / (2 * best) / ((ROUND_TRIPS * (floors?.roundTrip ?? 0)) / 1000))} the critical section alone: only turns passed on inside a process without the backend (giving up strict cross-process FIFO; README, Performance, "Contended") could reach it`;
   for (const subject of SUBJECTS) {
     const fairPeers = PEERS.filter((peer) => (fair.values[peer] ?? 0) >= 0.8);
     const unfair = PEERS.filter((peer) => !fairPeers.includes(peer));
@@ -234,7 +241,7 @@ function checkExpiry(check: Checker<LockColumn>): void {
       `expiry take-over after a SIGKILLed holder: p99 ≤ 5 ms after the TTL${who(subject)}`,
       value <= 5,
       `p99 ${ms(value)} after a ${TTL} ms TTL; ${PEERS.map((peer) => `${peer} ${ms(p99.values[peer])}`).join(', ')}`,
-      'the waiter asks again when the server said the TTL runs out (whole ms rounded up, +1 ms against an early timer), then one round trip; the end is estimated on the wall clock (the holder’s acquire round-trip midpoint + TTL)',
+      'the head waiter asks again when the server said the TTL runs out, counted from when it sent the request that told it (µs on Redis; whole ms rounded up on holdfast://): a Node timer’s lateness (whole ms; one that fires early is armed again), then one round trip (an early arrival is answered with what is left, never granted); the end is estimated on the wall clock (the holder’s acquire round-trip midpoint + TTL)',
     );
   }
 }

@@ -71,7 +71,8 @@ export type AcquireResult =
       /** 0-based place in the queue, or -1 when not queued (a try). */
       readonly position: number;
       /**
-       * For the head of the queue: ms until the earliest holder expires, so the waiter can
+       * For the head of the queue: ms until the earliest holder expires, counted from the
+       * backend's decision (fractional where the backend knows it to the µs), so the waiter can
        * retry exactly then (expiry is not an event on every backend). null otherwise.
        */
       readonly retryAfter: number | null;

@@ -170,6 +170,38 @@ describe("waiting on a backend without wake-ups (wakeups: 'poll')", () => {
       }
     });
   }
+
+  it('poll: the head waiter takes over at the very ms a crashed holder expires (it asks exactly then)', async () => {
+    const clock = new FakeClock();
+    const store = new MemoryStore({ clock });
+    const a = client(store);
+    const b = client(store, undefined, 'poll');
+    try {
+      // Not a multiple of the poll interval: the take-over comes from the queued acquire's
+      // retryAfter, not from a poll that happens to fall on the expiry.
+      const ttl = 4 * POLL_INTERVAL_MS + 100;
+      const holder = await a.mutex('m', { ttl, autoExtend: false }).tryAcquire();
+      assert.ok(holder);
+      holder.detach(); // crashed: nothing releases it, only the backend's TTL frees it
+      let got = false;
+      const waiting = b
+        .mutex('m')
+        .acquire()
+        .then((l) => {
+          got = true;
+          return l;
+        });
+      await clock.advance(ttl - 1);
+      assert.equal(got, false, 'not before the TTL runs out');
+      await clock.advance(1);
+      assert.equal(got, true, 'at the ms it runs out: no whole-ms rounding, no guard');
+      const lease = await waiting;
+      assert.ok(lease.fence > holder.fence);
+      await lease.release();
+    } finally {
+      await Promise.all([a.close(), b.close()]);
+    }
+  });
 });
 
 function memoryStoreForTest() {

@@ -47,11 +47,12 @@ function grant(
   grantedTtl?: number,
 ): Lease {
   const { name, permits, ttl, autoExtend } = spec;
+  // Only a hand-off grants a claim window; its waiter resumes before the lease arms its timers.
   const lease = new Lease(
     core,
     grantedTtl === undefined
       ? { name, permits, ttl, autoExtend, token, fence, requestedAt, seen }
-      : { name, permits, ttl, autoExtend, token, fence, requestedAt, seen, grantedTtl },
+      : { name, permits, ttl, autoExtend, token, fence, requestedAt, seen, grantedTtl, armLater: true },
   );
   core.track(lease);
   return lease;

@@ -33,6 +33,12 @@ export interface LeaseGrant {
   readonly grantedTtl?: number;
   /** Where its renewals and its end are reported (telemetry). */
   readonly seen?: LeaseObservation;
+  /**
+   * Arm the deadline timer and the first renewal in the check phase, after the caller has
+   * resumed (a hand-off: the latency that counts is release → the waiter runs). Nothing can be
+   * late for it: both are due seconds later, and `valid` reads the deadline, set at once.
+   */
+  readonly armLater?: boolean;
 }
 
 /**
@@ -83,7 +89,15 @@ export class Lease {
     this.#confirmedAt = grant.requestedAt;
     const armed = grant.grantedTtl ?? grant.ttl;
     this.#deadline = grant.requestedAt + armed - driftMargin(armed);
-    this.#arm(Math.min(armed, grant.ttl));
+    const first = Math.min(armed, grant.ttl);
+    if (grant.armLater !== true) {
+      this.#arm(first);
+      return;
+    }
+    setImmediate(() => {
+      // Unless it ended or an extend armed it meanwhile.
+      if (this.#state === 'held' && this.#deadlineTimer === null) this.#arm(first);
+    });
   }
 
   /** The TTL, in ms, that renewals re-arm. */

@@ -100,14 +100,17 @@ class Waiter<T> implements PendingWaiter {
   wake(grant: HandoffGrant | null, retryAfter?: number): void {
     const build = this.#line.granted;
     if (grant && this.#sync && build && !this.#settled) {
-      // Held from this message on: no second round trip (see src/backend.ts).
-      this.#finish();
+      // Held from this message on: no second round trip (see src/backend.ts). The caller
+      // resumes first; the timers to cancel wait for the check phase, which comes before any of
+      // them could fire (and each checks #settled anyway).
+      this.#settled = true;
       this.#resolve(build.call(this.#line, this.#token, grant, this.#sync));
+      setImmediate(this.#finish);
       return;
     }
     if (grant === null && retryAfter !== undefined && !this.#inFlight && !this.#settled) {
       // We head the queue now, and the backend said when our turn can come: ask then.
-      this.#scheduleRetry(retryAfter);
+      this.#scheduleRetry(retryAfter, this.#core.clock.now());
       return;
     }
     this.#attempt();
@@ -148,11 +151,15 @@ class Waiter<T> implements PendingWaiter {
           return;
         }
         if (turn.serverTime != null) this.#sync = { requestedAt, serverTime: turn.serverTime };
-        this.#scheduleRetry(turn.retryAfter);
         if (this.#again) {
+          // Woken while this request was out: ask again now (its reply schedules what follows).
           this.#again = false;
           this.#attempt();
+          return;
         }
+        // A backend that says when it decided counts retryAfter from then, after our send; a
+        // back-off of the client's own (a quorum's, with no backend time) counts from its reply.
+        this.#scheduleRetry(turn.retryAfter, turn.serverTime != null ? requestedAt : this.#core.clock.now());
       },
       (error: unknown) => {
         this.#inFlight = false;
@@ -164,20 +171,42 @@ class Waiter<T> implements PendingWaiter {
   /**
    * Ask again when the head's turn comes; else refresh the queue entry well before its TTL,
    * counted from our latest request (a wake-up that moves the retry refreshes nothing).
+   *
+   * The backend counts `retryAfter` from its decision, which it took after `since` (the send
+   * time of the request it answered, or now for a wake-up or a client-side back-off): we ask at
+   * `since + retryAfter`, with
+   * no guard. The request then reaches the backend about when the holder expires; one that
+   * arrives a little early is never granted early (the backend decides on its own clock): it is
+   * answered with what is left, and asked again then. So a take-over costs a timer's lateness
+   * and a round trip, not a whole-ms rounding and a guard besides.
    */
-  #scheduleRetry(retryAfter: number | null): void {
+  #scheduleRetry(retryAfter: number | null, since: number): void {
     this.#retry?.cancel();
     const every = this.#core.polls ? Math.min(POLL_INTERVAL_MS, this.#core.waiterTtl / 3) : this.#core.waiterTtl / 3;
-    const refresh = this.#askedAt + every - this.#core.clock.now();
-    const delay = retryAfter === null ? refresh : Math.min(refresh, Math.max(0, retryAfter) + 1);
-    this.#retry = this.#core.clock.setTimer(() => this.#attempt(), Math.max(0, delay));
+    const refreshAt = this.#askedAt + every;
+    this.#askAt(retryAfter === null ? refreshAt : Math.min(refreshAt, since + Math.max(0, retryAfter)));
   }
 
-  #finish(): void {
+  /**
+   * Asks at local time `at`, not before, or at once when it has passed (a slow round trip). A
+   * timer may fire up to a ms early (Node counts it from the loop's cached whole-ms time, taken
+   * before this turn's work): one that does is armed again for what is left.
+   */
+  #askAt(at: number): void {
+    const delay = at - this.#core.clock.now();
+    if (delay <= 0) {
+      this.#retry = null;
+      this.#attempt();
+      return;
+    }
+    this.#retry = this.#core.clock.setTimer(() => this.#askAt(at), delay);
+  }
+
+  readonly #finish = (): void => {
     this.#settled = true;
     this.#core.removeWaiter(this.#token);
     this.#timeout?.cancel();
     this.#retry?.cancel();
     this.#signal?.removeEventListener('abort', this.#onAbort);
-  }
+  };
 }

@@ -108,7 +108,7 @@ export function parseEvent(message: string): BackendEvent | null {
 const DIGITS = /^\d+$/;
 
 /**
- * The acquire reply (acquire.lua): {1, fence} or {0, position, retryAfter, serverMicros}.
+ * The acquire reply (acquire.lua): {1, fence} or {0, position, retryAfter µs, serverMicros}.
  */
 export function parseAcquire(reply: unknown, what: string): AcquireResult {
   if (!Array.isArray(reply)) throw unexpected(reply, what);
@@ -117,10 +117,11 @@ export function parseAcquire(reply: unknown, what: string): AcquireResult {
   if (status === 1) return { granted: true, fence: BigInt(text(reply[1], reply, what)) };
   if (status !== 0) throw unexpected(reply, what);
   const position = integer(reply[1], reply, what);
+  // µs in the reply, so a waiter can ask again exactly when the holder expires
   const retryAfter = integer(reply[2], reply, what);
   const serverTime = integer(reply[3], reply, what);
   if (serverTime < 0) throw unexpected(reply, what);
-  return { granted: false, position, retryAfter: retryAfter < 0 ? null : retryAfter, serverTime };
+  return { granted: false, position, retryAfter: retryAfter < 0 ? null : retryAfter / 1000, serverTime };
 }
 
 /** A wake-up on the client's channel: whose, and what a hand-off granted it (or null). */

@@ -21,8 +21,9 @@
 
   Returns {1, fence}                               granted (or already held: TTL re-armed)
           {0, position, retryAfter, serverMicros}  queued at 0-based position; retryAfter =
-                                                   ms until the earliest holder expires when
-                                                   at the head, else -1
+                                                   µs (not ms: a waiter asks again exactly
+                                                   then) until the earliest holder expires
+                                                   when at the head, else -1
           {0, -1, -1, serverMicros}                not granted, not queued (a try)
           {ERR_ARGS} | {ERR_PERMITS}               refused; nothing changed
   serverMicros is the script's clock as an integer count of µs (includes/now.lua), the clock a
@@ -79,7 +80,8 @@ local function queueFor()
   redis.call('HSET', D, 'w:' .. token, record, 'kind', kind, 'limit', int(limit))
   redis.call('ZADD', W, run.now + waiterTtl, token)
   run.grew = true
-  return { 0, position, position == 0 and untilEarliestExpiry(run) or -1, run.micros }
+  local wait = position == 0 and untilEarliestExpiry(run) or -1
+  return { 0, position, wait >= 0 and math.ceil(wait * 1000) or -1, run.micros }
 end
 
 local function decide()

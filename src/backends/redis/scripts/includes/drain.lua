@@ -40,7 +40,7 @@ local function drain(run, quietToken)
         if head ~= run.headBefore and head ~= quietToken then
           local retryAfter = untilEarliestExpiry(run)
           redis.call('PUBLISH', PREFIX .. 'wake:' .. waiter.clientId,
-            retryAfter >= 0 and head .. '|' .. int(retryAfter) or head)
+            retryAfter >= 0 and head .. '|' .. int(math.ceil(retryAfter)) or head)
         end
         return
       end

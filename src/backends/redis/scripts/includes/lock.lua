@@ -35,13 +35,14 @@ local function queueHead()
   return redis.call('ZRANGE', Q, 0, 0)[1]
 end
 
--- ms until the earliest holder expires, or -1 when none holds: a head that does not fit can
--- get its turn no sooner (unless a holder leaves first, which wakes it again).
+-- ms (fractional, exact to the µs) until the earliest holder expires, or -1 when none holds: a
+-- head that does not fit can get its turn no sooner (unless a holder leaves first, which wakes
+-- it again).
 local function untilEarliestExpiry(run)
   if run.holders == 0 then return -1 end
   local earliest = redis.call('ZRANGE', H, 0, 0, 'WITHSCORES')[2]
   if not earliest then return -1 end
-  return math.max(0, math.ceil(tonumber(earliest) - run.now))
+  return math.max(0, tonumber(earliest) - run.now)
 end
 
 local function noteHead(run)
