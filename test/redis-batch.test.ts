@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
-import { BackendError, connect, type Holdfast } from '../src/index.js';
+import { BackendError, connect, type Holdfast, type Mutex } from '../src/index.js';
 import { useRedisServer } from './helpers/world.js';
 
 const server = useRedisServer();
@@ -34,19 +34,25 @@ describe('redis: one script call for the acquires and releases of a tick', () =>
     return hf;
   };
 
-  /** Script calls (EVALSHA and EVAL) that `operation` made. */
-  async function scriptCalls<T>(operation: () => Promise<T>): Promise<[T, number]> {
+  /** Calls of the commands `commands` matches (INFO commandstats names) that `operation` made. */
+  async function commandCalls<T>(commands: RegExp, operation: () => Promise<T>): Promise<[T, number]> {
     assert.ok(admin);
     const count = async (): Promise<number> => {
       const stats = await admin?.info('commandstats');
       let calls = 0;
-      for (const match of (stats ?? '').matchAll(/^cmdstat_(?:evalsha|eval):calls=(\d+)/gm)) calls += Number(match[1]);
+      for (const match of (stats ?? '').matchAll(/^cmdstat_(\S+?):calls=(\d+)/gm)) {
+        if (commands.test(match[1] ?? '')) calls += Number(match[2]);
+      }
       return calls;
     };
     const before = await count();
     const value = await operation();
     return [value, (await count()) - before];
   }
+
+  /** Script calls (EVALSHA and EVAL) that `operation` made. */
+  const scriptCalls = <T>(operation: () => Promise<T>): Promise<[T, number]> =>
+    commandCalls(/^(?:evalsha|eval)$/, operation);
 
   it('sends 20 tryAcquires, then 20 releases, as one call each, every one with its own outcome', async () => {
     const names = Array.from({ length: 20 }, (_, i) => `batch:${i}`);
@@ -63,6 +69,18 @@ describe('redis: one script call for the acquires and releases of a tick', () =>
     assert.equal(releaseCalls, 1);
     assert.deepEqual(released, Array(20).fill(true));
     assert.equal(await client().inspect('batch:7'), null);
+  });
+
+  it('asks Redis for the time and for pattern subscribers once per batch, not once per operation', async () => {
+    const names = Array.from({ length: 10 }, (_, i) => `shared:${i}`);
+    const acquireAll = (): Promise<unknown[]> => Promise.all(names.map((name) => client().mutex(name).tryAcquire()));
+    const [leases, timeCalls] = await commandCalls(/^time$/, acquireAll);
+    assert.equal(timeCalls, 1);
+    const release = (): Promise<unknown[]> =>
+      Promise.all(leases.map((lease) => (lease as Awaited<ReturnType<Mutex['tryAcquire']>>)?.release()));
+    const [released, patternCalls] = await commandCalls(/^pubsub\|numpat$/, release);
+    assert.equal(patternCalls, 1);
+    assert.deepEqual(released, Array(10).fill(true));
   });
 
   it('fails only the operation that failed: the others of its batch are granted', async () => {

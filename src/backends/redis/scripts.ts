@@ -87,19 +87,26 @@ function expandAll(): Scripts {
   return Object.fromEntries(entries) as Record<ScriptName, Script>;
 }
 
+/**
+ * A script's text. SHARED (includes/now.lua) is what batch.lua's operations share within one
+ * run: each batched script is wrapped as a function taking it; a standalone script has none.
+ */
 function sourceOf(name: ScriptName): string {
   const own = expand(`${name}.lua`, new Set());
-  if (name !== 'batch') return own;
-  return BATCHED.map((op) => scriptFunction(op, op)).join('') + own;
+  if (name !== 'batch') return `local SHARED = nil\n${own}`;
+  return BATCHED.map((op) => scriptFunction(op, op, true)).join('') + own;
 }
 
 /**
  * Script `name` unchanged inside `local function <as>(KEYS, ARGV) … end`, its includes inlined
  * afresh inside the function: for a script that runs it as one step of its own (batch.lua
- * here, the quorum backend's node operations).
+ * here, the quorum backend's node operations). `shared`: the function takes batch.lua's SHARED
+ * as a third parameter (includes/now.lua); without it the function has its own `SHARED = nil`,
+ * as a standalone script.
  */
-export function scriptFunction(name: ScriptName, as: string): string {
-  return `local function ${as}(KEYS, ARGV)\n${sourceOf(name)}\nend\n`;
+export function scriptFunction(name: ScriptName, as: string, shared = false): string {
+  if (!shared) return `local function ${as}(KEYS, ARGV)\n${sourceOf(name)}\nend\n`;
+  return `local function ${as}(KEYS, ARGV, SHARED)\n${expand(`${name}.lua`, new Set())}\nend\n`;
 }
 
 /** `file` is a path under scripts/ ('includes/drain.lua'). */

@@ -31,7 +31,9 @@
 ]]
 --- @include "includes/stable-slot"
 --- @include "includes/args"
---- @include "includes/name"
+--- @include "includes/now"
+--- @include "includes/listeners"
+--- @include "includes/margin"
 
 local token, clientId, owner, kind = ARGV[3], ARGV[9], ARGV[10], ARGV[11]
 local permits, limit = positiveInt(ARGV[4]), positiveInt(ARGV[5])
@@ -42,25 +44,34 @@ end
 -- a head that can never fit would block the queue until its waiter expires
 if permits > limit then return { ERR_PERMITS } end
 
-local run = newRun(kind, 12)
-
-if redis.call('EXISTS', H, Q) == 0 then
-  -- The common case, a free name: nothing to purge, nobody queued, so grant at once (as
-  -- grant() in includes/grant.lua would, with used = 0) and arm the two keys that exist.
-  local fence = int(math.max(tonumber(redis.call('HGET', D, 'fence') or '0') + 1, run.micros))
-  local held = int(permits)
-  redis.call('HSET', D, 'fence', fence, 'used', held, 'h:' .. token, held .. '|' .. fence .. '|' .. owner,
-    'kind', kind, 'limit', int(limit))
-  redis.call('ZADD', H, run.now + ttl, token)
-  redis.call('PEXPIRE', H, ttl + KEY_MARGIN_MS)
-  redis.call('PEXPIRE', D, ttl + KEY_MARGIN_MS)
-  run.publish('acquired', fence, permits, owner, ttl)
-  return { 1, fence }
+local now, micros = serverTime(12)
+-- The common case, a free name that nobody watches: nothing to purge, nobody queued, no event,
+-- so grant at once (as grant() in includes/grant.lua would, with used = 0) and arm the two keys
+-- that exist. It comes before every other include: a run creates a function only when it
+-- reaches its definition, and this path needs none of them. (A watched name takes the general
+-- path below, which grants a free name the same way and publishes `acquired`.)
+local listens = nil
+if redis.call('EXISTS', KEYS[1], KEYS[2]) == 0 then
+  listens = anyListener(ARGV[1] .. 'ev:' .. ARGV[2])
+  if not listens then
+    local holders, data, margin = KEYS[1], KEYS[4], ttl + KEY_MARGIN_MS
+    local fence = string.format('%.0f', math.max(tonumber(redis.call('HGET', data, 'fence') or '0') + 1, micros))
+    local held = string.format('%.0f', permits)
+    redis.call('HSET', data, 'fence', fence, 'used', held, 'h:' .. token, held .. '|' .. fence .. '|' .. owner,
+      'kind', kind, 'limit', string.format('%.0f', limit))
+    redis.call('ZADD', holders, now + ttl, token)
+    redis.call('PEXPIRE', holders, margin)
+    redis.call('PEXPIRE', data, margin)
+    return { 1, fence }
+  end
 end
 
+--- @include "includes/name"
 --- @include "includes/purge"
 --- @include "includes/drain"
 --- @include "includes/touch-keys"
+
+local run = newRun(kind, 12, now, micros, listens)
 
 -- Every acquire records the kind and limit its caller believes in (shown by inspect). A
 -- path that writes the data hash anyway stores them in the same HSET.

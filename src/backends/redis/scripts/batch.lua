@@ -4,9 +4,11 @@
   EVALSHA, builds one KEYS and ARGV table and sends one reply instead of one per operation, and
   runs each operation's code while it is hot in the CPU's caches.
   scripts.ts puts acquire.lua and release.lua in front of this text, each unchanged inside a
-  function of its own (`local function acquire(KEYS, ARGV) … end`, likewise `release`), so each
-  operation runs exactly as its own script would, on its own KEYS and ARGV. The operations run
-  one after the other, in the order the client issued them, as separate EVALSHAs would.
+  function of its own (`local function acquire(KEYS, ARGV, SHARED) … end`, likewise `release`),
+  so each operation runs exactly as its own script would, on its own KEYS and ARGV. The
+  operations run one after the other, in the order the client issued them, as separate EVALSHAs
+  would. What one script run needs to ask Redis only once, they share (SHARED: the clock,
+  includes/now.lua, and the count of pattern subscriptions, includes/listeners.lua).
 
   KEYS  the four keys of each operation's name, operation after operation
   ARGV  per operation: its kind ('a' acquire, 'r' release), its argument count n, then its n
@@ -19,14 +21,14 @@
 --- @include "includes/stable-slot"
 local OPERATIONS = { a = acquire, r = release }
 
-local results = {}
+local results, shared = {}, {}
 local key, at = 1, 1
 while at <= #ARGV do
   local operation, count = OPERATIONS[ARGV[at]], tonumber(ARGV[at + 1])
   if not operation or not count then return redis.error_reply('holdfast batch: malformed arguments') end
   local args = {}
   for i = 1, count do args[i] = ARGV[at + 1 + i] end
-  local ok, reply = pcall(operation, { KEYS[key], KEYS[key + 1], KEYS[key + 2], KEYS[key + 3] }, args)
+  local ok, reply = pcall(operation, { KEYS[key], KEYS[key + 1], KEYS[key + 2], KEYS[key + 3] }, args, shared)
   if ok then
     results[#results + 1] = { 1, reply }
   else

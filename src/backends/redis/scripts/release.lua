@@ -11,31 +11,37 @@
   Returns 1 when the token was a holder, 0 otherwise (a waiter that left, or unknown).
 ]]
 --- @include "includes/stable-slot"
---- @include "includes/name"
+--- @include "includes/now"
+--- @include "includes/listeners"
 
 local token = ARGV[3]
-local run = newRun(nil, 3)
-local heldUntil = redis.call('ZSCORE', H, token)
-run.holders, run.queued = redis.call('ZCARD', H), redis.call('ZCARD', Q)
+local now, micros = serverTime(3)
+local heldUntil = redis.call('ZSCORE', KEYS[1], token)
+local holders, queued = redis.call('ZCARD', KEYS[1]), redis.call('ZCARD', KEYS[2])
 -- purge removes only expiries <= now, and nothing else here removes a holder before it
-local holds = heldUntil and tonumber(heldUntil) > run.now
+local holds = heldUntil and tonumber(heldUntil) > now
 
-if holds and run.holders == 1 and run.queued == 0 then
-  -- The common case: the only holder leaves and nobody waits, so the name goes idle: the
-  -- sorted sets go and the data hash keeps its fence (as in includes/touch-keys.lua).
-  if run.listening() then
-    local holder = parseHolder(redis.call('HGET', D, 'h:' .. token))
-    if holder then run.publish('released', holder.fence, holder.permits, holder.owner) end
+-- The common case: the only holder leaves, nobody waits and nobody watches, so the name goes
+-- idle: the sorted sets go and the data hash keeps its fence (as in includes/touch-keys.lua).
+-- Like acquire.lua's, it comes before the includes it does not need. (A watched name takes the
+-- general path below, which does the same and publishes `released`.)
+local listens = nil
+if holds and holders == 1 and queued == 0 then
+  listens = anyListener(ARGV[1] .. 'ev:' .. ARGV[2])
+  if not listens then
+    redis.call('HDEL', KEYS[4], 'h:' .. token)
+    redis.call('DEL', KEYS[1], KEYS[2], KEYS[3])
+    return 1
   end
-  redis.call('HDEL', D, 'h:' .. token)
-  redis.call('DEL', H, Q, W)
-  return 1
 end
 
+--- @include "includes/name"
 --- @include "includes/purge"
 --- @include "includes/drain"
 --- @include "includes/touch-keys"
 
+local run = newRun(nil, 3, now, micros, listens)
+run.holders, run.queued = holders, queued
 local freed
 if holds and run.holders == 1 then
   freed = purgeWaiters(run) -- the only holder has not expired

@@ -4,27 +4,25 @@
     { "t": type, "n": name, "k": kind, "f": fence or "", "p": permits, "o": owner,
       "a": server ms since the epoch, "e": ms until the grant expires, or -1 }
 
-  newEvents(dataKey, prefix, name, kind, now) returns, for one script run,
+  newEvents(dataKey, prefix, name, kind, now, listens) returns, for one script run,
     publish(type, fence, permits, owner, expiresIn)   fence, owner and expiresIn may be nil
     listening()                                       true when an event would reach anyone
   kind nil means the name's stored kind (field `kind` of dataKey, else 'mutex'), read when
-  the first event is built.
+  the first event is built. listens: whether anyone listens, when the caller already asked
+  (anyListener), else nil.
 
   Events cost nothing when nobody listens: the first publish (or listening()) asks the server
-  once whether any client has a pattern subscription (PUBSUB NUMPAT: every watch is a
-  PSUBSCRIBE) or a plain subscription to this name's channel (PUBSUB NUMSUB); when neither,
-  nothing is read, encoded or published for the rest of the run. Both are O(1) and allowed in
-  scripts. The JSON is concatenated, with only the free texts (name, kind, owner) encoded.
+  once whether anyone would receive them (includes/listeners.lua); when nobody would, nothing
+  is read, encoded or published for the rest of the run. The JSON is concatenated, with only
+  the free texts (name, kind, owner) encoded.
 ]]
 --- @include "records"
+--- @include "listeners"
 
-local function newEvents(dataKey, prefix, name, kind, now)
-  local channel, listens, tail
+local function newEvents(dataKey, prefix, name, kind, now, listens)
+  local channel, tail = prefix .. 'ev:' .. name, nil
   local function listening()
-    if listens == nil then
-      channel = prefix .. 'ev:' .. name
-      listens = redis.call('PUBSUB', 'NUMPAT') > 0 or redis.call('PUBSUB', 'NUMSUB', channel)[2] > 0
-    end
+    if listens == nil then listens = anyListener(channel) end
     return listens
   end
   local function publish(type, fence, permits, owner, expiresIn)

@@ -10,10 +10,11 @@
   above them after the data hash is gone. The data hash (with `fence`) outlives the name's last
   holder and waiter by at least the key margin (includes/touch-keys.lua); after that, or after
   a data loss, the fence re-seeds from the server's µs clock, which is above every earlier
-  fence of the name: each fence is at most the µs of its own script run plus the grants before
-  it in that run (one per waiter a drain hands off, each costing more than 1 µs of the run), so
-  at most the µs at which that run ended, and any later run reads a later clock (as long as the
-  server's clock does not jump backwards, see the README).
+  fence of the name: each fence is at most the µs of its own script run (read once per run,
+  also when batch.lua runs several operations in it) plus the grants before it in that run
+  (one per waiter a drain hands off, or per operation of a batch, each costing more than 1 µs
+  of the run), so at most the µs at which that run ended, and any later run reads a later
+  clock (as long as the server's clock does not jump backwards, see the README).
 ]]
 --- @include "lock"
 

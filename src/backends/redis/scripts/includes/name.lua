@@ -27,17 +27,18 @@
 --- @include "now"
 --- @include "records"
 --- @include "events"
+--- @include "margin"
 
 local H, Q, W, D = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local PREFIX, NAME = ARGV[1], ARGV[2]
-local KEY_MARGIN_MS = 60000
 
 -- kind: the lock kind for events, or nil for the name's stored kind. arity: how many ARGV the
 -- script takes (includes/now.lua: one more is a test clock). now and micros: the clock the
--- script already read (a fast path that needs no run reads it first), or nil.
-local function newRun(kind, arity, now, micros)
+-- script already read (a fast path that needs no run reads it first), or nil. listens: whether
+-- anyone listens to events, when the script already asked (includes/listeners.lua), or nil.
+local function newRun(kind, arity, now, micros, listens)
   if not now then now, micros = serverTime(arity) end
-  local publish, listening = newEvents(D, PREFIX, NAME, kind, now)
+  local publish, listening = newEvents(D, PREFIX, NAME, kind, now, listens)
   return {
     now = now, micros = micros, publish = publish, listening = listening,
     holders = 0, queued = 0, grew = false, grownTo = 0, fresh = 0,

@@ -5,6 +5,12 @@
   Redis < 5 replicates scripts verbatim and refuses writes after TIME unless told to replicate
   effects; newer servers do that already and the call is a no-op.
 
+  One script run reads TIME once: batch.lua runs several operations in one script and passes
+  them its table SHARED, where the first operation to need the clock leaves it for the others
+  (every standalone script has `local SHARED = nil`, put in front of it by scripts.ts). Nothing
+  else runs while a script does, so one reading is as good as one per operation: each sees the
+  moment the run began, which is no later than its own.
+
   Test clock (tests only, never in production): arity is how many ARGV the script takes. One
   more, `t:<integer µs>`, replaces TIME, so a differential test can run these scripts and the
   memory backend on one clock it drives (RedisBackendOptions.testClock). Anything else beyond
@@ -18,8 +24,11 @@ local function serverTime(arity)
     if not micros then error('holdfast: unexpected argument ' .. (arity + 1) .. ' (not a test clock)') end
     return micros / 1000, micros
   end
+  if SHARED and SHARED.micros then return SHARED.now, SHARED.micros end
   if redis.replicate_commands then redis.replicate_commands() end
   local t = redis.call('TIME')
   local sec, usec = tonumber(t[1]), tonumber(t[2])
-  return sec * 1000 + usec / 1000, sec * 1000000 + usec
+  local now, micros = sec * 1000 + usec / 1000, sec * 1000000 + usec
+  if SHARED then SHARED.now, SHARED.micros = now, micros end
+  return now, micros
 end
