@@ -6,7 +6,10 @@
  *
  * The calls wait for `process.nextTick`: it runs once the promise continuations of the current
  * turn are done (the replies of one socket read resolve in one turn, and what they set off is
- * issued in it), before any I/O, so nothing waits for a later turn of the loop. Calls keep
+ * issued in it), before any I/O, so nothing waits for a later turn of the loop. A batch that
+ * reaches MAX_BATCH operations goes out at once instead: Redis runs it while this process is
+ * still busy issuing the rest of the turn's calls, so the two work side by side instead of
+ * each waiting for the other (64 tasks become two groups of 32 that take turns). Calls keep
  * their order on the connection: any other command the backend sends flushes the waiting calls
  * first (`flush()`).
  *
@@ -42,8 +45,13 @@ interface Waiting {
 
 const CODE: Record<Operation['script'], string> = { acquire: 'a', release: 'r' };
 
-/** Most operations in one script call: 64 acquires take Redis a few ms at most. */
-const MAX_BATCH = 64;
+/**
+ * Most operations in one script call (32 acquires take Redis well under a ms), and the size at
+ * which a batch is sent without waiting for the end of the turn. With 64 tasks in parallel
+ * (npm run bench), the Redis CPU per acquire+release is the same as with 64 (each EVALSHA's
+ * own cost is ~1 % of a batch), and the batches of 32 overlap this process's work.
+ */
+const MAX_BATCH = 32;
 
 export class Coalescer {
   readonly #send: Send;
@@ -75,6 +83,7 @@ export class Coalescer {
     return new Promise((resolve, reject) => {
       this.#waiting.push({ operation, resolve, reject });
       if (this.#waiting.length === 1) process.nextTick(this.flush);
+      else if (this.#waiting.length >= MAX_BATCH) this.flush();
     });
   }
 
