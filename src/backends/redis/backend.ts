@@ -222,9 +222,9 @@ export class RedisBackend implements Backend {
   }
 
   /** A script's arguments, plus the test clock as one more (scripts/includes/now.lua) when set. */
-  #withTestClock(args: readonly ScriptArg[]): ScriptArg[] {
+  #withTestClock(args: readonly ScriptArg[]): readonly ScriptArg[] {
     const micros = this.#testNow();
-    return micros === null ? [...args] : [...args, `t:${micros}`];
+    return micros === null ? args : [...args, `t:${micros}`];
   }
 
   /** An acquire or release, sent with the others of this tick (coalescer.ts). */
