@@ -120,7 +120,7 @@ async function main(): Promise<void> {
     const hf = hfServer;
     if (sections.has('uncontended')) {
       rows.push(...(await timed('uncontended', () => runUncontended(url, hf))));
-      floors = await timed('floors (round trip, script time)', () => measureFloors(url));
+      floors = await timed('floors (round trips, script time)', () => measureFloors(url, hfUrl));
     }
     if (sections.has('contended')) rows.push(...(await timed('contended', () => runContended(url, hfUrl))));
     if (sections.has('handoff')) {

@@ -93,6 +93,27 @@ function fastestPeer(row: Row): { peer: Peer; value: number } {
     : (b as { peer: Peer; value: number });
 }
 
+/**
+ * What bounds one client in sequence: two round trips (on Redis, two script calls, which cost
+ * more than a PING before the script does anything, plus holdfast's own script time).
+ */
+function sequentialFloor(floors: Floors, subject: Subject, own: number, peer: Peer, best: number): string {
+  const bound = (micros: number): string => `≤ ${perSecond(1e6 / micros)} = ${fmt(1e6 / micros / best)} ${peer}`;
+  const at = (micros: number): string => fmt((own * micros) / 1e6);
+  if (subject !== 'holdfast') {
+    const trip = floors.embeddedRoundTrip;
+    return `2 round trips to the embedded server (PING ${trip.toFixed(1)} µs each): ${bound(2 * trip)}; holdfast:// is at ${at(2 * trip)} of that floor`;
+  }
+  const { roundTrip: ping, scriptRoundTrip: script, emptyScriptTime: empty, holdfastScripts: scripts } = floors;
+  // The empty script's own run is inside holdfast's script time already.
+  const withScripts = 2 * (script - empty) + scripts;
+  return (
+    `2 Redis round trips (PING ${ping.toFixed(1)} µs each): ${bound(2 * ping)}; holdfast is at ${at(2 * ping)} of that floor. ` +
+    `2 calls of an empty script with an acquire's arguments (${script.toFixed(1)} µs each, ${empty.toFixed(1)} µs of it in Redis: what any script-based lock pays) ` +
+    `with holdfast's two scripts instead (${scripts.toFixed(1)} µs of Redis time): ${bound(withScripts)}; holdfast is at ${at(withScripts)} of that`
+  );
+}
+
 function checkUncontended(check: Checker<LockColumn>, floors: Floors | null): void {
   const seq = check.find('uncontended, 1 client sequential (hf autoExtend:false)');
   const par = check.find('uncontended, 64 keys in parallel (hf autoExtend:false)');
@@ -116,10 +137,7 @@ function checkUncontended(check: Checker<LockColumn>, floors: Floors | null): vo
       const r = advantage(seq, subject, peer);
       check.mark(seq.measure, `${subject}: ≥ 0.95× ${mark(r >= 0.95)}`);
       const own = seq.values[subject] ?? Number.NaN;
-      const floor =
-        floors && subject === 'holdfast'
-          ? `2 Redis round trips (PING ${floors.roundTrip.toFixed(1)} µs each): ≤ ${perSecond(1e6 / (2 * floors.roundTrip))} = ${fmt(1e6 / (2 * floors.roundTrip) / value)} ${peer}; holdfast is at ${fmt((own * 2 * floors.roundTrip) / 1e6)} of that floor (its two scripts take ${floors.holdfastScripts.toFixed(1)} µs of Redis time)`
-          : undefined;
+      const floor = floors ? sequentialFloor(floors, subject, own, peer, value) : undefined;
       check.add(
         `uncontended, 1 client sequential: ≥ 0.95× the fastest peer${who(subject)}`,
         r >= 0.95,
