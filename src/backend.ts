@@ -138,10 +138,12 @@ export interface Capabilities {
   readonly events: boolean;
   /** true exactly when `backend.values` is there. */
   readonly values: boolean;
+  /** true exactly when `backend.replicas` is there (`waitReplicas`); absent means false. */
+  readonly replicas?: boolean;
 }
 
 /** The optional capabilities by name, as `requireCapability` takes them. */
-export type CapabilityName = 'rates' | 'events' | 'values';
+export type CapabilityName = 'rates' | 'events' | 'values' | 'replicas';
 
 /** Rate limiting, held on the backend's clock. */
 export interface RateCapability {
@@ -171,6 +173,24 @@ export interface ValueCapability {
   get(key: string): Promise<string | undefined>;
   /** Stores `value` under `key` for `ttl` ms, replacing any value there. */
   set(key: string, value: string, ttl: number): Promise<void>;
+}
+
+/**
+ * Replica acknowledgement, for `waitReplicas`: a primary that replicates asynchronously can
+ * say when its replicas have every write one client sent so far (Redis `WAIT`).
+ */
+export interface ReplicaCapability {
+  /**
+   * Re-arms a held lease (as `extend` does: a write of this client's own, later than the grant
+   * it finds) and waits, up to the backend's own bound, until `count` replicas acknowledged that
+   * write, and so the grant. `held`: whether the lease still held; `acknowledged`: how many
+   * replicas did (fewer than `count` when the bound passed). Rejects with a `ReplicationError`
+   * ('refused') when the server will not count: the command disabled or renamed (managed
+   * services), or a replica given as the primary.
+   */
+  confirm(request: ExtendRequest, count: number): Promise<{ readonly held: boolean; readonly acknowledged: number }>;
+  /** Resolves when the server counts acknowledgements at all; rejects as `confirm` does if not. */
+  probe(): Promise<void>;
 }
 
 /** One client's connection to a backend. Methods reject only with `HoldfastError`s. */
@@ -207,6 +227,7 @@ export interface Backend {
   readonly rates?: RateCapability;
   readonly events?: EventCapability;
   readonly values?: ValueCapability;
+  readonly replicas?: ReplicaCapability;
 }
 
 /**

@@ -9,6 +9,7 @@ import type {
   LockKind,
   RateAlgorithm,
   RateCapability,
+  ReplicaCapability,
   ValueCapability,
 } from './backend.js';
 import { UnsupportedError } from './errors.js';
@@ -17,6 +18,7 @@ interface CapabilityOf {
   readonly rates: RateCapability;
   readonly events: EventCapability;
   readonly values: ValueCapability;
+  readonly replicas: ReplicaCapability;
 }
 
 /** Why a backend may lack each capability, for the message. */
@@ -24,12 +26,13 @@ const WHAT: Readonly<Record<CapabilityName, string>> = {
   rates: 'rate limiting',
   events: 'change events',
   values: 'a value store',
+  replicas: 'replica acknowledgement (waitReplicas)',
 };
 
 /** Whether `capabilities` declares `name` (rates: by naming at least one algorithm). */
 function declares(backend: Backend, name: CapabilityName): boolean {
   const declared = backend.capabilities;
-  return name === 'rates' ? declared.rateAlgorithms.length > 0 : declared[name];
+  return name === 'rates' ? declared.rateAlgorithms.length > 0 : declared[name] === true;
 }
 
 /**

@@ -1,9 +1,11 @@
-import type { BackendContext } from './backend.js';
+import type { Backend, BackendContext } from './backend.js';
 import { type ConnectTarget, type OpenOptions, resolveTarget } from './backends/registry.js';
+import { requireCapability } from './capabilities.js';
 import { Holdfast } from './client.js';
 import { DEFAULT_PREFIX, DEFAULT_WAITER_TTL, MIN_WAITER_TTL } from './defaults.js';
 import { ClientCore, newClientId } from './engine/core.js';
 import { ValidationError } from './errors.js';
+import { checkWaitReplicas } from './primitives/lease-options.js';
 import { createTelemetry, parseTelemetry, type TelemetryOptions } from './telemetry/options.js';
 import { type Clock, realClock } from './util/clock.js';
 import { checkBoolean, checkMs, checkName, checkOptions, optional } from './util/validate.js';
@@ -34,9 +36,25 @@ export interface ConnectOptions {
    * at no cost. `false` turns them off.
    */
   readonly telemetry?: TelemetryOptions | false;
+  /**
+   * Redis and Sentinel: hand every grant back only once this many replicas acknowledged it
+   * (`WAIT`), so a failover to one of them keeps it; a primitive's own `waitReplicas` overrides
+   * it. Default 0 (no waiting). connect() checks that the server counts acknowledgements at all
+   * and rejects with a ReplicationError (reason 'refused') where it does not. See the README's
+   * Sentinel section for what it does and does not guarantee.
+   */
+  readonly waitReplicas?: number;
 }
 
-const OPTION_KEYS = ['prefix', 'clock', 'waiterTtl', 'commandTimeout', 'allowEviction', 'telemetry'] as const;
+const OPTION_KEYS = [
+  'prefix',
+  'clock',
+  'waiterTtl',
+  'commandTimeout',
+  'allowEviction',
+  'telemetry',
+  'waitReplicas',
+] as const;
 
 /**
  * Connects to a backend: `memory://`, `holdfast://[token@]host[:port]` (the embedded server),
@@ -55,6 +73,7 @@ export async function connect(target: ConnectTarget, options?: ConnectOptions): 
   const commandTimeout = optional(raw.commandTimeout, (v) => checkMs(v, 'commandTimeout'));
   const allowEviction = optional(raw.allowEviction, (v) => checkBoolean(v, 'allowEviction'));
   const telemetry = parseTelemetry(raw.telemetry);
+  const waitReplicas = optional(raw.waitReplicas, checkWaitReplicas) ?? 0;
   const entry = resolveTarget(target);
   if (raw.clock !== undefined && !entry.keys.includes('memory')) {
     throw new ValidationError('the clock option is for the memory backend only');
@@ -75,6 +94,21 @@ export async function connect(target: ConnectTarget, options?: ConnectOptions): 
   const module = await entry.load();
   const clock = module.clock?.(target, open) ?? realClock;
   const backend = await module.open(target, context, open);
-  core = new ClientCore(backend, clock, waiterTtl, createTelemetry(telemetry, clock), prefix);
+  if (waitReplicas > 0) await checkReplicas(backend);
+  core = new ClientCore(backend, clock, waiterTtl, createTelemetry(telemetry, clock), prefix, waitReplicas);
   return new Holdfast(core);
+}
+
+/**
+ * `waitReplicas` asked for at connect(): the backend must be able to count acknowledgements
+ * (UnsupportedError otherwise), and the server must not refuse to (`WAIT 0` answers at once;
+ * ReplicationError where WAIT is renamed or disabled, or the URL names a replica).
+ */
+async function checkReplicas(backend: Backend): Promise<void> {
+  try {
+    await requireCapability(backend, 'replicas', 'connect({ waitReplicas })').probe();
+  } catch (error) {
+    await backend.close().catch(() => {});
+    throw error;
+  }
 }

@@ -9,7 +9,8 @@ export type HoldfastErrorCode =
   | 'BACKEND'
   | 'CLOSED'
   | 'QUORUM'
-  | 'UNSUPPORTED';
+  | 'UNSUPPORTED'
+  | 'REPLICATION';
 
 export class HoldfastError extends Error {
   readonly code: HoldfastErrorCode;
@@ -46,10 +47,21 @@ export class RateLimitTimeoutError extends LockTimeoutError {
   }
 }
 
+/**
+ * Why a lease was lost: 'refused' – the backend said it no longer holds it (expired,
+ * force-released, or gone with a primary that failed over before replicating it); 'deadline' –
+ * no renewal was confirmed before the local deadline (an outage, a stalled process); 'ended' –
+ * it had been released or detached here.
+ */
+export type LeaseLossReason = 'refused' | 'deadline' | 'ended';
+
 /** The lease is gone: expired, taken by force, or its renewal could not be confirmed in time. */
 export class LeaseLostError extends HoldfastError {
-  constructor(name: string, why: string, options?: { cause?: unknown }) {
+  readonly reason: LeaseLossReason;
+
+  constructor(name: string, why: string, options?: { cause?: unknown; reason?: LeaseLossReason }) {
     super('LEASE_LOST', `lease on "${name}" lost: ${why}`, options);
+    this.reason = options?.reason ?? 'refused';
   }
 }
 
@@ -81,6 +93,37 @@ export class UnsupportedError extends HoldfastError {
     super('UNSUPPORTED', message);
     this.backend = backend;
     this.capability = capability;
+  }
+}
+
+/**
+ * `waitReplicas`: a grant could not be made durable on the replicas asked for, and was released
+ * (nothing is held). `reason` 'refused': the server will not count acknowledgements (`WAIT`
+ * renamed or disabled, as managed services do, or a replica given as the primary), so
+ * `waitReplicas` cannot work there at all; 'too-few': fewer than `needed` replicas acknowledged
+ * within the bound (a replica down or lagging), so trying again later may succeed.
+ */
+export class ReplicationError extends HoldfastError {
+  readonly reason: 'refused' | 'too-few';
+  readonly needed: number;
+  /** How many replicas acknowledged; null when the server refused to count. */
+  readonly acknowledged: number | null;
+
+  constructor(
+    reason: ReplicationError['reason'],
+    what: string,
+    needed: number,
+    acknowledged: number | null,
+    options?: { cause?: unknown },
+  ) {
+    const detail =
+      reason === 'refused'
+        ? `the server refused WAIT, so no replica acknowledgement can be counted (a managed service that disabled it, or a replica given as the primary)`
+        : `${acknowledged} of ${needed} replicas acknowledged it in time`;
+    super('REPLICATION', `${what}: ${detail}`, options);
+    this.reason = reason;
+    this.needed = needed;
+    this.acknowledged = acknowledged;
   }
 }
 

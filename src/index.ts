@@ -11,6 +11,7 @@ export type {
 } from './backend.js';
 export { MemoryStore } from './backends/memory/store.js';
 export type { RedlockTarget } from './backends/quorum/target.js';
+export type { SentinelOptions, SentinelTarget } from './backends/sentinel/target.js';
 export { Holdfast } from './client.js';
 export { type ConnectOptions, type ConnectTarget, connect } from './connect.js';
 export { Lease } from './engine/lease.js';
@@ -20,12 +21,14 @@ export {
   ClosedError,
   HoldfastError,
   type HoldfastErrorCode,
+  type LeaseLossReason,
   LeaseLostError,
   LockTimeoutError,
   type NodeOutcome,
   type NodeOutcomeKind,
   QuorumError,
   RateLimitTimeoutError,
+  ReplicationError,
   UnsupportedError,
   ValidationError,
 } from './errors.js';

@@ -12,9 +12,11 @@ import { afterEach, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
 import type { BackendEvent } from '../src/backend.js';
 import { openSubscriber } from '../src/backends/redis/connection.js';
-import { eventPrefix } from '../src/backends/redis/keys.js';
+import { eventPrefix, nameKeys } from '../src/backends/redis/keys.js';
 import { Watches } from '../src/backends/redis/watches.js';
-import { waitFor } from './helpers/wait.js';
+import { connect, LeaseLostError } from '../src/index.js';
+import { untilQueued } from './helpers/queue.js';
+import { aborted, waitFor, withTimeout } from './helpers/wait.js';
 import { useRedisServer } from './helpers/world.js';
 
 const server = useRedisServer();
@@ -93,6 +95,34 @@ describe('redis subscriber reconnect', () => {
       );
     } finally {
       process.off('unhandledRejection', record);
+    }
+  });
+
+  it('the client resyncs after a reconnect: every lease is renewed at once, every waiter asks again', async () => {
+    // What a failover to a replica that lacks the latest writes looks like from a client (the
+    // Sentinel tests do it for real): a name's state gone, the connections re-established.
+    const prefix = `rs-${randomBytes(4).toString('hex')}:`;
+    const holder = await connect(server().url, { prefix });
+    const waiter = await connect(server().url, { prefix });
+    const admin = new Redis(server().url);
+    opened.push(admin);
+    try {
+      // renewals a third of 5 minutes away: only the resync can find the lease gone in time
+      const gone = await holder.mutex('gone', { ttl: 300_000 }).acquire();
+      const kept = await holder.mutex('kept', { ttl: 300_000 }).acquire();
+      const waiting = waiter.mutex('gone', { ttl: 10_000 }).acquire({ wait: 60_000 });
+      await untilQueued(holder, 'gone', 1);
+      await admin.del(...nameKeys(prefix, 'gone'));
+      await admin.client('KILL', 'TYPE', 'pubsub');
+      const reason = await withTimeout(aborted(gone.signal), 30_000, 'the lost lease to be signalled');
+      assert.ok(reason instanceof LeaseLostError, String(reason));
+      assert.equal(reason.reason, 'refused');
+      assert.equal(kept.signal.aborted, false, 'a lease the server still has is renewed, not lost');
+      const next = await withTimeout(waiting, 30_000, 'the waiter to hold');
+      assert.ok(next.fence > gone.fence);
+      await Promise.all([next.release(), kept.release()]);
+    } finally {
+      await Promise.all([holder.close(), waiter.close()]);
     }
   });
 });

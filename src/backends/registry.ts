@@ -10,6 +10,7 @@ import { ValidationError } from '../errors.js';
 import type { Clock } from '../util/clock.js';
 import type { MemoryStore } from './memory/store.js';
 import type { RedlockTarget } from './quorum/target.js';
+import type { SentinelTarget } from './sentinel/target.js';
 
 /**
  * Where to connect: a URL, an in-process store, the seed nodes of a Redis Cluster, or an
@@ -20,7 +21,8 @@ export type ConnectTarget =
   | { readonly memory: MemoryStore }
   | { readonly redis: Redis | Cluster }
   | { readonly cluster: readonly string[] }
-  | RedlockTarget;
+  | RedlockTarget
+  | SentinelTarget;
 
 /** What `connect()` hands a backend module besides the target and the context. */
 export interface OpenOptions {
@@ -57,6 +59,7 @@ export const REGISTRY: readonly RegistryEntry[] = [
   { schemes: ['redis-cluster', 'rediss-cluster'], keys: [], needsHost: false, load: () => import('./redis/index.js') },
   { schemes: ['holdfast'], keys: [], needsHost: true, load: () => import('./server-client/index.js') },
   { schemes: [], keys: ['redlock'], needsHost: true, load: () => import('./quorum/index.js') },
+  { schemes: [], keys: ['sentinel'], needsHost: true, load: () => import('./sentinel/index.js') },
   // Several hosts, comma-separated, which WHATWG URL cannot parse: the module checks the URL
   // itself, before it loads the etcd3 package or does any I/O.
   { schemes: ['etcd', 'etcds'], keys: [], needsHost: false, load: () => import('./etcd/index.js') },

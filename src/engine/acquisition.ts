@@ -4,6 +4,7 @@ import { asBackendError, LockTimeoutError } from '../errors.js';
 import { type GrantPath, type LeaseObservation, NO_ACQUISITION } from '../telemetry/telemetry.js';
 import type { ClientCore } from './core.js';
 import { Lease } from './lease.js';
+import { replicasFor, replicated } from './replicas.js';
 import { type Line, type Sync, type WaitOptions, waitInLine } from './waiter.js';
 
 /** Everything a primitive decides about one acquisition. */
@@ -15,6 +16,8 @@ export interface AcquireSpec {
   readonly ttl: number;
   readonly autoExtend: boolean;
   readonly owner: string;
+  /** Replicas that must acknowledge a grant before it is handed back; null: the client's. */
+  readonly waitReplicas: number | null;
 }
 
 function request(core: ClientCore, spec: AcquireSpec, token: string, enqueue: boolean): AcquireRequest {
@@ -78,7 +81,9 @@ export async function tryAcquire(core: ClientCore, spec: AcquireSpec): Promise<L
     seen.refused();
     return null;
   }
-  return grant(core, spec, token, result.fence, requestedAt, seen.granted('immediate', result.fence));
+  const lease = grant(core, spec, token, result.fence, requestedAt, seen.granted('immediate', result.fence));
+  const replicas = replicasFor(core, spec.waitReplicas);
+  return replicas === 0 ? lease : replicated(core, lease, replicas);
 }
 
 /** Joins the FIFO queue and resolves when granted (by hand-off, expiry or a free slot). */
@@ -96,11 +101,14 @@ export function acquire(core: ClientCore, spec: AcquireSpec, options: WaitOption
       return { retryAfter: result.retryAfter, serverTime: result.serverTime };
     },
     granted: (token, handoff, sync) =>
-      handedOff(core, spec, token, handoff, sync, seen.granted('handoff', handoff.fence)),
+      fromHandoff(core, spec, token, handoff, sync, seen.granted('handoff', handoff.fence)),
     leave: (token) => core.backend.release(spec.name, token),
     timeout: (wait) => new LockTimeoutError(spec.name, wait),
   };
-  return seen === NO_ACQUISITION ? waitInLine(core, line, options) : seen.around(() => waitInLine(core, line, options));
+  const waited =
+    seen === NO_ACQUISITION ? waitInLine(core, line, options) : seen.around(() => waitInLine(core, line, options));
+  const replicas = replicasFor(core, spec.waitReplicas);
+  return replicas === 0 ? waited : waited.then((lease) => replicated(core, lease, replicas));
 }
 
 /**
@@ -110,7 +118,7 @@ export function acquire(core: ClientCore, spec: AcquireSpec, options: WaitOption
  * time elapsed since (µs on the backend, ms here), less a 1 % allowance for the two clocks'
  * rates. The grant lasts the claim window our request sent.
  */
-function handedOff(
+function fromHandoff(
   core: ClientCore,
   spec: AcquireSpec,
   token: string,

@@ -14,6 +14,11 @@ export interface PendingWaiter {
    * or, given `retryAfter`, when that many ms have passed (see WakeListener).
    */
   wake(grant: HandoffGrant | null, retryAfter?: number): void;
+  /**
+   * The backend may be another server now (a failover): forget its clock (a hand-off grant is
+   * placed in time through it) and ask again.
+   */
+  resync(): void;
   /** Stops waiting with `error`; resolves once the queue entry has been removed. */
   abandon(error: Error): Promise<void>;
 }
@@ -65,6 +70,8 @@ export class ClientCore implements LeaseHost {
   readonly polls: boolean;
   /** Where metrics and spans go (NO_TELEMETRY without a provider). */
   readonly telemetry: Telemetry;
+  /** Replicas that must acknowledge a grant before it is handed back (connect's waitReplicas). */
+  readonly waitReplicas: number;
   readonly #renewer: Renewer;
   readonly #tokens = new TokenPool();
   readonly #leases = new Set<Lease>();
@@ -81,7 +88,9 @@ export class ClientCore implements LeaseHost {
     waiterTtl: number,
     telemetry: Telemetry = NO_TELEMETRY,
     prefix = DEFAULT_PREFIX,
+    waitReplicas = 0,
   ) {
+    this.waitReplicas = waitReplicas;
     this.backend = backend;
     this.clock = clock;
     this.waiterTtl = waiterTtl;
@@ -109,9 +118,15 @@ export class ClientCore implements LeaseHost {
     this.#waiters.get(token)?.wake(grant, retryAfter);
   }
 
-  /** Wake-ups may have been lost (the notification channel was down): every waiter asks again. */
+  /**
+   * The notification channel came back from an outage: wake-ups may have been lost, and the
+   * backend may be another server now (a failed-over primary, which may lack recent writes).
+   * Every waiter asks again (re-joining a queue it is no longer in), and every lease is renewed
+   * now, so one the backend lost is signalled at once instead of at its next renewal.
+   */
   resync(): void {
-    for (const waiter of this.#waiters.values()) waiter.wake(null);
+    for (const waiter of this.#waiters.values()) waiter.resync();
+    this.#renewer.renewNow(() => true);
   }
 
   /**

@@ -212,13 +212,15 @@ export class Lease {
   }
 
   #lose(reason: LossReason, why: string, cause?: unknown): void {
-    this.#lostError = new LeaseLostError(this.name, why, cause === undefined ? undefined : { cause });
+    this.#lostError = new LeaseLostError(this.name, why, cause === undefined ? { reason } : { cause, reason });
     this.#end('lost', reason);
   }
 
   #assertHeld(): void {
     if (this.#state === 'held' && !this.valid) this.#loseAtDeadline();
-    if (this.#state !== 'held') throw this.#lostError ?? new LeaseLostError(this.name, `it was ${this.#state}`);
+    if (this.#state !== 'held') {
+      throw this.#lostError ?? new LeaseLostError(this.name, `it was ${this.#state}`, { reason: 'ended' });
+    }
   }
 
   #endReason(): unknown {

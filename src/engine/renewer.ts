@@ -95,7 +95,7 @@ export class Renewer {
     }
     batch.forEach((lease, i) => {
       if (results[i] === true) lease.confirm(requestedAt);
-      else lease.lose('the backend no longer holds it (expired or force-released)');
+      else lease.lose('the backend no longer holds it (expired, force-released, or lost in a failover)');
     });
   }
 }

@@ -116,6 +116,11 @@ class Waiter<T> implements PendingWaiter {
     this.#attempt();
   }
 
+  resync(): void {
+    this.#sync = null;
+    this.#attempt();
+  }
+
   abandon(error: unknown): Promise<void> {
     if (this.#settled) return Promise.resolve();
     this.#finish();

@@ -35,7 +35,9 @@ export class Election {
   /** @internal use `hf.election(name, options)`. */
   constructor(core: ClientCore, name: unknown, options?: ElectionOptions) {
     this.name = checkName(name);
-    const parsed = parseLeaseOptions(checkOptions<ElectionOptions>(options, ['ttl', 'autoExtend'], 'election options'));
+    const parsed = parseLeaseOptions(
+      checkOptions<ElectionOptions>(options, ['ttl', 'autoExtend', 'waitReplicas'], 'election options'),
+    );
     this.#core = core;
     this.#lock = new FixedLock(core, lockSpec(this.name, 'election', 1, 1, parsed));
   }

@@ -2,6 +2,7 @@ import { requireLockKind } from '../capabilities.js';
 import { type AcquireSpec, acquire, tryAcquire } from '../engine/acquisition.js';
 import type { ClientCore } from '../engine/core.js';
 import type { Lease } from '../engine/lease.js';
+import { requireReplicas } from '../engine/replicas.js';
 import { checkOptions } from '../util/validate.js';
 import { type AcquireOptions, parseWait, type TryAcquireOptions, withOwner } from './lease-options.js';
 
@@ -13,9 +14,10 @@ export class FixedLock {
   readonly #core: ClientCore;
   readonly #spec: AcquireSpec;
 
-  /** Throws UnsupportedError at once when the backend cannot hold this kind of lock. */
+  /** Throws UnsupportedError at once when the backend cannot hold this kind of lock (or wait for replicas). */
   constructor(core: ClientCore, spec: AcquireSpec) {
     requireLockKind(core.backend, spec.kind, `${spec.kind}("${spec.name}")`);
+    requireReplicas(core, spec.waitReplicas, `${spec.kind}("${spec.name}")`);
     this.#core = core;
     this.#spec = spec;
   }

@@ -2,6 +2,7 @@
 import type { LockKind } from '../backend.js';
 import { DEFAULT_TTL } from '../defaults.js';
 import type { AcquireSpec } from '../engine/acquisition.js';
+import { ValidationError } from '../errors.js';
 import { encodeOwner, type Json } from '../owner.js';
 import { checkBoolean, checkMs, checkSignal, optional } from '../util/validate.js';
 
@@ -15,14 +16,30 @@ export interface LeaseOptions {
   readonly autoExtend?: boolean;
   /** Small JSON shown by inspect and events as who holds it (default: none). */
   readonly owner?: Json;
+  /**
+   * Redis (and Sentinel) only: hand a grant back only once this many replicas acknowledged it
+   * (`WAIT`); 0 does not wait. Default: the client's `waitReplicas` (see ConnectOptions).
+   */
+  readonly waitReplicas?: number;
 }
 
-export const LEASE_KEYS = ['ttl', 'autoExtend', 'owner'] as const;
+export const LEASE_KEYS = ['ttl', 'autoExtend', 'owner', 'waitReplicas'] as const;
 
 export interface ParsedLeaseOptions {
   readonly ttl: number;
   readonly autoExtend: boolean;
   readonly owner: string;
+  readonly waitReplicas: number | null;
+}
+
+/** More replicas than any deployment has: a typo, refused. */
+export const MAX_WAIT_REPLICAS = 64;
+
+export function checkWaitReplicas(value: unknown): number {
+  if (!Number.isInteger(value) || (value as number) < 0 || (value as number) > MAX_WAIT_REPLICAS) {
+    throw new ValidationError(`waitReplicas must be an integer from 0 to ${MAX_WAIT_REPLICAS}, got ${String(value)}`);
+  }
+  return value as number;
 }
 
 export function parseLeaseOptions(raw: Partial<LeaseOptions>): ParsedLeaseOptions {
@@ -30,6 +47,7 @@ export function parseLeaseOptions(raw: Partial<LeaseOptions>): ParsedLeaseOption
     ttl: optional(raw.ttl, (v) => checkMs(v, 'ttl')) ?? DEFAULT_TTL,
     autoExtend: optional(raw.autoExtend, (v) => checkBoolean(v, 'autoExtend')) ?? true,
     owner: encodeOwner(raw.owner),
+    waitReplicas: optional(raw.waitReplicas, checkWaitReplicas) ?? null,
   };
 }
 
@@ -69,14 +87,14 @@ export function lockSpec(
   kind: LockKind,
   permits: number,
   limit: number,
-  { ttl, autoExtend, owner }: ParsedLeaseOptions,
+  { ttl, autoExtend, owner, waitReplicas }: ParsedLeaseOptions,
 ): AcquireSpec {
-  return { name, kind, permits, limit, ttl, autoExtend, owner };
+  return { name, kind, permits, limit, ttl, autoExtend, owner, waitReplicas };
 }
 
 /** The spec with a per-call owner, if the call gave one. */
 export function withOwner(spec: AcquireSpec, owner: unknown): AcquireSpec {
   if (owner === undefined) return spec;
-  const { name, kind, permits, limit, ttl, autoExtend } = spec;
-  return lockSpec(name, kind, permits, limit, { ttl, autoExtend, owner: encodeOwner(owner) });
+  const { name, kind, permits, limit, ttl, autoExtend, waitReplicas } = spec;
+  return lockSpec(name, kind, permits, limit, { ttl, autoExtend, owner: encodeOwner(owner), waitReplicas });
 }

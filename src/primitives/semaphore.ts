@@ -2,6 +2,7 @@ import { requireLockKind } from '../capabilities.js';
 import { type AcquireSpec, acquire, tryAcquire } from '../engine/acquisition.js';
 import type { ClientCore } from '../engine/core.js';
 import type { Lease } from '../engine/lease.js';
+import { requireReplicas } from '../engine/replicas.js';
 import { ValidationError } from '../errors.js';
 import { checkName, checkOptions, checkPositiveInt, optional } from '../util/validate.js';
 import { runHolding } from './fixed-lock.js';
@@ -54,6 +55,7 @@ export class Semaphore {
     if (raw.permits === undefined) throw new ValidationError('semaphore options need `permits`');
     this.permits = checkPositiveInt(raw.permits, 'permits', MAX_PERMITS);
     this.#options = parseLeaseOptions(raw);
+    requireReplicas(core, this.#options.waitReplicas, `semaphore("${this.name}")`);
     this.#core = core;
   }
 

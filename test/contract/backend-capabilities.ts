@@ -49,6 +49,7 @@ export function capabilitiesSuite(factory: BackendEngineFactory): void {
     assert.equal(backend.rates !== undefined, caps.rateAlgorithms.length > 0, 'rates');
     assert.equal(backend.events !== undefined, caps.events, 'events');
     assert.equal(backend.values !== undefined, caps.values, 'values');
+    assert.equal(backend.replicas !== undefined, caps.replicas === true, 'replicas');
   });
 
   it('what it does not declare is refused at once with UnsupportedError; what it declares is not', async () => {
@@ -67,6 +68,9 @@ export function capabilitiesSuite(factory: BackendEngineFactory): void {
     }
     const watch = (): unknown => hf.watch(`${newName()}*`);
     if (!caps.events) assert.throws(watch, unsupported(backend, 'events'));
+    const replicated = (): unknown => hf.mutex(newName(), { waitReplicas: 1 });
+    if (caps.replicas === true) replicated();
+    else assert.throws(replicated, unsupported(backend, 'replicas'));
     const cache = cached(hf, newName(), () => 1, { ttl: 60_000 });
     if (caps.values) assert.equal(await cache, 1);
     else await assert.rejects(cache, unsupported(backend, 'values'));

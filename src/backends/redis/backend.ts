@@ -20,6 +20,7 @@ import {
   type RateCapability,
   type RateRequest,
   type RateResult,
+  type ReplicaCapability,
   type ValueCapability,
 } from '../../backend.js';
 import { asBackendError, BackendError, ClosedError, ValidationError } from '../../errors.js';
@@ -28,6 +29,7 @@ import { Coalescer } from './coalescer.js';
 import { closeConnection, commandFailed, withTimeout } from './connection.js';
 import { nameKeys, rateKeys, valueKey } from './keys.js';
 import { listNames } from './listing.js';
+import { ReplicaConfirmations } from './replicas.js';
 import { parseAcquire, parseCount, parseFlag, parseInspect, parseRate, parseSweep } from './replies.js';
 import { runScript, runScriptMany, type ScriptArg, type ScriptCall, type ScriptName, type Scripts } from './scripts.js';
 import type { Watches } from './watches.js';
@@ -54,8 +56,14 @@ export interface Parts {
 export class RedisBackend implements Backend {
   readonly label = 'redis';
   readonly clientId: string;
-  /** Everything: the scripts keep every invariant on the one server, atomically. */
-  readonly capabilities: Capabilities = EVERY_CAPABILITY;
+  /**
+   * Everything: the scripts keep every invariant on the one server, atomically. One Redis also
+   * counts replica acknowledgements (`WAIT`, replicas.ts; the server may still refuse it); a
+   * cluster does not: WAIT has no key, so ioredis would send it to some node, not the one that
+   * took the write.
+   */
+  readonly capabilities: Capabilities;
+  readonly replicas?: ReplicaCapability;
   readonly rates: RateCapability = {
     take: (request) => this.#rateTake(request),
     leave: (name, token) => this.#rateLeave(name, token),
@@ -78,6 +86,11 @@ export class RedisBackend implements Backend {
   readonly #coalescer: Coalescer;
   /** Stops watching a cluster's slot map for masters that changed; null on one Redis. */
   readonly #unwatchMasters: (() => void) | null;
+  /** (Re)connections of the command connection so far (replicas.ts). */
+  #epoch = 0;
+  readonly #onConnect = (): void => {
+    this.#epoch += 1;
+  };
   #closed = false;
 
   constructor(parts: Parts) {
@@ -101,6 +114,22 @@ export class RedisBackend implements Backend {
       // A script on a cluster touches one slot: batches are made per slot.
       isCluster(client) ? (operation) => slotOf(operation.keys[0] ?? '') : null,
     );
+    this.capabilities = isCluster(client) ? EVERY_CAPABILITY : { ...EVERY_CAPABILITY, replicas: true };
+    if (!isCluster(client)) {
+      client.on('connect', this.#onConnect);
+      const confirmations = new ReplicaConfirmations(
+        {
+          extendMany: (requests) => this.extendMany(requests),
+          wait: (count, bound) => this.#run(`waiting for ${count} replicas`, (c) => c.wait(count, bound)),
+          epoch: () => this.#epoch,
+        },
+        parts.timeout,
+      );
+      this.replicas = {
+        confirm: (request, count) => confirmations.confirm(request, count),
+        probe: () => confirmations.probe(),
+      };
+    }
   }
 
   async acquire(request: AcquireRequest): Promise<AcquireResult> {
@@ -199,6 +228,7 @@ export class RedisBackend implements Backend {
     this.#closed = true;
     this.#unwatchMasters?.();
     const { client, subscriber, watches, owned, timeout } = this.#parts;
+    client.off('connect', this.#onConnect);
     watches.close();
     await Promise.all([
       closeConnection(subscriber, timeout),

@@ -2,7 +2,7 @@
  * The connections of one Redis backend: the command connection (ours, or the user's) and
  * exactly one subscriber per client for wake-ups, however many waiters it has.
  */
-import { type Cluster, Redis } from 'ioredis';
+import { type Cluster, Redis, type RedisOptions } from 'ioredis';
 import { asBackendError, BackendError, HoldfastError } from '../../errors.js';
 import { isCluster, type RedisConnection, refreshSlotsPeriodically } from './cluster.js';
 
@@ -15,15 +15,51 @@ const MAX_RETRIES_PER_REQUEST = 3;
  * carries user, password, db and TLS (`rediss://`); ioredis parses it. No auto-pipelining:
  * it holds every command back to the next turn of the event loop, which measured 20–25 %
  * slower for sequential acquire/release and slower hand-offs, for no clear gain at 64 in
- * parallel (renewals are batched into one pipeline anyway).
+ * parallel (renewals are batched into one pipeline anyway). Options instead of a URL come from
+ * another backend module that builds on this one (Sentinel: src/backends/sentinel/).
  */
-export function openClient(url: string, commandTimeout: number): { client: Redis; lastError: () => Error | undefined } {
-  const client = new Redis(url, {
+export function openClient(
+  target: string | RedisOptions,
+  commandTimeout: number,
+): { client: Redis; lastError: () => Error | undefined } {
+  const options: RedisOptions = {
     enableOfflineQueue: true,
     maxRetriesPerRequest: MAX_RETRIES_PER_REQUEST,
     commandTimeout,
-  });
+  };
+  const client = typeof target === 'string' ? new Redis(target, options) : new Redis({ ...options, ...target });
+  keepSentinelConnection(client);
   return { client, lastError: quietErrors(client) };
+}
+
+/** Connections closed on purpose (an 'end' of any other Sentinel connection is ioredis giving up). */
+const closedByUs = new WeakSet<RedisConnection>();
+/** How soon a Sentinel connection that ioredis gave up on is connected again. */
+const SENTINEL_RECONNECT_MS = 100;
+
+/** Closes `connection` at once, for good. */
+export function drop(connection: RedisConnection): void {
+  closedByUs.add(connection);
+  connection.disconnect();
+}
+
+/**
+ * ioredis gives a Sentinel connection up for good (status 'end': every command then fails with
+ * "Connection is closed.") when its failover detector disconnects it while it is resolving the
+ * primary through the sentinels: the detector of the connection that a dead primary dropped is
+ * still subscribed, and the sentinels' +switch-master lands in the middle of the reconnect. A
+ * test that killed the primary on a loaded machine saw a client never come back. Connect it
+ * again, unless we closed it.
+ */
+function keepSentinelConnection(connection: RedisConnection): void {
+  if (isCluster(connection) || !connection.options.sentinels) return;
+  connection.on('end', () => {
+    if (closedByUs.has(connection)) return;
+    const timer = setTimeout(() => {
+      if (!closedByUs.has(connection) && connection.status === 'end') connection.connect().catch(() => {});
+    }, SENTINEL_RECONNECT_MS);
+    timer.unref();
+  });
 }
 
 /**
@@ -39,10 +75,11 @@ export function commandFailed(client: RedisConnection, error: unknown, what: str
   return new BackendError(`Redis at ${whereOf(client)} unreachable: ${why} (${what})`, { cause: error });
 }
 
-/** host:port (or the socket path) of a connection, for messages; a cluster's seed nodes. */
+/** host:port (or the socket path) of a connection, for messages; a cluster's seed nodes, a Sentinel client's primary. */
 export function whereOf(connection: RedisConnection): string {
   if (isCluster(connection)) return `the cluster of ${seedsOf(connection)}`;
-  const { host, port, path } = connection.options;
+  const { host, port, path, sentinels, name } = connection.options;
+  if (sentinels) return `the primary "${name}" of sentinels ${sentinels.map((s) => `${s.host}:${s.port}`).join(',')}`;
   return path || `${host?.includes(':') ? `[${host}]` : host}:${port}`;
 }
 
@@ -92,13 +129,16 @@ export async function openSubscriber<C extends RedisConnection>(
   onMessage: (message: string) => void,
   onResync: () => void,
   timeout: number,
+  connectTimeout?: number,
 ): Promise<C> {
   const subscriber = duplicateForSubscribing(client, timeout);
   const lastError = quietErrors(subscriber);
+  keepSentinelConnection(subscriber);
   subscriber.on('message', (from: string, message: string) => {
     if (from === channel) onMessage(message);
   });
   try {
+    if (connectTimeout !== undefined) await untilReady(subscriber, connectTimeout);
     await withTimeout(subscriber.subscribe(channel), timeout, 'subscribing to wake-ups');
     subscriber.on('ready', () => {
       // Subscribing twice is harmless; waiting for the confirmation is what matters.
@@ -113,7 +153,7 @@ export async function openSubscriber<C extends RedisConnection>(
     }
     return subscriber;
   } catch (error) {
-    subscriber.disconnect();
+    drop(subscriber);
     const cause = lastError();
     throw cause === undefined ? error : connectFailed(subscriber, cause);
   }
@@ -145,6 +185,17 @@ function duplicateForSubscribing<C extends RedisConnection>(client: C, timeout: 
 }
 
 /**
+ * Resolves once `connection` is ready, or rejects after `ms`. Commands issued before then wait in
+ * the offline queue under their own command timeout; a first connection that takes several
+ * round trips (through Sentinel: a sentinel, then the primary) is waited for here instead.
+ */
+export function untilReady(connection: RedisConnection, ms: number): Promise<void> {
+  if (connection.status === 'ready') return Promise.resolve();
+  const ready = new Promise<void>((resolve) => connection.once('ready', () => resolve()));
+  return withTimeout(ready, ms, 'connecting');
+}
+
+/**
  * After each reconnect of `subscriber` (opened with `autoResubscribe: false`), PSUBSCRIBEs
  * the patterns `active()` names. A failure is left alone: the connection is closing or down,
  * and the next reconnect subscribes again.
@@ -166,6 +217,7 @@ function connectFailed(connection: RedisConnection, cause: Error): BackendError 
 
 /** Quits gracefully, or drops the connection when the server does not answer in time. */
 export async function closeConnection(connection: RedisConnection, timeout: number): Promise<void> {
+  closedByUs.add(connection);
   try {
     await withTimeout(connection.quit(), timeout, 'closing the connection');
   } catch {

@@ -3,14 +3,14 @@
  * the application's own ioredis client), its one subscriber, and on a cluster the beacons that
  * make every master publish events while this client watches (beacons.ts).
  */
-import type { Cluster, Redis } from 'ioredis';
+import type { Cluster, Redis, RedisOptions } from 'ioredis';
 import type { Backend, BackendContext } from '../../backend.js';
 import { asBackendError, ValidationError } from '../../errors.js';
 import { commandTimeoutOf, type NetworkBackendOptions } from '../options.js';
 import { RedisBackend } from './backend.js';
 import { Beacons } from './beacons.js';
 import { isCluster, openCluster, type RedisConnection } from './cluster.js';
-import { openClient, openSubscriber, quietErrors } from './connection.js';
+import { drop, openClient, openSubscriber, quietErrors, untilReady } from './connection.js';
 import { refuseEviction } from './eviction.js';
 import { wakeChannel } from './keys.js';
 import { parseWake } from './replies.js';
@@ -19,14 +19,22 @@ import { Watches } from './watches.js';
 
 /**
  * `url`: our own connection to one Redis. `cluster`: our own Cluster client, from seed node
- * URLs. `client`: the caller's ioredis client, a `Redis` or a `Cluster`.
+ * URLs. `client`: the caller's ioredis client, a `Redis` or a `Cluster`. `options`: our own
+ * connection from ioredis options (what a module built on this one passes: Sentinel's
+ * `sentinels` and `name`, src/backends/sentinel/).
  */
 export type RedisTarget =
   | { readonly url: string }
   | { readonly cluster: readonly string[] }
-  | { readonly client: Redis | Cluster };
+  | { readonly client: Redis | Cluster }
+  | { readonly options: RedisOptions };
 
 export interface RedisBackendOptions extends NetworkBackendOptions {
+  /**
+   * Our own connections: how long their first connection may take, in ms, waited for before any
+   * command is sent (default: not waited for; the first commands' own timeout applies).
+   */
+  readonly connectTimeout?: number;
   /** Connect even when Redis's maxmemory-policy may evict lock keys (eviction.ts); default false. */
   readonly allowEviction?: boolean;
   /**
@@ -49,6 +57,7 @@ export async function createRedisBackend(
   options: RedisBackendOptions = {},
 ): Promise<Backend> {
   const timeout = commandTimeoutOf(options);
+  if (options.connectTimeout !== undefined) commandTimeoutOf({ commandTimeout: options.connectTimeout });
   if (options.testClock !== undefined && typeof options.testClock !== 'function') {
     throw new ValidationError('testClock must be a function returning integer µs');
   }
@@ -64,10 +73,12 @@ export async function createRedisBackend(
   let lastError = (): Error | undefined => undefined;
   try {
     if ('url' in target) ({ client, lastError } = openClient(target.url, timeout));
+    else if ('options' in target) ({ client, lastError } = openClient(target.options, timeout));
     else if ('cluster' in target) {
       client = openCluster(target.cluster, timeout);
       lastError = quietErrors(client);
     } else client = target.client;
+    if (owned && options.connectTimeout !== undefined) await untilReady(client, options.connectTimeout);
     const channel = wakeChannel(context.prefix, context.clientId);
     const subscriber = await openSubscriber(
       client,
@@ -75,10 +86,11 @@ export async function createRedisBackend(
       (message) => wake(context, message),
       () => context.onResync(),
       timeout,
+      options.connectTimeout,
     );
     if (options.allowEviction !== true) {
       await refuseEviction(client, timeout).catch((error: unknown) => {
-        subscriber.disconnect();
+        drop(subscriber);
         throw error;
       });
     }
@@ -90,7 +102,7 @@ export async function createRedisBackend(
     const parts = { client, subscriber, watches, owned, scripts, context, timeout, lastError, testClock };
     return new RedisBackend(parts);
   } catch (error) {
-    if (owned) client?.disconnect();
+    if (owned && client) drop(client);
     throw asBackendError(error, 'connecting to Redis');
   }
 }
