@@ -1,7 +1,8 @@
 /**
  * One Sentinel stress worker: `worker.ts <target JSON> <prefix> <resourceUrl> <iterations>`.
  * Reports `ready`, waits for `go`, reports `progress` after a quarter of its iterations, and
- * from the parent's `failed-over` on counts its holds as made after the failover. Inside each
+ * from the parent's `failed-over` on counts its holds as made after the failover; it does its
+ * last quarter only after that message. Inside each
  * hold it writes to a fenced resource (refused below the highest fence seen) and does a
  * non-atomic read-modify-write of a counter there, so an overlap of two holders shows; holds are
  * stamped from the resource's one INCR counter (test/stress/worker.ts says why).
@@ -35,7 +36,7 @@ runChild(async () => {
   let lost = 0;
   let retried = 0;
   let failedOver = false;
-  void nextMessage('failed-over').then(() => {
+  const switched = nextMessage('failed-over').then(() => {
     failedOver = true;
   });
   const acquire = async (): Promise<Lease> => {
@@ -55,6 +56,8 @@ runChild(async () => {
   await nextMessage('go');
   for (let i = 0; i < iterations; i++) {
     if (i === Math.floor(iterations / 4)) await report({ type: 'progress' });
+    // the last quarter waits for the failover, so holds after it are certain on any machine
+    if (i === Math.floor((3 * iterations) / 4)) await switched;
     const lease = await acquire();
     const start = await stamp();
     if (!(await fencedWrite(resource, `${prefix}resource`, lease.fence, `${process.pid}#${i}`))) refused++;
