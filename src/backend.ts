@@ -279,7 +279,8 @@ export interface BackendEvent {
  * Waiters (token non-null) queue FIFO: while anyone is queued, only the head may be admitted,
  * and tries are refused, so a process that hammers cannot starve one that waits. The head is
  * told exactly when it will fit (retryAfter); when the head is admitted or leaves, the new head
- * is woken (onWake with its token) to ask in turn.
+ * is woken (onWake with its token) to ask in turn. A waiter that asks again keeps its place, and
+ * its latest ask (cost, client) is what counts from then on, also in a refused try's retryAfter.
  */
 export const RATE_ALGORITHMS = ['sliding-window', 'token-bucket', 'fixed-window'] as const;
 

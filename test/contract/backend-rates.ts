@@ -100,6 +100,29 @@ export function ratesSuite(factory: BackendEngineFactory): void {
     assert.deepEqual([promoted.allowed, promoted.position], [false, 0]);
   });
 
+  it('a waiter that asks again with another cost is counted at its latest cost, in its place', async (t) => {
+    const pair = await rateClients(world(), t, 'token-bucket');
+    if (pair === null) return;
+    const [a, b] = pair;
+    const name = newName('rate');
+    // one token per LONG, bursts of 2: the two tries empty the bucket
+    const request = rate(name, { algorithm: 'token-bucket', limit: 1, burst: 2 });
+    assert.deepEqual(
+      (await takes(a.backend, request, 2)).map((r) => r.allowed),
+      [true, true],
+    );
+    const waiter = newToken();
+    const asked = await rates(b.backend).take({ ...request, token: waiter, cost: 2 });
+    assert.deepEqual([asked.allowed, asked.position], [false, 0]);
+    const askedAgain = await rates(b.backend).take({ ...request, token: waiter, cost: 1 });
+    assert.deepEqual([askedAgain.allowed, askedAgain.position], [false, 0]);
+    // The head now needs 1 token (in LONG), then the try 1 more: 2 * LONG, not 3 * LONG as
+    // when the queue still counted the first cost (memory did, Redis did not).
+    const tried = await rates(a.backend).take(request);
+    assert.equal(tried.allowed, false);
+    assert.ok(tried.retryAfter > LONG && tried.retryAfter <= 2 * LONG, `retryAfter ${tried.retryAfter}`);
+  });
+
   it('a try is refused while someone waits, even when it would fit; the waiter goes first', async (t) => {
     const pair = await rateClients(world(), t);
     if (pair === null) return;

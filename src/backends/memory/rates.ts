@@ -7,9 +7,10 @@ interface Admission {
   readonly cost: number;
 }
 
+/** A queued waiter as of its latest ask (asking again refreshes all three, keeping its place). */
 interface RateWaiter {
-  readonly cost: number;
-  readonly clientId: string;
+  cost: number;
+  clientId: string;
   expiresAt: number;
 }
 
@@ -75,8 +76,13 @@ export class RateTable {
       return this.#settle(state, req, this.#result(state, req, now, false, retryAfter, -1));
     }
     const entry = state.queue.get(req.token);
-    if (entry) entry.expiresAt = now + req.waiterTtl;
-    else {
+    if (entry) {
+      // As rate-queue.lua does: the latest ask is what the waiter waits for, so a try behind it
+      // is told when that fits, and it is woken on the client that asked last.
+      entry.cost = req.cost;
+      entry.clientId = clientId;
+      entry.expiresAt = now + req.waiterTtl;
+    } else {
       state.queue.set(req.token, { cost: req.cost, clientId, expiresAt: now + req.waiterTtl });
       this.#emit(state, 'waiting', req.cost);
     }
