@@ -8,26 +8,16 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Redis } from 'ioredis';
 import { connect, UnsupportedError, ValidationError } from '../src/index.js';
-import { clientContract } from './contract/client.js';
-import { electionContract } from './contract/election.js';
 import { record } from './contract/events.js';
-import { leaseContract } from './contract/lease.js';
-import { mutexContract } from './contract/mutex.js';
-import { rwlockContract } from './contract/rwlock.js';
+import { primitiveContracts } from './contract/primitives.js';
 import { EVENT } from './contract/support.js';
-import { watchContract } from './contract/watch.js';
 import { newPrefix, quorumWorld, useRedisNodes } from './helpers/quorum.js';
 import { waitFor } from './helpers/wait.js';
 
 const nodes = useRedisNodes(3);
 const world = quorumWorld(nodes);
 
-mutexContract(world);
-leaseContract(world);
-rwlockContract(world);
-electionContract(world);
-clientContract(world);
-watchContract(world);
+primitiveContracts(world, ['semaphore', 'rateLimiter']);
 
 describe('quorum specifics', () => {
   const open = () => connect({ redlock: nodes().map((n) => n.url), maxTtl: 20_000 }, { prefix: newPrefix() });

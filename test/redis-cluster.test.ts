@@ -9,14 +9,7 @@ import { after, before, describe } from 'node:test';
 import { clusterSpecifics } from './cluster/specifics.js';
 import { backendConformance } from './contract/backend.js';
 import { redisClusterEngine } from './contract/backend-engines.js';
-import { clientContract } from './contract/client.js';
-import { electionContract } from './contract/election.js';
-import { leaseContract } from './contract/lease.js';
-import { mutexContract } from './contract/mutex.js';
-import { rateLimiterContract } from './contract/rate-limiter.js';
-import { rwlockContract } from './contract/rwlock.js';
-import { semaphoreContract } from './contract/semaphore.js';
-import { watchContract } from './contract/watch.js';
+import { primitiveContracts } from './contract/primitives.js';
 import { buildCli } from './helpers/cli.js';
 import { clusterGetter, type RedisCluster, startRedisCluster } from './helpers/redis-cluster.js';
 import { redisClusterWorld } from './helpers/world.js';
@@ -34,13 +27,6 @@ const world = redisClusterWorld(cluster);
 
 describe('backend conformance: redis cluster', () => backendConformance(redisClusterEngine(cluster)));
 
-mutexContract(world);
-semaphoreContract(world);
-leaseContract(world);
-clientContract(world);
-rwlockContract(world);
-rateLimiterContract(world);
-electionContract(world);
-watchContract(world);
+primitiveContracts(world);
 
 clusterSpecifics(cluster);

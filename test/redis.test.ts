@@ -9,15 +9,8 @@ import { createServer } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
 import { BackendError, connect, type Holdfast, LockTimeoutError } from '../src/index.js';
-import { clientContract } from './contract/client.js';
-import { electionContract } from './contract/election.js';
 import { record } from './contract/events.js';
-import { leaseContract } from './contract/lease.js';
-import { mutexContract } from './contract/mutex.js';
-import { rateLimiterContract } from './contract/rate-limiter.js';
-import { rwlockContract } from './contract/rwlock.js';
-import { semaphoreContract } from './contract/semaphore.js';
-import { watchContract } from './contract/watch.js';
+import { primitiveContracts } from './contract/primitives.js';
 import { spawnChild } from './helpers/child.js';
 import { untilQueued } from './helpers/queue.js';
 import { waitFor, withTimeout } from './helpers/wait.js';
@@ -26,14 +19,7 @@ import { redisWorld, useRedisServer } from './helpers/world.js';
 const server = useRedisServer();
 const world = redisWorld(server);
 
-mutexContract(world);
-semaphoreContract(world);
-leaseContract(world);
-clientContract(world);
-rwlockContract(world);
-rateLimiterContract(world);
-electionContract(world);
-watchContract(world);
+primitiveContracts(world);
 
 describe('redis specifics', () => {
   let admin: Redis | undefined;

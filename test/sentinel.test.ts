@@ -19,14 +19,7 @@ import {
   ValidationError,
 } from '../src/index.js';
 import { backendConformance } from './contract/backend.js';
-import { clientContract } from './contract/client.js';
-import { electionContract } from './contract/election.js';
-import { leaseContract } from './contract/lease.js';
-import { mutexContract } from './contract/mutex.js';
-import { rateLimiterContract } from './contract/rate-limiter.js';
-import { rwlockContract } from './contract/rwlock.js';
-import { semaphoreContract } from './contract/semaphore.js';
-import { watchContract } from './contract/watch.js';
+import { primitiveContracts } from './contract/primitives.js';
 import { untilQueued } from './helpers/queue.js';
 import type { RedisProcess } from './helpers/redis-server.js';
 import { startRedis } from './helpers/redis-server.js';
@@ -35,14 +28,7 @@ import { sentinelEngine, sentinelWorld, useSentinelSet } from './helpers/sentine
 const set = useSentinelSet();
 const world = sentinelWorld(set);
 
-mutexContract(world);
-semaphoreContract(world);
-leaseContract(world);
-clientContract(world);
-rwlockContract(world);
-rateLimiterContract(world);
-electionContract(world);
-watchContract(world);
+primitiveContracts(world);
 
 describe('backend conformance: sentinel', () => backendConformance(sentinelEngine(set)));
 
