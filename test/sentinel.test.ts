@@ -14,18 +14,23 @@ import {
   connect,
   type Holdfast,
   type Lease,
+  LeaseLostError,
   ReplicationError,
   UnsupportedError,
   ValidationError,
 } from '../src/index.js';
 import { backendConformance } from './contract/backend.js';
 import { primitiveContracts } from './contract/primitives.js';
+import { buildCli, runCli } from './helpers/cli.js';
 import { untilQueued } from './helpers/queue.js';
 import type { RedisProcess } from './helpers/redis-server.js';
 import { startRedis } from './helpers/redis-server.js';
 import { sentinelEngine, sentinelWorld, useSentinelSet } from './helpers/sentinel-world.js';
+import { aborted, withTimeout } from './helpers/wait.js';
 
 const set = useSentinelSet();
+// The CLI test runs the built binary (test/helpers/cli.ts builds it when sources changed).
+before(buildCli);
 const world = sentinelWorld(set);
 
 primitiveContracts(world);
@@ -52,6 +57,45 @@ describe('{ sentinel } target', () => {
       await assert.rejects(connect({ sentinel } as never), ValidationError);
     });
   }
+
+  const badUrls = [
+    'redis-sentinel://127.0.0.1:26379',
+    'redis-sentinel://127.0.0.1:26379/',
+    'redis-sentinel://127.0.0.1:26379/p?master=x',
+    'redis-sentinel://127.0.0.1:0/p',
+    'redis-sentinel://127.0.0.1:26379,127.0.0.1:26379/p',
+    'redis-sentinel://127.0.0.1:26379/p?db=-1',
+  ];
+  for (const url of badUrls) {
+    it(`refuses the URL ${url} with a ValidationError, before any I/O`, async () => {
+      await assert.rejects(connect(url), ValidationError);
+    });
+  }
+
+  it('takes the same target as one redis-sentinel:// URL, in connect() and the CLI’s --url', async () => {
+    const { name, sentinels } = set().target;
+    const url = `redis-sentinel://${sentinels.map((s) => s.replace('redis://', '')).join(',')}/${name}?db=2`;
+    const prefix = `url-${randomBytes(4).toString('hex')}:`;
+    const hf = await connect(url, { prefix });
+    try {
+      const lease = await hf.mutex('by-url', { ttl: 30_000 }).acquire();
+      const admin = new Redis((await set().primary()).url, { db: 2 });
+      try {
+        assert.equal(await admin.exists(nameKeys(prefix, 'by-url')[0]), 1, 'the lease is in db 2 of the primary');
+      } finally {
+        admin.disconnect();
+      }
+      const cli = (...args: string[]) => runCli([...args, '--url', url, '--prefix', prefix]);
+      assert.deepEqual(JSON.parse((await cli('ls', '--json')).stdout), ['by-url']);
+      const state = JSON.parse((await cli('inspect', 'by-url', '--json')).stdout);
+      assert.equal(state.holders[0].fence, lease.fence.toString());
+      assert.equal((await cli('release', 'by-url')).stdout, 'released 1 holder of by-url\n');
+      const reason = await withTimeout(aborted(lease.signal), 10_000, 'the force-released lease');
+      assert.ok(reason instanceof LeaseLostError);
+    } finally {
+      await hf.close();
+    }
+  });
 
   it('connects through the sentinels to the primary they name, with options they pass on', async () => {
     const hf = await connect({ sentinel: { ...set().target, db: 3 } });

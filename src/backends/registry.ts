@@ -59,7 +59,8 @@ export const REGISTRY: readonly RegistryEntry[] = [
   { schemes: ['redis-cluster', 'rediss-cluster'], keys: [], needsHost: false, load: () => import('./redis/index.js') },
   { schemes: ['holdfast'], keys: [], needsHost: true, load: () => import('./server-client/index.js') },
   { schemes: [], keys: ['redlock'], needsHost: true, load: () => import('./quorum/index.js') },
-  { schemes: [], keys: ['sentinel'], needsHost: true, load: () => import('./sentinel/index.js') },
+  // Sentinels as one URL, comma-separated hosts and the primary's name as the path (checked by the module).
+  { schemes: ['redis-sentinel'], keys: ['sentinel'], needsHost: false, load: () => import('./sentinel/index.js') },
   // Several hosts, comma-separated, which WHATWG URL cannot parse: the module checks the URL
   // itself, before it loads the etcd3 package or does any I/O.
   { schemes: ['etcd', 'etcds'], keys: [], needsHost: false, load: () => import('./etcd/index.js') },

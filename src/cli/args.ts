@@ -35,6 +35,7 @@ export const COMMON_HELP = `common options:
   --url URL      backend (default $HOLDFAST_URL, else ${DEFAULT_URL}):
                  holdfast://[token@]host:port, redis://[user:pass@]host:port[/db], rediss://…, memory://,
                  redis-cluster://[user:pass@]host:port,host:port…, rediss-cluster://…,
+                 redis-sentinel://[user:pass@]host:port,host:port…/NAME[?db=N],
                  etcd://[user:pass@]host:port,host:port…, etcds://…[?ca=FILE]
   --prefix P     key prefix the applications use (default holdfast:)
   --json         machine-readable output (one JSON value, or JSON lines for streams)

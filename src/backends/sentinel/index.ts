@@ -1,5 +1,5 @@
 /**
- * The `{ sentinel: { name, sentinels } }` backend: the Redis backend (same scripts, same
+ * The `{ sentinel: { name, sentinels } }` backend (or `redis-sentinel://h:p,h:p/NAME`): the Redis backend (same scripts, same
  * algorithm) on an ioredis connection that asks the sentinels where the primary is, and asks
  * again when it fails over:
  *
@@ -20,12 +20,12 @@ import { commandTimeoutOf } from '../options.js';
 import { createRedisBackend } from '../redis/create.js';
 import type { ConnectTarget, OpenOptions } from '../registry.js';
 import { FailoverTolerantBackend } from './failover.js';
-import { parseSentinelTarget, type SentinelSettings } from './target.js';
+import { parseSentinelTarget, type SentinelSettings, sentinelTargetOfUrl } from './target.js';
 
 export type { SentinelOptions, SentinelTarget } from './target.js';
 
 export async function open(target: ConnectTarget, context: BackendContext, options: OpenOptions): Promise<Backend> {
-  const settings = parseSentinelTarget(target);
+  const settings = parseSentinelTarget(typeof target === 'string' ? sentinelTargetOfUrl(target) : target);
   const commandTimeout = commandTimeoutOf(options);
   const redis = await createRedisBackend({ options: redisOptions(settings, commandTimeout) }, context, {
     commandTimeout,

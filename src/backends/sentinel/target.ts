@@ -1,6 +1,7 @@
 /**
  * `connect({ sentinel: { name, sentinels: ['redis://host:port', …] } })`: a primary with replicas
- * that Redis Sentinel fails over. The target is checked here, before any I/O.
+ * that Redis Sentinel fails over; or the same as one URL (`sentinelTargetOfUrl`). The target is
+ * checked here, before any I/O.
  */
 import { ValidationError } from '../../errors.js';
 import { checkName, checkOptions, optional } from '../../util/validate.js';
@@ -102,4 +103,52 @@ function endpointOf(url: unknown): { host: string; port: number } {
   // IPv6 hosts come in brackets, which sockets do not want.
   // WHATWG URL keeps a non-special scheme's host as written: DNS names are case-insensitive.
   return { host: parsed.hostname.replace(/^\[(.*)\]$/, '$1').toLowerCase(), port };
+}
+
+const URL_QUERY_KEYS = ['db', 'sentinelPassword'] as const;
+
+/**
+ * `redis-sentinel://[user:password@]host[:port][,host[:port]…]/NAME[?db=N&sentinelPassword=S]`:
+ * the `{ sentinel }` target as one URL string, for the CLI's `--url` and for configuration that
+ * holds a single string. The hosts are the sentinels (port 26379 when none is given), NAME the
+ * primary they monitor; the credentials are the primary's, as in `{ sentinel }`. Throws
+ * ValidationError; the result is checked again by `parseSentinelTarget`.
+ */
+export function sentinelTargetOfUrl(url: string): SentinelTarget {
+  const shown = JSON.stringify(url.slice(0, 64));
+  const match = /^redis-sentinel:\/\/(?:([^@/]*)@)?([^/?#]+)\/([^/?#]+)\/?(?:\?([^#]*))?$/i.exec(url);
+  if (!match) {
+    throw new ValidationError(
+      `invalid URL ${shown}: expected redis-sentinel://[user:password@]host:port[,host:port…]/NAME[?db=N]`,
+    );
+  }
+  const [, auth, hosts = '', rawName = '', query = ''] = match;
+  const decode = (text: string, what: string): string => {
+    try {
+      return decodeURIComponent(text);
+    } catch {
+      throw new ValidationError(`invalid URL ${shown}: its ${what} is not valid percent-encoding`);
+    }
+  };
+  const sentinel: Record<string, unknown> = {
+    name: decode(rawName, 'name'),
+    sentinels: hosts.split(',').map((host) => `redis://${host}`),
+  };
+  if (auth !== undefined) {
+    const colon = auth.indexOf(':');
+    const user = colon === -1 ? auth : auth.slice(0, colon);
+    if (user !== '') sentinel.username = decode(user, 'user');
+    if (colon !== -1) sentinel.password = decode(auth.slice(colon + 1), 'password');
+  }
+  for (const [key, value] of new URLSearchParams(query)) {
+    if (!(URL_QUERY_KEYS as readonly string[]).includes(key)) {
+      throw new ValidationError(
+        `invalid URL ${shown}: unknown parameter "${key}" (known: ${URL_QUERY_KEYS.join(', ')})`,
+      );
+    }
+    sentinel[key] = key === 'db' ? (/^\d{1,5}$/.test(value) ? Number(value) : Number.NaN) : value;
+  }
+  const target = { sentinel } as unknown as SentinelTarget;
+  parseSentinelTarget(target);
+  return target;
 }
