@@ -83,6 +83,17 @@ describe('redis: one script call for the acquires and releases of a tick', () =>
     assert.deepEqual(released, Array(10).fill(true));
   });
 
+  it('reads the cluster migration probe once per batch, not once per operation', async () => {
+    const names = Array.from({ length: 10 }, (_, i) => `probed:${i}`);
+    const leases = await Promise.all(names.map((name) => client().mutex(name).tryAcquire()));
+    // A sole holder's release reads no other key: what EXISTS calls remain are probes.
+    const [released, probes] = await commandCalls(/^exists$/, () =>
+      Promise.all(leases.map((lease) => lease?.release())),
+    );
+    assert.deepEqual(released, Array(10).fill(true));
+    assert.equal(probes, 1);
+  });
+
   it('fails only the operation that failed: the others of its batch are granted', async () => {
     assert.ok(admin);
     // A data key of the wrong type makes the script's first read of it an error.

@@ -89,12 +89,13 @@ function expandAll(): Scripts {
 
 /**
  * A script's text. SHARED (includes/now.lua) is what batch.lua's operations share within one
- * run: each batched script is wrapped as a function taking it; a standalone script has none.
+ * run: each batched script is wrapped as a function taking it; a standalone script, and
+ * batch.lua's own code around its operations, have SHARED = nil.
  */
 function sourceOf(name: ScriptName): string {
   const own = expand(`${name}.lua`, new Set());
-  if (name !== 'batch') return `local SHARED = nil\n${own}`;
-  return BATCHED.map((op) => scriptFunction(op, op, true)).join('') + own;
+  const operations = name === 'batch' ? BATCHED.map((op) => scriptFunction(op, op, true)).join('') : '';
+  return `local SHARED = nil\n${operations}${own}`;
 }
 
 /**

@@ -10,5 +10,9 @@
   and the client sends the call again (scripts.ts) until the keys have moved (the call is then
   redirected with ASK) or the migration is over. Outside a migration, and on one Redis, the
   read is one EXISTS on a missing key.
+  An operation inside a batch (SHARED is the batch's table) reads nothing: batch.lua read the
+  probe of its first operation's slot before any operation ran, every operation of a batch is
+  in that slot (the client batches per slot on a cluster), and no migration step can run
+  while a script does.
 ]]
-redis.call('EXISTS', KEYS[1] .. ':probe')
+if not SHARED then redis.call('EXISTS', KEYS[1] .. ':probe') end
