@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { Redis } from 'ioredis';
 import { checkHistory, describe as describeViolations, type Hold } from './helpers/checker.js';
-import { type Child, type Message, spawnChild } from './helpers/child.js';
+import { type Child, type Message, spawnChildren } from './helpers/child.js';
 import { newPrefix, useRedisNodes } from './helpers/quorum.js';
 import { type RedisProcess, startRedis } from './helpers/redis-server.js';
 import { withTimeout } from './helpers/wait.js';
@@ -46,9 +46,7 @@ test(`mutex on a quorum of 5: ${WORKERS} processes × ${ITERATIONS}, two nodes k
   ];
   const children: Child[] = [];
   try {
-    for (const spawned of await Promise.allSettled(Array.from({ length: WORKERS }, () => spawnChild(WORKER, args)))) {
-      if (spawned.status === 'fulfilled') children.push(spawned.value);
-    }
+    children.push(...(await spawnChildren(WORKER, args, WORKERS)));
     assert.equal(children.length, WORKERS, 'every worker process spawned');
     await Promise.all(children.map((child) => child.next('ready', START_TIMEOUT)));
     for (const child of children) child.send({ type: 'go' });

@@ -16,7 +16,7 @@ import { slotOf } from '../src/backends/redis/cluster.js';
 import { nameKeys } from '../src/backends/redis/keys.js';
 import { connect, LeaseLostError } from '../src/index.js';
 import { checkHistory, describe as describeViolations, type Hold } from './helpers/checker.js';
-import { type Child, type Message, spawnChild } from './helpers/child.js';
+import { type Child, type Message, spawnChildren } from './helpers/child.js';
 import { admin, type ClusterNodeProcess, type RedisCluster, startRedisCluster } from './helpers/redis-cluster.js';
 import { type RedisProcess, startRedis } from './helpers/redis-server.js';
 import { aborted, waitFor, withTimeout } from './helpers/wait.js';
@@ -56,9 +56,7 @@ async function stressThrough(
   const children: Child[] = [];
   const check = new Redis(resource.url);
   try {
-    for (const spawned of await Promise.allSettled(Array.from({ length: WORKERS }, () => spawnChild(WORKER, args)))) {
-      if (spawned.status === 'fulfilled') children.push(spawned.value);
-    }
+    children.push(...(await spawnChildren(WORKER, args, WORKERS)));
     assert.equal(children.length, WORKERS, 'every worker process spawned');
     await Promise.all(children.map((child) => child.next('ready', START_TIMEOUT)));
     for (const child of children) child.send({ type: 'go' });

@@ -14,7 +14,7 @@ import { nameKeys } from '../src/backends/redis/keys.js';
 import { BackendError, connect, type Holdfast, type Lease, LeaseLostError, ReplicationError } from '../src/index.js';
 import { fencedWrite } from './faults/fenced-resource.js';
 import { checkHistory, describe as describeViolations, type Hold } from './helpers/checker.js';
-import { type Child, type Message, spawnChild } from './helpers/child.js';
+import { type Child, type Message, spawnChildren } from './helpers/child.js';
 import { untilQueued } from './helpers/queue.js';
 import { type RedisProcess, startRedis } from './helpers/redis-server.js';
 import { useSentinelSet } from './helpers/sentinel-world.js';
@@ -151,9 +151,7 @@ describe('sentinel failover', () => {
     await set().idle(); // so the failover starts as soon as it is asked for
     const children: Child[] = [];
     try {
-      for (const spawned of await Promise.allSettled(Array.from({ length: WORKERS }, () => spawnChild(worker, args)))) {
-        if (spawned.status === 'fulfilled') children.push(spawned.value);
-      }
+      children.push(...(await spawnChildren(worker, args, WORKERS)));
       assert.equal(children.length, WORKERS, 'every worker process spawned');
       await Promise.all(children.map((child) => child.next('ready', HOLD)));
       for (const child of children) child.send({ type: 'go' });

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { Redis } from 'ioredis';
 import { type CheckOptions, checkHistory, describe, type Hold } from './helpers/checker.js';
-import { type Child, type Message, spawnChild } from './helpers/child.js';
+import { type Child, type Message, spawnChildren } from './helpers/child.js';
 import { type RedisProcess, startRedis } from './helpers/redis-server.js';
 import { withTimeout } from './helpers/wait.js';
 import { stressKeys, WORKER } from './stress/shared.js';
@@ -52,10 +52,7 @@ async function run(prefix: string, kind: 'mutex' | 'semaphore', log: (line: stri
   const args = [redis.url, prefix, kind, 'stress', String(ITERATIONS), String(PERMITS)];
   const children: Child[] = [];
   try {
-    const spawning = Array.from({ length: WORKERS }, () => spawnChild(WORKER, args));
-    for (const spawned of await Promise.allSettled(spawning)) {
-      if (spawned.status === 'fulfilled') children.push(spawned.value);
-    }
+    children.push(...(await spawnChildren(WORKER, args, WORKERS)));
     assert.equal(children.length, WORKERS, 'every worker process spawned');
     await Promise.all(children.map((child) => child.next('ready', START_TIMEOUT)));
     const started = performance.now();

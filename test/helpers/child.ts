@@ -114,6 +114,15 @@ export async function spawnChild(script: URL | string, args: readonly string[] =
   };
 }
 
+/**
+ * Starts `count` children of `script` at once and resolves with those that spawned: a caller
+ * keeps them for its cleanup (kill) even when one failed to start, and asserts the count.
+ */
+export async function spawnChildren(script: URL | string, args: readonly string[], count: number): Promise<Child[]> {
+  const spawned = await Promise.allSettled(Array.from({ length: count }, () => spawnChild(script, args)));
+  return spawned.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
+}
+
 // ---- the child's side ----
 
 /** Sends a message to the parent test; resolves once it has been handed to the channel. */
