@@ -8,7 +8,7 @@ import { describe, it } from 'node:test';
 import { ClosedError, LockTimeoutError } from '../../src/index.js';
 import { withTimeout } from '../helpers/wait.js';
 import type { WorldFactory } from '../helpers/world.js';
-import { clients, EVENT, queued, semaphoreIfHeld, useWorld } from './support.js';
+import { clients, EVENT, PAST_SHORT_TTL, queued, SHORT_TTL, semaphoreIfHeld, useWorld } from './support.js';
 
 export function clientContract(factory: WorldFactory): void {
   describe('client', () => {
@@ -130,7 +130,9 @@ export function clientContract(factory: WorldFactory): void {
       const semaphore = semaphoreIfHeld(a, 's', 2);
       const permit = semaphore ? await semaphore.tryAcquire({ permits: 2 }) : await a.mutex('s').tryAcquire();
       assert.ok(lock && permit);
-      const timedOut = assert.rejects(b.mutex('m').acquire({ wait: 100 }), LockTimeoutError);
+      // The wait outlasts the time it takes to see the waiter queued on a loaded machine (an
+      // etcd run beside another suite took more than 100 ms), or it could time out unseen.
+      const timedOut = assert.rejects(b.mutex('m').acquire({ wait: SHORT_TTL }), LockTimeoutError);
       const controller = new AbortController();
       const waitOptions = { signal: controller.signal };
       const abortedWait = assert.rejects(
@@ -138,7 +140,7 @@ export function clientContract(factory: WorldFactory): void {
       );
       await queued(a, 'm', 1);
       await queued(a, 's', 1);
-      await w.advance(150);
+      await w.advance(PAST_SHORT_TTL);
       controller.abort(new Error('stop'));
       await withTimeout(Promise.all([timedOut, abortedWait]), EVENT, 'the timeout and the abort');
       await lock.release();
