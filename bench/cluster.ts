@@ -5,16 +5,18 @@
  * master's share of the work (≈ 1/3 on names spread over slots) and its Redis CPU per
  * acquire+release (INFO cpu and commandstats per node), which must be no higher than one
  * Redis's. Two workloads: one task in sequence (one script call per operation on both), and
- * 16 tasks in parallel (one Redis coalesces a tick's operations into one call; a cluster can
- * only coalesce those of one slot, coalescer.ts). Hand-off p50 (a release to the waiter
- * holding, the wake-up published on the name's master and heard on the waiter's subscriber
+ * 16 tasks in parallel (one Redis coalesces a tick's operations into one call; a cluster only
+ * those of one slot, coalescer.ts). Beside each, the floor: the bare pair any Redis lock needs (SET NX
+ * PX, then a compare-and-DEL script) on the same names, tasks, pinning and idle subtraction.
+ * Hand-off p50 (a release to the waiter holding, the wake-up published on the name's master and heard on the waiter's subscriber
  * node) against one Redis, and the bare pub/sub floors behind the choice of plain PUBLISH
  * over sharded SPUBLISH for wake-ups (README "Redis Cluster").
  */
 
+import { createHash } from 'node:crypto';
 import calculateSlot from 'cluster-key-slot';
 import { connect, type Holdfast } from 'holdfast';
-import { Redis } from 'ioredis';
+import { Cluster, Redis } from 'ioredis';
 import { type RedisCluster, startRedisCluster } from '../test/helpers/redis-cluster.js';
 import { type RedisProcess, startRedis } from '../test/helpers/redis-server.js';
 import { pin, SERVER_CPU } from './pin.js';
@@ -43,6 +45,11 @@ export interface WorkloadNumbers {
   readonly singleCallsPerOp: number;
   /** CPU ms per second at rest: one Redis, then each master (subtracted above). */
   readonly idleMs: readonly number[];
+  /**
+   * The floor: the same names and tasks doing the bare pair (SET NX PX, then a compare-and-DEL
+   * script), CPU µs per pair on each master and on one Redis.
+   */
+  readonly bare: { readonly masters: readonly number[]; readonly single: number };
 }
 
 export interface ClusterNumbers {
@@ -82,20 +89,74 @@ async function idleRates(ports: readonly number[]): Promise<number[]> {
   return ports.map((_, i) => ((after[i] as NodeStats).cpu - (before[i] as NodeStats).cpu) / seconds);
 }
 
-/** `total` tryAcquire+release pairs by `tasks` tasks over NAMES names; how many each name got. */
-async function workload(hf: Holdfast, tasks: number, total: number): Promise<number[]> {
+/** Runs `total` pairs of `op` by `tasks` tasks over NAMES names; how many each name got. */
+async function workload(tasks: number, total: number, op: (index: number) => Promise<unknown>): Promise<number[]> {
   const perName = new Array<number>(NAMES).fill(0);
   await Promise.all(
     Array.from({ length: tasks }, async (_, task) => {
       for (let i = task; i < total; i += tasks) {
         const index = i % NAMES;
-        const lease = await hf.mutex(`n${index}`, { ttl: 10_000, autoExtend: false }).tryAcquire();
-        await lease?.release();
+        await op(index);
         perName[index] = (perName[index] ?? 0) + 1;
       }
     }),
   );
   return perName;
+}
+
+/** A holdfast tryAcquire+release of name `n<index>`. */
+const holdfastPair =
+  (hf: Holdfast) =>
+  async (index: number): Promise<void> => {
+    const lease = await hf.mutex(`n${index}`, { ttl: 10_000, autoExtend: false }).tryAcquire();
+    await lease?.release();
+  };
+
+/** redis-semaphore's mutex pair, the least a Redis lock does: SET NX PX, then compare-and-DEL. */
+const BARE_RELEASE = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0";
+const BARE_RELEASE_SHA = createHash('sha1').update(BARE_RELEASE).digest('hex');
+
+/**
+ * The bare pair on holdfast's holders key of name `n<index>` (the same slot). The client
+ * pipelines what the tasks issue in one tick (per node on a cluster: ioredis's auto-pipelining).
+ */
+const barePair =
+  (client: Redis | Cluster) =>
+  async (index: number): Promise<void> => {
+    const key = `${PREFIX}{n${index}}:h`;
+    await client.set(key, 'token', 'PX', 10_000, 'NX');
+    await client.evalsha(BARE_RELEASE_SHA, 1, key, 'token').catch(() => client.eval(BARE_RELEASE, 1, key, 'token'));
+  };
+
+/**
+ * Redis CPU µs per pair that `op` costs on `ports` (idle CPU, `idle` per s, subtracted), after a
+ * warm-up; `opsOn(perName)` says how many pairs each port served.
+ */
+async function cpuPerOp(
+  ports: readonly number[],
+  idle: readonly number[],
+  tasks: number,
+  total: number,
+  op: (index: number) => Promise<unknown>,
+  opsOn: (perName: readonly number[]) => Promise<number[]>,
+): Promise<{ cpuPerOp: number[]; callsPerOp: number[]; perName: number[] }> {
+  await workload(tasks, Math.min(total, 500), op);
+  const before = await Promise.all(ports.map(stats));
+  const started = performance.now();
+  const perName = await workload(tasks, total, op);
+  const seconds = (performance.now() - started) / 1000;
+  const after = await Promise.all(ports.map(stats));
+  const ops = await opsOn(perName);
+  return {
+    perName,
+    cpuPerOp: ports.map((_, i) => {
+      const cpu = (after[i] as NodeStats).cpu - (before[i] as NodeStats).cpu - (idle[i] ?? 0) * seconds;
+      return (cpu * 1e6) / Math.max(1, ops[i] ?? 0);
+    }),
+    callsPerOp: ports.map(
+      (_, i) => ((after[i] as NodeStats).calls - (before[i] as NodeStats).calls) / Math.max(1, ops[i] ?? 0),
+    ),
+  };
 }
 
 async function measureWorkload(
@@ -107,45 +168,43 @@ async function measureWorkload(
   total: number,
 ): Promise<WorkloadNumbers> {
   const masters = await cluster.masters();
-  const idle = await idleRates([singlePort, ...masters.map((m) => m.port)]);
-  await workload(single, tasks, Math.min(total, 500));
-  const s0 = await stats(singlePort);
-  let started = performance.now();
-  await workload(single, tasks, total);
-  const singleSeconds = (performance.now() - started) / 1000;
-  const s1 = await stats(singlePort);
-  await workload(clustered, tasks, Math.min(total, 500));
-  const before = await Promise.all(masters.map((m) => stats(m.port)));
-  started = performance.now();
-  const perName = await workload(clustered, tasks, total);
-  const clusterSeconds = (performance.now() - started) / 1000;
-  const after = await Promise.all(masters.map((m) => stats(m.port)));
-  const opsOf = await Promise.all(
-    masters.map(async (m) => {
-      let ops = 0;
-      for (let i = 0; i < NAMES; i++) {
-        const slot = calculateSlot(`${PREFIX}{n${i}}:h`);
-        if ((await cluster.masterOf(slot)).id === m.id) ops += perName[i] ?? 0;
-      }
-      return ops;
-    }),
+  const masterPorts = masters.map((m) => m.port);
+  const masterOfName = await Promise.all(
+    Array.from({ length: NAMES }, async (_, i) => (await cluster.masterOf(calculateSlot(`${PREFIX}{n${i}}:h`))).id),
   );
-  const total2 = opsOf.reduce((a, b) => a + b, 0);
-  return {
-    masters: masters.map((_, i) => {
-      const ops = Math.max(1, opsOf[i] ?? 0);
-      const b = before[i] as NodeStats;
-      const a = after[i] as NodeStats;
-      return {
-        share: (opsOf[i] ?? 0) / total2,
-        cpuPerOp: ((a.cpu - b.cpu - (idle[i + 1] ?? 0) * clusterSeconds) * 1e6) / ops,
-        callsPerOp: (a.calls - b.calls) / ops,
-      };
-    }),
-    singleCpuPerOp: ((s1.cpu - s0.cpu - (idle[0] ?? 0) * singleSeconds) * 1e6) / total,
-    idleMs: idle.map((rate) => rate * 1000),
-    singleCallsPerOp: (s1.calls - s0.calls) / total,
-  };
+  const onMasters = async (perName: readonly number[]): Promise<number[]> =>
+    masters.map((m) => perName.reduce((sum, count, i) => sum + (masterOfName[i] === m.id ? count : 0), 0));
+  const onSingle = async (perName: readonly number[]): Promise<number[]> => [perName.reduce((a, b) => a + b, 0)];
+  const idle = await idleRates([singlePort, ...masterPorts]);
+  const idleMasters = idle.slice(1);
+  const s = await cpuPerOp([singlePort], idle, tasks, total, holdfastPair(single), onSingle);
+  const c = await cpuPerOp(masterPorts, idleMasters, tasks, total, holdfastPair(clustered), onMasters);
+  // The floor, with the same tasks, names, pinning and idle subtraction.
+  const bareSingle = new Redis({ port: singlePort, host: '127.0.0.1', enableAutoPipelining: true });
+  const bareCluster = new Cluster(
+    cluster.urls.map((url) => new URL(url)).map((url) => ({ host: url.hostname, port: Number(url.port) })),
+    { enableAutoPipelining: true, scaleReads: 'master' },
+  );
+  try {
+    const bs = await cpuPerOp([singlePort], idle, tasks, total, barePair(bareSingle), onSingle);
+    const bc = await cpuPerOp(masterPorts, idleMasters, tasks, total, barePair(bareCluster), onMasters);
+    const opsOf = await onMasters(c.perName);
+    const all = opsOf.reduce((a, b) => a + b, 0);
+    return {
+      masters: masters.map((_, i) => ({
+        share: (opsOf[i] ?? 0) / all,
+        cpuPerOp: c.cpuPerOp[i] ?? 0,
+        callsPerOp: c.callsPerOp[i] ?? 0,
+      })),
+      singleCpuPerOp: s.cpuPerOp[0] ?? 0,
+      idleMs: idle.map((rate) => rate * 1000),
+      singleCallsPerOp: s.callsPerOp[0] ?? 0,
+      bare: { masters: bc.cpuPerOp, single: bs.cpuPerOp[0] ?? 0 },
+    };
+  } finally {
+    bareSingle.disconnect();
+    bareCluster.disconnect();
+  }
 }
 
 /** ms from the holder's release() call to the waiter holding, on `name`. */
@@ -246,11 +305,17 @@ function renderWorkload(what: string, n: WorkloadNumbers): string[] {
   const ratio = worst / n.singleCpuPerOp;
   const cpus = n.masters.map((m) => `${m.cpuPerOp.toFixed(0)}`).join(' / ');
   const calls = n.masters.map((m) => m.callsPerOp.toFixed(2)).join(' / ');
+  const bareWorst = Math.max(...n.bare.masters);
+  const floor = bareWorst / n.bare.single;
   return [
     `  ${what}:`,
     `    share of the work per master: ${shares} (target ≈ 1/3 each, ±10 points) ${mark(even)}`,
     `    Redis CPU per acquire+release: masters ${cpus} µs, one Redis ${n.singleCpuPerOp.toFixed(0)} µs: ` +
       `highest ${ratio.toFixed(2)}× (target ≤ 1×) ${mark(ratio <= 1)}`,
+    `      floor here: the bare pair (SET NX PX, compare-and-DEL script; pipelined per tick and node) on the ` +
+      `same names: masters ${n.bare.masters.map((v) => v.toFixed(0)).join(' / ')} µs, one Redis ` +
+      `${n.bare.single.toFixed(0)} µs: ${floor.toFixed(2)}× (the target ${floor <= 1 ? 'is within' : 'is below'} ` +
+      `what cluster mode with 3 masters on one core allows; holdfast is at ${(ratio / floor).toFixed(2)}× of that floor)`,
     `    script calls per acquire+release: masters ${calls}, one Redis ${n.singleCallsPerOp.toFixed(2)}; ` +
       `CPU at rest (subtracted): ${n.idleMs.map((v) => v.toFixed(1)).join(' / ')} ms/s (one Redis / masters)`,
   ];
