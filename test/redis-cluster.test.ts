@@ -3,9 +3,11 @@
  * redis-cluster.ts), a fresh key prefix per test. The backend conformance suite and the
  * primitive contract suites run unchanged; then what only a cluster can show (cluster/
  * specifics.ts): names spread over slots and masters, a name with braces in its own slot,
- * renewals across slots, list over every master, a hand-off to a client on another node.
+ * renewals across slots, list over every master, a hand-off to a client on another node;
+ * and wake-ups by sharded pub/sub (cluster/shard-wakes.ts).
  */
 import { after, before, describe } from 'node:test';
+import { clusterShardWakes } from './cluster/shard-wakes.js';
 import { clusterSpecifics } from './cluster/specifics.js';
 import { backendConformance } from './contract/backend.js';
 import { redisClusterEngine } from './contract/backend-engines.js';
@@ -30,3 +32,5 @@ describe('backend conformance: redis cluster', () => backendConformance(redisClu
 primitiveContracts(world);
 
 clusterSpecifics(cluster);
+
+clusterShardWakes(cluster);

@@ -32,11 +32,14 @@ import { listNames } from './listing.js';
 import { ReplicaConfirmations } from './replicas.js';
 import { parseAcquire, parseCount, parseFlag, parseInspect, parseRate, parseSweep } from './replies.js';
 import { runScript, runScriptMany, type ScriptArg, type ScriptCall, type ScriptName, type Scripts } from './scripts.js';
+import type { ShardWakes } from './shard-wakes.js';
 import type { Watches } from './watches.js';
 
 export interface Parts {
   readonly client: RedisConnection;
   readonly subscriber: RedisConnection;
+  /** Sharded wake-ups (shard-wakes.ts): a cluster's; null on one Redis. */
+  readonly shardWakes: ShardWakes | null;
   readonly watches: Watches;
   /** true when the command connection is ours to close. */
   readonly owned: boolean;
@@ -99,9 +102,10 @@ export class RedisBackend implements Backend {
     this.#prefix = parts.context.prefix;
     const { client, context } = parts;
     this.#unwatchMasters = isCluster(client)
-      ? watchMasters(client, (slots) =>
-          context.onRecheck?.((name) => slots.has(slotOf(nameKeys(this.#prefix, name)[0]))),
-        )
+      ? watchMasters(client, (slots) => {
+          parts.shardWakes?.moved(slots);
+          context.onRecheck?.((name) => slots.has(slotOf(nameKeys(this.#prefix, name)[0])));
+        })
       : null;
     this.#coalescer = new Coalescer(
       (what, script, keys, args) => this.#send(what, script, keys, args),
@@ -135,6 +139,7 @@ export class RedisBackend implements Backend {
   async acquire(request: AcquireRequest): Promise<AcquireResult> {
     const { name } = request;
     const what = `acquire "${name}"`;
+    const shard = request.enqueue ? this.#parts.shardWakes : null;
     const args = [
       this.#prefix,
       name,
@@ -144,15 +149,18 @@ export class RedisBackend implements Backend {
       request.ttl,
       request.enqueue ? '1' : '0',
       request.waiterTtl,
-      this.clientId,
+      shard ? shard.address(name) : this.clientId,
       request.owner,
       request.kind,
       request.claimTtl,
     ];
-    return parseAcquire(await this.#coalesced(what, 'acquire', nameKeys(this.#prefix, name), args), what);
+    const result = parseAcquire(await this.#coalesced(what, 'acquire', nameKeys(this.#prefix, name), args), what);
+    if (shard) this.#waiting(shard, name, request.token, result.granted ? -1 : result.position, request.waiterTtl);
+    return result;
   }
 
   async release(name: string, token: string): Promise<boolean> {
+    this.#parts.shardWakes?.left(token);
     const what = `release "${name}"`;
     const args = [this.#prefix, name, token];
     return parseFlag(await this.#coalesced(what, 'release', nameKeys(this.#prefix, name), args), what);
@@ -200,11 +208,16 @@ export class RedisBackend implements Backend {
   async #rateTake(request: RateRequest): Promise<RateResult> {
     const { name, algorithm, limit, window, burst, cost, token, waiterTtl } = request;
     const what = `rateTake "${name}"`;
-    const args = [this.#prefix, name, algorithm, limit, window, burst, cost, token ?? '', waiterTtl, this.clientId];
-    return parseRate(await this.#eval(what, 'rate-take', rateKeys(this.#prefix, name), args), what);
+    const shard = token === null ? null : this.#parts.shardWakes;
+    const address = shard ? shard.address(name) : this.clientId;
+    const args = [this.#prefix, name, algorithm, limit, window, burst, cost, token ?? '', waiterTtl, address];
+    const result = parseRate(await this.#eval(what, 'rate-take', rateKeys(this.#prefix, name), args), what);
+    if (shard && token !== null) this.#waiting(shard, name, token, result.position, waiterTtl);
+    return result;
   }
 
   async #rateLeave(name: string, token: string): Promise<void> {
+    this.#parts.shardWakes?.left(token);
     const what = `rateLeave "${name}"`;
     const args = [this.#prefix, name, token];
     parseFlag(await this.#eval(what, 'rate-leave', rateKeys(this.#prefix, name), args), what);
@@ -227,13 +240,20 @@ export class RedisBackend implements Backend {
     this.#coalescer.flush();
     this.#closed = true;
     this.#unwatchMasters?.();
-    const { client, subscriber, watches, owned, timeout } = this.#parts;
+    const { client, subscriber, shardWakes, watches, owned, timeout } = this.#parts;
     client.off('connect', this.#onConnect);
     watches.close();
     await Promise.all([
       closeConnection(subscriber, timeout),
+      shardWakes?.close(),
       owned ? closeConnection(client, timeout) : Promise.resolve(),
     ]);
+  }
+
+  /** A waiter's answer: queued at `position` (≥ 0), or no longer waiting (granted: -1). */
+  #waiting(shard: ShardWakes, name: string, token: string, position: number, waiterTtl: number): void {
+    if (position >= 0) shard.queued(name, token, waiterTtl);
+    else shard.left(token);
   }
 
   #extendArgs(request: ExtendRequest): ScriptArg[] {

@@ -15,6 +15,7 @@ import { refuseEviction } from './eviction.js';
 import { wakeChannel } from './keys.js';
 import { parseWake } from './replies.js';
 import { loadScripts } from './scripts.js';
+import { ShardWakes } from './shard-wakes.js';
 import { Watches } from './watches.js';
 
 /**
@@ -61,9 +62,10 @@ export async function createRedisBackend(
   if (options.testClock !== undefined && typeof options.testClock !== 'function') {
     throw new ValidationError('testClock must be a function returning integer µs');
   }
-  // The id ends a channel name and sits in '|'-separated records (scripts/includes/records.lua).
-  if (!/^[^|\s]{1,200}$/.test(context.clientId)) {
-    throw new ValidationError('clientId must be 1-200 characters without "|" or whitespace');
+  // The id ends a channel name and sits in '|'-separated records (scripts/includes/records.lua);
+  // a leading SHARD_WAKE_MARK is what the scripts read as "woken by SPUBLISH" (keys.ts).
+  if (!/^[^|\s#][^|\s]{0,199}$/.test(context.clientId)) {
+    throw new ValidationError('clientId must be 1-200 characters without "|" or whitespace, not starting with "#"');
   }
   const scripts = await loadScripts().catch((error: unknown) => {
     throw asBackendError(error, 'loading the Lua scripts');
@@ -80,10 +82,11 @@ export async function createRedisBackend(
     } else client = target.client;
     if (owned && options.connectTimeout !== undefined) await untilReady(client, options.connectTimeout);
     const channel = wakeChannel(context.prefix, context.clientId);
+    const shardWakes = isCluster(client) ? openShardWakes(client, context, timeout) : null;
     const subscriber = await openSubscriber(
       client,
       channel,
-      (message) => wake(context, message),
+      (message) => wake(context, message, shardWakes),
       () => context.onResync(),
       timeout,
       options.connectTimeout,
@@ -99,7 +102,7 @@ export async function createRedisBackend(
       : null;
     const watches = new Watches(subscriber, context.prefix, timeout, beacons);
     const testClock = options.testClock ?? null;
-    const parts = { client, subscriber, watches, owned, scripts, context, timeout, lastError, testClock };
+    const parts = { client, subscriber, shardWakes, watches, owned, scripts, context, timeout, lastError, testClock };
     return new RedisBackend(parts);
   } catch (error) {
     if (owned && client) drop(client);
@@ -107,10 +110,27 @@ export async function createRedisBackend(
   }
 }
 
-/** A message on the client's wake channel: a hand-off grant, or a bare token (replies.ts). */
-function wake(context: BackendContext, message: string): void {
+/** Sharded wake-ups on a cluster (shard-wakes.ts): heard like the others, by `wake`. */
+function openShardWakes(cluster: Cluster, context: BackendContext, timeout: number): ShardWakes {
+  const shardWakes: ShardWakes = new ShardWakes({
+    cluster,
+    prefix: context.prefix,
+    clientId: context.clientId,
+    timeout,
+    onMessage: (message) => wake(context, message, shardWakes),
+    askAgain: (token) => context.onWake(token, null),
+  });
+  return shardWakes;
+}
+
+/**
+ * A message on one of the client's wake channels: a hand-off grant, or a bare token
+ * (replies.ts). A granted waiter waits no more, so its shard subscription may go idle.
+ */
+function wake(context: BackendContext, message: string, shardWakes: ShardWakes | null): void {
   try {
     const { token, grant, retryAfter } = parseWake(message);
+    if (grant) shardWakes?.left(token);
     context.onWake(token, grant, retryAfter);
   } catch (error) {
     // A throw here would surface inside ioredis's reply parser and break the connection.

@@ -32,7 +32,9 @@
  *
  * Channels: wake-ups for client C on `P` + `wake:` + C (payload: the waiter's token,
  * `token|retryAfter` for a new queue head, or `token|fence|serverMicros` for a hand-off
- * grant: scripts/includes/drain.lua); events
+ * grant: scripts/includes/drain.lua), or, on a Redis Cluster ≥ 7.0 where C has SSUBSCRIBEd
+ * it, on the name's shard channel `P{E}:wake:` + C (same payload, SPUBLISH: shard-wakes.ts,
+ * scripts/includes/wake.lua); events
  * about name N on `P` + `ev:` + N (payload: JSON, see scripts/includes/events.lua). The scripts
  * get `P` and build both names the same way as the functions below.
  */
@@ -79,6 +81,21 @@ export function wakePrefix(prefix: string): string {
 
 export function wakeChannel(prefix: string, clientId: string): string {
   return wakePrefix(prefix) + clientId;
+}
+
+/**
+ * What a waiter's client sends as its client id when it listens on the name's shard channel:
+ * the scripts then SPUBLISH its wake-ups there (scripts/includes/wake.lua). A client id never
+ * starts with it (create.ts).
+ */
+export const SHARD_WAKE_MARK = '#';
+
+/**
+ * The shard channel of `clientId`'s wake-ups about `name`: it carries the name's hash tag, so
+ * it lives in the slot of the name's keys, on the master whose scripts SPUBLISH to it.
+ */
+export function shardWakeChannel(prefix: string, name: string, clientId: string): string {
+  return `${nameBase(prefix, name)}:wake:${clientId}`;
 }
 
 /** Scripts publish events about a name on this plus the name. */

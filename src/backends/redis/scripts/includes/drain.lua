@@ -1,8 +1,8 @@
 --[[
   drain(run, quietToken): while the head of the queue fits (used + its permits <= its limit)
   it is granted for its claim window (the claimTtl its client sent), `handoff` is published and
-  its client is woken on <prefix>wake:<clientId> with `token|fence|serverMicros` (this run's
-  clock, integer µs). Stops at the first head that does not fit: a large request is never
+  its client is woken (includes/wake.lua) with `token|fence|serverMicros` (this run's clock,
+  integer µs). Stops at the first head that does not fit: a large request is never
   overtaken by smaller ones behind it (strict FIFO).
   quietToken (or nil) is granted without a wake-up: it is the caller of this very script,
   which learns the outcome from the reply.
@@ -18,6 +18,12 @@
 ]]
 --- @include "lock"
 --- @include "grant"
+--- @include "wake"
+
+-- The waiter's client, at the address its record names (includes/wake.lua); H is `<prefix>{<name>}:h`.
+local function wakeWaiter(waiter, message)
+  wakeClient(PREFIX .. 'wake:', string.sub(H, 1, -3), waiter.clientId, message)
+end
 
 local function drain(run, quietToken)
   -- When noteHead() reads the head now, the first turn of the loop need not read it again.
@@ -39,8 +45,7 @@ local function drain(run, quietToken)
       if run.used + waiter.permits > waiter.limit then
         if head ~= run.headBefore and head ~= quietToken then
           local retryAfter = untilEarliestExpiry(run)
-          redis.call('PUBLISH', PREFIX .. 'wake:' .. waiter.clientId,
-            retryAfter >= 0 and head .. '|' .. int(math.ceil(retryAfter)) or head)
+          wakeWaiter(waiter, retryAfter >= 0 and head .. '|' .. int(math.ceil(retryAfter)) or head)
         end
         return
       end
@@ -48,7 +53,7 @@ local function drain(run, quietToken)
       removeWaiter(run, head)
       run.publish('handoff', fence, waiter.permits, waiter.owner, waiter.claimTtl)
       if head ~= quietToken then
-        redis.call('PUBLISH', PREFIX .. 'wake:' .. waiter.clientId, head .. '|' .. fence .. '|' .. int(run.micros))
+        wakeWaiter(waiter, head .. '|' .. fence .. '|' .. int(run.micros))
       end
     end
   end

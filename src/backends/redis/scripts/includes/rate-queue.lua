@@ -5,12 +5,14 @@
   keys[3] waiters  ZSET token -> entry expiresAt (ms, server clock)
   keys[4] data     HASH w:<token> = cost|clientId, seq
 
-  A waiter is woken (PUBLISH wakePrefix .. clientId, token) whenever it becomes the head, so
+  A waiter is woken (includes/wake.lua, with its token) whenever it becomes the head, so
   it asks at once instead of at its safety timer. quietToken (or nil) is never woken: it is
   the caller of the running script, which learns its turn from the reply.
   publish is the script's event publisher (includes/events.lua): joining the queue is
   `waiting`, leaving it other than by admission is `left`, with permits = cost.
 ]]
+--- @include "wake"
+
 local function rateHead(keys)
   return redis.call('ZRANGE', keys[2], 0, 0)[1]
 end
@@ -41,7 +43,8 @@ local function wakeNewHead(keys, before, wakePrefix, quietToken)
   local head = rateHead(keys)
   if not head or head == before or head == quietToken then return end
   local waiter = readRateWaiter(keys, head)
-  if waiter then redis.call('PUBLISH', wakePrefix .. waiter.clientId, head) end
+  -- keys[1] is `<prefix>{<name>}:rl`
+  if waiter then wakeClient(wakePrefix, string.sub(keys[1], 1, -4), waiter.clientId, head) end
 end
 
 -- Drops waiters whose entry expired (an expiry equal to now counts as passed).

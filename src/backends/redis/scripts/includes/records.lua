@@ -3,6 +3,8 @@
 
   h:<token> = permits|fence|owner
   w:<token> = permits|limit|claimTtl|clientId|owner
+  clientId is where the waiter's client is woken: its id, or `#` and its id when it listens on
+  the name's shard channel (includes/wake.lua).
   owner is free JSON text that may contain '|', so it always comes last. claimTtl is the claim
   window its client sent (min(ttl, waiterTtl)): how long a hand-off grant lasts before the
   woken waiter confirms it.
