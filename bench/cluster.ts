@@ -8,9 +8,11 @@
  * 16 tasks in parallel (one Redis coalesces a tick's operations into one call; a cluster only
  * those of one slot, coalescer.ts). Beside each, the floor: the bare pair any Redis lock needs (SET NX
  * PX, then a compare-and-DEL script) on the same names, tasks, pinning and idle subtraction.
- * Hand-off p50 (a release to the waiter holding, the wake-up published on the name's master and heard on the waiter's subscriber
- * node) against one Redis, and the bare pub/sub floors behind the choice of plain PUBLISH
- * over sharded SPUBLISH for wake-ups (README "Redis Cluster").
+ * Hand-off p50 (a release to the waiter holding: the wake-up SPUBLISHed on the name's master and
+ * heard there by the waiting client's shard subscription, src/backends/redis/shard-wakes.ts)
+ * against one Redis, and the bare pub/sub floors: PUBLISH on one Redis, PUBLISH heard on another
+ * node of the cluster (what a wake-up costs without a shard subscription), SPUBLISH on the slot's
+ * master (README "Redis Cluster").
  */
 
 import { createHash } from 'node:crypto';

@@ -2,7 +2,8 @@
  * Redis Cluster under faults, on one 3-master + 3-replica cluster for this file. Processes
  * contend for one mutex (test/cluster/worker.ts) while the hot slot is migrated to another
  * master, then while its master fails over to its replica: every hold is checked (no overlap,
- * fences rise, no lost update, every write to the fenced resource accepted). Then a failover
+ * fences rise, no lost update, every write to the fenced resource accepted; wake-ups go on by
+ * SPUBLISH on the new master, so the waiters' shard subscriptions followed). Then a failover
  * that loses a just-granted lease (its replica took over without it): the holder's signal
  * aborts with a LeaseLostError as soon as the client sees the slot change master. Last, a
  * master killed outright: its replica is elected, the slot serves again, and the old master
@@ -19,7 +20,7 @@ import { checkHistory, describe as describeViolations, type Hold } from './helpe
 import { type Child, type Message, spawnChildren } from './helpers/child.js';
 import { admin, type ClusterNodeProcess, type RedisCluster, startRedisCluster } from './helpers/redis-cluster.js';
 import { type RedisProcess, startRedis } from './helpers/redis-server.js';
-import { aborted, waitFor, withTimeout } from './helpers/wait.js';
+import { aborted, sleep, waitFor, withTimeout } from './helpers/wait.js';
 
 const WORKERS = 4;
 const ITERATIONS = 60;
@@ -62,8 +63,13 @@ async function stressThrough(
     for (const child of children) child.send({ type: 'go' });
     await Promise.all(children.map((child) => child.next('progress', RUN_TIMEOUT)));
     await fault(prefix);
+    // The hot name's master after the fault: its waiters' shard subscriptions must follow it.
+    const master = await cluster.masterOf(slotOf(nameKeys(prefix, name)[0]));
+    const spublishedBefore = await spublishCalls(master.port);
+    const watching = watchShardChannels(master.port, `${prefix}{${name}}:wake:*`);
     for (const child of children) child.send({ type: 'faulted' });
     const done = await Promise.all(children.map((child) => child.next<Done>('done', RUN_TIMEOUT)));
+    const subscribedThere = await watching.stop();
     await withTimeout(Promise.all(children.map((child) => child.exited)), 10_000, 'the workers to exit');
     const holds = done.flatMap((d) => d.holds);
     const counter = Number((await check.get(`${prefix}counter`)) ?? '0');
@@ -80,10 +86,43 @@ async function stressThrough(
     assert.deepEqual(violations, [], `the history has violations:\n${describeViolations(violations)}`);
     assert.equal(sum('refused'), 0, 'the fenced resource accepted every holder’s write');
     assert.ok(sum('afterFault') >= WORKERS * 10, 'acquisitions went on after the fault');
+    const spublished = (await spublishCalls(master.port)) - spublishedBefore;
+    log(`${spublished} wake-ups by SPUBLISH on the new master after the fault`);
+    assert.ok(subscribedThere, 'a waiting worker SSUBSCRIBEd the name’s shard channel on the new master');
+    assert.ok(spublished > 0, 'waiters were woken by SPUBLISH on the new master');
   } finally {
     await Promise.all(children.map((child) => child.kill()));
     check.disconnect();
   }
+}
+
+/** SPUBLISH calls on the node at `port` so far (the scripts' included: src/backends/redis/shard-wakes.ts). */
+async function spublishCalls(port: number): Promise<number> {
+  const stats = await admin(port, (r) => r.info('commandstats'));
+  return Number(/^cmdstat_spublish:calls=(\d+)/m.exec(stats)?.[1] ?? 0);
+}
+
+/**
+ * Polls PUBSUB SHARDCHANNELS `pattern` on the node at `port` until a channel shows or `stop()`
+ * is called; `stop()` tells whether one showed.
+ */
+function watchShardChannels(port: number, pattern: string): { stop(): Promise<boolean> } {
+  let seen = false;
+  let polling = true;
+  const poll = (async () => {
+    while (polling && !seen) {
+      const channels = (await admin(port, (r) => r.call('PUBSUB', 'SHARDCHANNELS', pattern))) as string[];
+      seen = channels.length > 0;
+      if (!seen) await sleep(5);
+    }
+  })();
+  return {
+    async stop() {
+      polling = false;
+      await poll;
+      return seen;
+    },
+  };
 }
 
 /** A master other than `node`. */

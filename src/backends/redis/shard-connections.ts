@@ -55,10 +55,13 @@ export class ShardConnections {
     return withTimeout(connection.ssubscribe(channel), this.#timeout, 'subscribing to wake-ups');
   }
 
-  /** SUNSUBSCRIBEs `channel` on `node`, if connected there; a failure leaves nothing to undo. */
+  /**
+   * SUNSUBSCRIBEs `channel` on `node`, after whatever was sent there before (an SSUBSCRIBE still
+   * in the offline queue included); a failure leaves nothing to undo (the connection is gone).
+   */
   unsubscribe(node: string, channel: string): void {
     const connection = this.#connections.get(node);
-    if (connection?.status === 'ready') connection.sunsubscribe(channel).catch(() => {});
+    if (connection !== undefined && connection.status !== 'end') connection.sunsubscribe(channel).catch(() => {});
   }
 
   /** Closes the connections to nodes `used` does not have (no longer a master of ours). */

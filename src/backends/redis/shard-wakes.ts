@@ -51,8 +51,6 @@ interface Entry {
   attempt: number;
   /** This client's tokens queued on the name, with the local time (ms) their entry lapses. */
   readonly waiting: Map<string, number>;
-  /** When the last waiter left (local ms); null while waited on. */
-  idleSince: number | null;
 }
 
 export class ShardWakes {
@@ -62,6 +60,8 @@ export class ShardWakes {
   readonly #byName = new Map<string, Entry>();
   readonly #byChannel = new Map<string, Entry>();
   readonly #byToken = new Map<string, Entry>();
+  /** Entries nobody waits on, by name, with when they became idle (local ms): oldest first. */
+  readonly #idle = new Map<string, number>();
   #timer: NodeJS.Timeout | null = null;
   /** The servers refused SSUBSCRIBE (Redis < 7): PUBLISH only. */
   #unsupported = false;
@@ -105,14 +105,13 @@ export class ShardWakes {
         pending: null,
         attempt: 0,
         waiting: new Map(),
-        idleSince: null,
       };
       this.#byName.set(name, entry);
       this.#byChannel.set(channel, entry);
     }
     this.#byToken.set(token, entry);
     entry.waiting.set(token, performance.now() + waiterTtl);
-    entry.idleSince = null;
+    this.#idle.delete(name);
     if (entry.node === null && entry.pending === null) this.#subscribe(entry);
     this.#timer ??= setInterval(() => this.#sweep(), SWEEP_MS).unref();
   }
@@ -123,9 +122,7 @@ export class ShardWakes {
     if (entry === undefined) return;
     this.#byToken.delete(token);
     entry.waiting.delete(token);
-    if (entry.waiting.size > 0) return;
-    entry.idleSince = performance.now();
-    if (this.#byName.size > MAX_IDLE) this.#sweep();
+    if (entry.waiting.size === 0) this.#idled(entry, performance.now());
   }
 
   /** These slots changed master: their subscriptions follow them, and their waiters ask again. */
@@ -182,6 +179,7 @@ export class ShardWakes {
     if (node !== null) this.#connections.unsubscribe(node, entry.channel);
     this.#byName.delete(entry.name);
     this.#byChannel.delete(entry.channel);
+    this.#idle.delete(entry.name);
     for (const token of entry.waiting.keys()) this.#byToken.delete(token);
   }
 
@@ -192,31 +190,37 @@ export class ShardWakes {
     this.#connections.prune(new Set());
   }
 
+  /** Nobody waits on `entry` since `now`: it is kept IDLE_MS, and only the MAX_IDLE latest. */
+  #idled(entry: Entry, now: number): void {
+    this.#idle.set(entry.name, now);
+    if (this.#idle.size <= MAX_IDLE) return;
+    const oldest = this.#byName.get(this.#idle.keys().next().value ?? '');
+    if (oldest) this.#forget(oldest);
+  }
+
   /**
    * Drops waiters whose queue entry lapsed (they stopped asking, so the server dropped them
-   * too), idle subscriptions past IDLE_MS or beyond MAX_IDLE, and connections no subscription
-   * uses; re-subscribes what a failed SSUBSCRIBE or an unnoticed move left unheard.
+   * too), idle subscriptions past IDLE_MS, and connections no subscription uses; re-subscribes
+   * what a failed SSUBSCRIBE or an unnoticed move left unheard.
    */
   #sweep(): void {
     const now = performance.now();
-    const idle: Entry[] = [];
     for (const entry of this.#byName.values()) {
       for (const [token, lapse] of entry.waiting) {
         if (lapse > now) continue;
         entry.waiting.delete(token);
         this.#byToken.delete(token);
+        if (entry.waiting.size === 0) this.#idled(entry, now);
       }
-      if (entry.waiting.size === 0) {
-        entry.idleSince ??= now;
-        idle.push(entry);
-      } else if (entry.pending === null && entry.node !== this.#masterOf(entry)) {
+      if (entry.waiting.size > 0 && entry.pending === null && entry.node !== this.#masterOf(entry)) {
         this.#subscribe(entry);
       }
     }
-    idle.sort((a, b) => (a.idleSince ?? now) - (b.idleSince ?? now));
-    idle.forEach((entry, index) => {
-      if (now - (entry.idleSince ?? now) >= IDLE_MS || idle.length - index > MAX_IDLE) this.#forget(entry);
-    });
+    for (const [name, since] of this.#idle) {
+      if (now - since < IDLE_MS) break;
+      const entry = this.#byName.get(name);
+      if (entry) this.#forget(entry);
+    }
     const used = new Set<string>();
     for (const entry of this.#byName.values()) {
       for (const node of [entry.node, entry.pending, this.#masterOf(entry)]) if (node) used.add(node);
