@@ -43,6 +43,31 @@ async function spy(port: number, shard: string, plain: string) {
   };
 }
 
+/**
+ * `holder` releases `held`, `waiter` is handed the lock for `token`: the spy heard one wake-up
+ * for it, by SPUBLISH on `channel`, none by PUBLISH, with the fence the waiter was handed.
+ */
+async function handOffHeard(at: {
+  holder: Opened;
+  waiter: Opened;
+  watching: Awaited<ReturnType<typeof spy>>;
+  name: string;
+  held: string;
+  token: string;
+  channel: string;
+}): Promise<void> {
+  const woken = at.waiter.wake(at.token);
+  assert.equal(await at.holder.backend.release(at.name, at.held), true);
+  const grant = await woken;
+  await at.watching.quiet();
+  const ours = at.watching.heard.filter((h) => h.message.startsWith(`${at.token}|`));
+  assert.deepEqual(
+    ours.map((h) => [h.sharded, h.channel, h.message.split('|')[1]]),
+    [[true, at.channel, grant.fence.toString()]],
+    'one wake-up, by SPUBLISH, none by PUBLISH, with the grant the client was handed',
+  );
+}
+
 async function shardSubscribers(port: number, channel: string): Promise<number> {
   const [, count] = (await admin(port, (r) => r.call('PUBSUB', 'SHARDNUMSUB', channel))) as [string, number];
   return Number(count);
@@ -77,17 +102,7 @@ export function clusterShardWakes(cluster: () => RedisCluster): void {
         assert.equal(await shardSubscribers(port, channel), 2, 'the waiter’s client and the spy listen there');
         const record = await admin(port, (r) => r.hget(nameKeys(p, name)[3], `w:${token}`));
         assert.ok(record?.includes(`|#${waiter.clientId}|`), `the waiter's record names its shard channel: ${record}`);
-        const woken = waiter.wake(token);
-        assert.equal(await holder.backend.release(name, held), true);
-        const grant = await woken;
-        await watching.quiet();
-        const ours = watching.heard.filter((h) => h.message.startsWith(`${token}|`));
-        assert.deepEqual(
-          ours.map((h) => [h.sharded, h.channel]),
-          [[true, channel]],
-          'one wake-up, by SPUBLISH, none by PUBLISH',
-        );
-        assert.equal(ours[0]?.message.split('|')[1], grant.fence.toString(), 'the grant the client was handed');
+        await handOffHeard({ holder, waiter, watching, name, held, token, channel });
       } finally {
         watching.close();
         await Promise.all([holder.backend.close(), waiter.backend.close()]);
@@ -164,15 +179,7 @@ export function clusterShardWakes(cluster: () => RedisCluster): void {
         assert.equal((await waiter.backend.acquire(request(name, token, { enqueue: true }))).granted, false);
         const watching = await spy(to.port, channel, wakeChannel(p, waiter.clientId));
         try {
-          const woken = waiter.wake(token);
-          assert.equal(await holder.backend.release(name, held), true);
-          const grant = await woken;
-          await watching.quiet();
-          const ours = watching.heard.filter((h) => h.message.startsWith(`${token}|`));
-          assert.deepEqual(
-            ours.map((h) => [h.sharded, h.message.split('|')[1]]),
-            [[true, grant.fence.toString()]],
-          );
+          await handOffHeard({ holder, waiter, watching, name, held, token, channel });
         } finally {
           watching.close();
         }
