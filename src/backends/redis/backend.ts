@@ -155,7 +155,7 @@ export class RedisBackend implements Backend {
       request.claimTtl,
     ];
     const result = parseAcquire(await this.#coalesced(what, 'acquire', nameKeys(this.#prefix, name), args), what);
-    if (shard) this.#waiting(shard, name, request.token, result.granted ? -1 : result.position, request.waiterTtl);
+    shard?.answered(name, request.token, result.granted ? -1 : result.position, request.waiterTtl);
     return result;
   }
 
@@ -212,7 +212,7 @@ export class RedisBackend implements Backend {
     const address = shard ? shard.address(name) : this.clientId;
     const args = [this.#prefix, name, algorithm, limit, window, burst, cost, token ?? '', waiterTtl, address];
     const result = parseRate(await this.#eval(what, 'rate-take', rateKeys(this.#prefix, name), args), what);
-    if (shard && token !== null) this.#waiting(shard, name, token, result.position, waiterTtl);
+    if (token !== null) shard?.answered(name, token, result.position, waiterTtl);
     return result;
   }
 
@@ -248,12 +248,6 @@ export class RedisBackend implements Backend {
       shardWakes?.close(),
       owned ? closeConnection(client, timeout) : Promise.resolve(),
     ]);
-  }
-
-  /** A waiter's answer: queued at `position` (≥ 0), or no longer waiting (granted: -1). */
-  #waiting(shard: ShardWakes, name: string, token: string, position: number, waiterTtl: number): void {
-    if (position >= 0) shard.queued(name, token, waiterTtl);
-    else shard.left(token);
   }
 
   #extendArgs(request: ExtendRequest): ScriptArg[] {

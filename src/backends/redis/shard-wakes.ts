@@ -91,8 +91,14 @@ export class ShardWakes {
     return this.#byName.get(name)?.node ? this.#marked : this.#parts.clientId;
   }
 
+  /** A waiter's answer: queued at `position` (≥ 0) for `waiterTtl` ms from now, or waiting no more (-1). */
+  answered(name: string, token: string, position: number, waiterTtl: number): void {
+    if (position >= 0) this.#queued(name, token, waiterTtl);
+    else this.left(token);
+  }
+
   /** `token` is queued on `name` for `waiterTtl` ms from now: listen on the name's channel. */
-  queued(name: string, token: string, waiterTtl: number): void {
+  #queued(name: string, token: string, waiterTtl: number): void {
     if (this.#unsupported || this.#closed) return;
     let entry = this.#byName.get(name);
     if (entry === undefined) {
