@@ -10,7 +10,8 @@
  * PX, then a compare-and-DEL script) on the same names, tasks, pinning and idle subtraction.
  * Hand-off p50 (a release to the waiter holding: the wake-up SPUBLISHed on the name's master and
  * heard there by the waiting client's shard subscription, src/backends/redis/shard-wakes.ts)
- * against one Redis, and the bare pub/sub floors: PUBLISH on one Redis, PUBLISH heard on another
+ * against one Redis, and as its floor the same hand-off on names one master serves (no turns
+ * taken between the 3 masters on the one server core), and the bare pub/sub floors: PUBLISH on one Redis, PUBLISH heard on another
  * node of the cluster (what a wake-up costs without a shard subscription), SPUBLISH on the slot's
  * master (README "Redis Cluster").
  */
@@ -59,6 +60,11 @@ export interface ClusterNumbers {
   readonly parallel: WorkloadNumbers;
   readonly singleHandoffP50: number;
   readonly clusterHandoffP50: number;
+  /**
+   * The same hand-off on the cluster on names one master serves: what it costs with no turns
+   * taken between the 3 masters sharing the server core (the spread's cost on this machine).
+   */
+  readonly oneMasterHandoffP50: number;
   /** Bare pub/sub, publisher to subscriber, p50 ms. */
   readonly floors: { readonly single: number; readonly broadcast: number; readonly sharded: number };
 }
@@ -223,21 +229,34 @@ async function handoffOnce(a: Holdfast, b: Holdfast, name: string): Promise<numb
 }
 
 /**
- * Hand-off p50 on one Redis and on the cluster, one of each in turn (so a spell of load falls
- * on both alike), over names on every master.
+ * Hand-off p50 on one Redis, on the cluster over names on every master, and on the cluster over
+ * names one master serves, one of each in turn (so a spell of load falls on all alike).
  */
-async function handoffs(pairs: {
-  single: [Holdfast, Holdfast];
-  cluster: [Holdfast, Holdfast];
-}): Promise<[number, number]> {
+async function handoffs(
+  pairs: { single: [Holdfast, Holdfast]; cluster: [Holdfast, Holdfast] },
+  oneMasterNames: readonly string[],
+): Promise<[number, number, number]> {
   const single: number[] = [];
   const clustered: number[] = [];
+  const oneMaster: number[] = [];
   for (let i = 0; i < HANDOFFS; i++) {
     const name = `ho${i % 12}`;
     single.push(await handoffOnce(...pairs.single, name));
     clustered.push(await handoffOnce(...pairs.cluster, name));
+    oneMaster.push(await handoffOnce(...pairs.cluster, oneMasterNames[i % oneMasterNames.length] as string));
   }
-  return [percentile(single, 50), percentile(clustered, 50)];
+  return [percentile(single, 50), percentile(clustered, 50), percentile(oneMaster, 50)];
+}
+
+/** 12 names whose slot the first master serves. */
+async function namesOnOneMaster(cluster: RedisCluster): Promise<string[]> {
+  const [first] = await cluster.masters();
+  const names: string[] = [];
+  for (let i = 0; names.length < 12; i++) {
+    const name = `hm${i}`;
+    if ((await cluster.masterOf(calculateSlot(`${PREFIX}{${name}}:h`))).id === first?.id) names.push(name);
+  }
+  return names;
 }
 
 /** p50 ms from a PUBLISH (or SPUBLISH) on `publisher` to the message on `subscriber`. */
@@ -290,8 +309,18 @@ export async function runCluster(): Promise<ClusterNumbers> {
   try {
     const sequential = await measureWorkload(sa, single.port, ca, cluster, 1, SEQUENTIAL);
     const parallel = await measureWorkload(sa, single.port, ca, cluster, PARALLEL_TASKS, PARALLEL);
-    const [singleHandoffP50, clusterHandoffP50] = await handoffs({ single: [sa, sb], cluster: [ca, cb] });
-    return { sequential, parallel, singleHandoffP50, clusterHandoffP50, floors: await floors(single, cluster) };
+    const [singleHandoffP50, clusterHandoffP50, oneMasterHandoffP50] = await handoffs(
+      { single: [sa, sb], cluster: [ca, cb] },
+      await namesOnOneMaster(cluster),
+    );
+    return {
+      sequential,
+      parallel,
+      singleHandoffP50,
+      clusterHandoffP50,
+      oneMasterHandoffP50,
+      floors: await floors(single, cluster),
+    };
   } finally {
     await Promise.allSettled(clients.map((c) => c.close()));
     await Promise.allSettled([single.stop(), cluster.stop()]);
@@ -332,6 +361,9 @@ export function renderCluster(n: ClusterNumbers): string {
     ...renderWorkload(`${PARALLEL} acquire+release, ${PARALLEL_TASKS} tasks in parallel`, n.parallel),
     `  hand-off p50: cluster ${ms(n.clusterHandoffP50)}, one Redis ${ms(n.singleHandoffP50)}: ` +
       `${handoffRatio.toFixed(2)}× (target ≤ 1.2×) ${mark(handoffRatio <= 1.2)}`,
+    `    floor here: the same hand-off on names one master serves ${ms(n.oneMasterHandoffP50)}, ` +
+      `${(n.oneMasterHandoffP50 / n.singleHandoffP50).toFixed(2)}× one Redis: the rest of the spread names' cost is ` +
+      `the 3 masters taking turns on this machine's one server core (each master on a core of its own removes it)`,
     `  pub/sub floors p50: one Redis PUBLISH ${ms(n.floors.single)}; cluster PUBLISH heard on another node ` +
       `${ms(n.floors.broadcast)}; SPUBLISH heard on the slot's master ${ms(n.floors.sharded)}`,
   ].join('\n');
