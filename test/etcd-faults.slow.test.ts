@@ -11,13 +11,14 @@ import { randomBytes } from 'node:crypto';
 import { after, before, test } from 'node:test';
 import { Etcd3 } from 'etcd3';
 import { Redis } from 'ioredis';
-import { connect, type Holdfast } from '../src/index.js';
+import type { Holdfast } from '../src/index.js';
 import { readResource } from './faults/fenced-resource.js';
 import { checkHistory, describe as describeViolations, type Hold } from './helpers/checker.js';
-import { type Child, type Message, spawnChild } from './helpers/child.js';
+import type { Child, Message } from './helpers/child.js';
 import { type EtcdCluster, startEtcdCluster } from './helpers/etcd-cluster.js';
 import { untilQueued } from './helpers/queue.js';
 import { type RedisProcess, startRedis } from './helpers/redis-server.js';
+import { testScope } from './helpers/test-scope.js';
 import { waitFor, withTimeout } from './helpers/wait.js';
 import { stressKeys } from './stress/shared.js';
 
@@ -58,25 +59,15 @@ async function setUp(t: { after: (fn: () => Promise<void>) => void }): Promise<{
   client: () => Promise<Holdfast>;
   spawn: (script: URL, args: readonly string[]) => Promise<Child>;
 }> {
+  const scope = testScope(t);
   const cluster = await startEtcdCluster();
-  const undo: (() => Promise<unknown>)[] = [() => cluster.close()];
-  t.after(async () => {
-    for (const step of undo.reverse()) await step().catch(() => {});
-  });
+  scope.defer(() => cluster.close());
   const prefix = `etcd-fault-${randomBytes(4).toString('hex')}:`;
   return {
     cluster,
     prefix,
-    async client() {
-      const hf = await connect(cluster.url, { prefix });
-      undo.push(() => hf.close());
-      return hf;
-    },
-    async spawn(script, args) {
-      const child = await spawnChild(script, args);
-      undo.push(() => child.kill());
-      return child;
-    },
+    client: () => scope.client(cluster.url, { prefix }),
+    spawn: (script, args) => scope.spawn(script, args),
   };
 }
 

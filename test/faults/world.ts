@@ -5,9 +5,10 @@
  */
 import type { TestContext } from 'node:test';
 import { Redis } from 'ioredis';
-import { type ConnectOptions, connect, type Holdfast } from '../../src/index.js';
-import { type Child, spawnChild } from '../helpers/child.js';
+import type { ConnectOptions, Holdfast } from '../../src/index.js';
+import type { Child } from '../helpers/child.js';
 import { type RedisProcess, startRedis } from '../helpers/redis-server.js';
+import { testScope } from '../helpers/test-scope.js';
 
 export interface World {
   readonly redis: RedisProcess;
@@ -23,30 +24,19 @@ export interface World {
 const PREFIX = 'fault:';
 
 export async function world(t: TestContext): Promise<World> {
-  const undo: (() => Promise<unknown>)[] = [];
-  t.after(async () => {
-    for (const step of undo.reverse()) await step().catch(() => {});
-  });
+  const scope = testScope(t);
   const redis = await startRedis();
-  undo.push(() => redis.stop());
+  scope.defer(() => redis.stop());
   const admin = new Redis(redis.url);
   // The fault tests kill this server on purpose; ioredis reports that as an error event.
   admin.on('error', () => {});
-  undo.push(async () => admin.disconnect());
+  scope.defer(async () => admin.disconnect());
   return {
     redis,
     admin,
     prefix: PREFIX,
-    async client(options = {}) {
-      const hf = await connect(redis.url, { ...options, prefix: PREFIX });
-      undo.push(() => hf.close());
-      return hf;
-    },
-    async spawn(script, args) {
-      const child = await spawnChild(script, args);
-      undo.push(() => child.kill());
-      return child;
-    },
+    client: (options = {}) => scope.client(redis.url, { ...options, prefix: PREFIX }),
+    spawn: (script, args) => scope.spawn(script, args),
   };
 }
 
