@@ -1,5 +1,7 @@
 /**
- * One read-write lock stress worker: `rw-worker.ts <url> <prefix> <name> <iterations> <writeShare> <who>`.
+ * One read-write lock stress worker:
+ * `rw-worker.ts <url> <witnessUrl> <prefix> <name> <iterations> <writeShare> <who>`: the lock is on
+ * the backend at `url`, the witnesses below on the Redis at `witnessUrl` (on Redis, the same one).
  * Reports `ready`, waits for `go`, then takes the lock `iterations` times, a write when
  * `isWrite(i, writeShare)` says so, else a read, and reports `done` with every hold.
  *
@@ -19,7 +21,8 @@ import { nextMessage, report, runChild } from '../helpers/child.js';
 import type { RwHold } from './checkers.js';
 import { isWrite, rwKeys, wallNow } from './shared.js';
 
-const [url = '', prefix = '', name = '', iterationsArg = '', shareArg = '', who = ''] = process.argv.slice(2);
+const [url = '', witnessUrl = '', prefix = '', name = '', iterationsArg = '', shareArg = '', who = ''] =
+  process.argv.slice(2);
 const iterations = Number(iterationsArg);
 const writeShare = Number(shareArg);
 /** Long enough that no lease can expire on a loaded 2-core machine: a lost lease is not the point here. */
@@ -31,7 +34,7 @@ const keys = rwKeys(prefix);
 
 runChild(async () => {
   const hf = await connect(url, { prefix });
-  const redis = new Redis(url);
+  const redis = new Redis(witnessUrl);
   const lock = hf.rwlock(name, { ttl: TTL });
   const holds: RwHold[] = [];
   const stats = {
