@@ -287,6 +287,7 @@ export class EtcdBackend implements Backend {
     this.#waits.close();
     await (this.events as EtcdEvents).close();
     await this.#leases.close();
+    await this.#rpc.close();
     this.#closeClient();
   }
 

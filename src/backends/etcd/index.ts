@@ -8,6 +8,7 @@ import { commandTimeoutOf } from '../options.js';
 import type { ConnectTarget, OpenOptions } from '../registry.js';
 import { EtcdBackend } from './backend.js';
 import { openClients } from './client.js';
+import { idleKey } from './keys.js';
 import { Leader } from './leader.js';
 import { EtcdRpc } from './rpc.js';
 import { parseEtcdUrl } from './url.js';
@@ -22,7 +23,7 @@ export async function open(target: ConnectTarget, context: BackendContext, optio
     leader?.close();
     any.close();
   };
-  const rpc = new EtcdRpc(any, leader);
+  const rpc = new EtcdRpc(any, leader, idleKey(context.prefix));
   try {
     // Fails fast, naming the hosts, instead of at the first lock; the first lock goes to the leader.
     const what = `connecting to etcd at ${parsed.hosts.join(',')}`;
