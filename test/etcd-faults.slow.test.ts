@@ -4,14 +4,16 @@
  * last): the stress checker over a run in which the leader is killed, and one in which a member
  * is cut off; a holder SIGKILLed (its waiter takes over when the cluster expires its lease:
  * measured and printed, not asserted); a holder SIGSTOPped past its TTL (its fenced write is
- * refused); the whole cluster restarted from its data dirs (fences keep increasing).
+ * refused); the whole cluster restarted from its data dirs (fences keep increasing). And the
+ * client's leader affinity: its calls go to the leader, and a hand-off whose waiter watches on
+ * the leader completes when the leader is killed or cut off, after which calls go to the new one.
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, test } from 'node:test';
 import { Etcd3 } from 'etcd3';
 import { Redis } from 'ioredis';
-import type { Holdfast } from '../src/index.js';
+import { BackendError, type Holdfast } from '../src/index.js';
 import { readResource } from './faults/fenced-resource.js';
 import { checkHistory, describe as describeViolations, type Hold } from './helpers/checker.js';
 import type { Child, Message } from './helpers/child.js';
@@ -126,6 +128,82 @@ test('stress: one member is cut off from the others through the peer proxies, th
     },
     (line) => t.diagnostic(line),
   );
+});
+
+/** Txn requests each member has received so far (0 for a member that is down). */
+async function txnsPerMember(cluster: EtcdCluster): Promise<number[]> {
+  return Promise.all(
+    cluster.members.map(async (member) => {
+      if (member.pid === null) return 0;
+      const text = await (await fetch(`http://${member.endpoint}/metrics`)).text();
+      return Number(/^grpc_server_started_total\{[^}]*grpc_method="Txn"[^}]*\} (\d+)/m.exec(text)?.[1] ?? 0);
+    }),
+  );
+}
+
+/** Whether a few acquire+release of `hf` sent every Txn to member `leader` and none elsewhere. */
+async function sendsTo(cluster: EtcdCluster, hf: Holdfast, leader: number): Promise<boolean> {
+  const before = await txnsPerMember(cluster);
+  for (let i = 0; i < 5; i++) await (await hf.mutex('probe').acquire()).release();
+  const after = await txnsPerMember(cluster);
+  return after.every((n, i) => (i === leader ? n - (before[i] ?? 0) >= 10 : n === before[i]));
+}
+
+/** A holds, B waits (its watch on the leader); `fault` strikes the leader; A releases; B holds. */
+async function handOffThrough(
+  setup: Awaited<ReturnType<typeof setUp>>,
+  fault: (leader: number) => Promise<void>,
+): Promise<void> {
+  const [a, b] = [await setup.client(), await setup.client()];
+  const leader = await setup.cluster.leader();
+  await waitFor(() => sendsTo(setup.cluster, a, leader), { what: `calls to go to the leader, member ${leader}` });
+  const held = await a.mutex('m', { ttl: CHILD_TTL }).acquire();
+  // A call the cluster cannot answer during the fault (a keep-alive sent to the cut-off leader
+  // times out) fails with BackendError, and is asked again, as the stress workers do.
+  const next = (async () => {
+    for (;;) {
+      try {
+        return await b.mutex('m', { ttl: CHILD_TTL }).acquire();
+      } catch (error) {
+        if (!(error instanceof BackendError)) throw error;
+      }
+    }
+  })();
+  await untilQueued(a, 'm', 1, 'the waiter to queue');
+  await fault(leader);
+  // A release the old leader could not take is retried by the client until the cluster answers.
+  await held.release().catch(() => {});
+  const lease = await withTimeout(next, 20_000, 'the waiter to hold after the fault');
+  await lease.release();
+  // An old leader cut off from the others says it leads until it notices: wait for the new one.
+  let elected = leader;
+  await waitFor(
+    async () => {
+      elected = await setup.cluster.leader();
+      return elected !== leader;
+    },
+    { what: 'another member to lead' },
+  );
+  await waitFor(() => sendsTo(setup.cluster, a, elected).catch(() => false), {
+    what: `calls to follow the new leader, member ${elected}`,
+  });
+}
+
+test('calls and watches go to the leader and follow it when it is killed', async (t) => {
+  const setup = await setUp(t);
+  await handOffThrough(setup, async (leader) => {
+    await setup.cluster.kill(leader);
+    t.diagnostic(`killed the leader, member ${leader}`);
+  });
+});
+
+test('calls and watches go to the leader and follow it when it is cut off from the others', async (t) => {
+  const setup = await setUp(t);
+  await handOffThrough(setup, async (leader) => {
+    await setup.cluster.partition(leader);
+    t.diagnostic(`cut off the leader, member ${leader}`);
+  });
+  setup.cluster.heal();
 });
 
 test('a SIGKILLed holder: its waiter holds when the cluster expires the holder’s lease', async (t) => {

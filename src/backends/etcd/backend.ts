@@ -98,6 +98,8 @@ export class EtcdBackend implements Backend {
       },
       granted: (waiting, others) => handoffs.granted(waiting, others),
     });
+    // A new leader: watches on the old one may never hear another change.
+    rpc.onLeaderLost(() => this.#waits.wakeAll());
     this.events = new EtcdEvents(rpc, context.prefix, (name) => this.inspect(name));
     this.#closeClient = closeClient;
   }
@@ -285,6 +287,7 @@ export class EtcdBackend implements Backend {
     this.#waits.close();
     await (this.events as EtcdEvents).close();
     await this.#leases.close();
+    await this.#rpc.close();
     this.#closeClient();
   }
 

@@ -1,6 +1,7 @@
 /**
  * Loads the `etcd3` package (an optional peer dependency: only users of etcd URLs install it)
- * and opens a client on a parsed target.
+ * and opens clients on a parsed target: one on every member, and one per member for leader
+ * affinity (./leader.ts).
  */
 import { readFile } from 'node:fs/promises';
 import type { Etcd3, IOptions } from 'etcd3';
@@ -20,6 +21,24 @@ async function loadEtcd3(): Promise<Etcd3Module> {
     }
     throw error;
   }
+}
+
+/** What ./index.ts builds the backend from. */
+export interface EtcdClients {
+  /** On every member of the URL: etcd3 picks one per call, and moves on when one fails. */
+  readonly any: Etcd3;
+  /** One on each member alone, in the URL's order (none for a one-member URL). */
+  readonly members: readonly Etcd3[];
+  /** etcd3's test for an error that means a member could not be reached. */
+  readonly recoverable: (error: unknown) => boolean;
+}
+
+export async function openClients(target: EtcdTarget, timeout: number): Promise<EtcdClients> {
+  const { isRecoverableError } = await loadEtcd3();
+  const open = (hosts: readonly string[]): Promise<Etcd3> => openClient({ ...target, hosts }, timeout);
+  const any = await open(target.hosts);
+  const members = target.hosts.length > 1 ? await Promise.all(target.hosts.map((host) => open([host]))) : [];
+  return { any, members, recoverable: (error) => isRecoverableError(error as Error) };
 }
 
 export async function openClient(target: EtcdTarget, timeout: number): Promise<Etcd3> {

@@ -90,7 +90,7 @@ export class EtcdEvents implements EventCapability {
     }
     for (const [name, kvs] of byName) this.#queues.set(name, queueOf(this.#prefix, kvs));
     const all = Buffer.from(this.#prefix);
-    const watcher = this.#rpc.watch(this.#prefix, rangeEnd(all), BigInt(read.header.revision) + 1n);
+    const watcher = this.#rpc.watchAnywhere(this.#prefix, rangeEnd(all), BigInt(read.header.revision) + 1n);
     this.#watcher = watcher;
     watcher.on('data', (response: { events: WatchEvent[] }) => {
       const events = response.events;

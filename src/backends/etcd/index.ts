@@ -7,7 +7,9 @@ import { ValidationError } from '../../errors.js';
 import { commandTimeoutOf } from '../options.js';
 import type { ConnectTarget, OpenOptions } from '../registry.js';
 import { EtcdBackend } from './backend.js';
-import { openClient } from './client.js';
+import { openClients } from './client.js';
+import { idleKey } from './keys.js';
+import { Leader } from './leader.js';
 import { EtcdRpc } from './rpc.js';
 import { parseEtcdUrl } from './url.js';
 
@@ -15,14 +17,20 @@ export async function open(target: ConnectTarget, context: BackendContext, optio
   if (typeof target !== 'string') throw new ValidationError('the etcd backend takes an etcd:// or etcds:// URL');
   const parsed = parseEtcdUrl(target);
   const timeout = commandTimeoutOf(options);
-  const client = await openClient(parsed, timeout);
-  const rpc = new EtcdRpc(client);
+  const { any, members, recoverable } = await openClients(parsed, timeout);
+  const leader = members.length > 0 ? new Leader(members, recoverable) : null;
+  const close = (): void => {
+    leader?.close();
+    any.close();
+  };
+  const rpc = new EtcdRpc(any, leader, idleKey(context.prefix));
   try {
-    // Fails fast, naming the hosts, instead of at the first lock.
-    await rpc.range(Buffer.from(context.prefix), undefined, `connecting to etcd at ${parsed.hosts.join(',')}`, true);
+    // Fails fast, naming the hosts, instead of at the first lock; the first lock goes to the leader.
+    const what = `connecting to etcd at ${parsed.hosts.join(',')}`;
+    await Promise.all([rpc.range(Buffer.from(context.prefix), undefined, what, true), leader?.start()]);
   } catch (error) {
-    client.close();
+    close();
     throw error;
   }
-  return new EtcdBackend(rpc, context, timeout, () => client.close());
+  return new EtcdBackend(rpc, context, timeout, close);
 }

@@ -7,6 +7,9 @@
  * | `P` `lock/` enc(N) `/` T | `{k: kind, p: permits, l: limit, o: owner, t: ttl, c: claimTtl}` | the client's lease for its ttl (a waiter: for its claim window) |
  * | `P` `mark/` enc(N)       | `{token: 'lost' \| 'expired'}`                | the deleting client's lease   |
  *
+ * `P` `idle` is never written: each client keeps a watch on it, which keeps its watch stream
+ * open between waits (./rpc.ts).
+ *
  * A mark is written in the same transaction as deletions this client makes on the cluster's
  * behalf (force-release, a holder's ttl running out while its process lives), so watchers can
  * tell them from a release.
@@ -74,6 +77,11 @@ export function parseKey(prefix: string, key: string): { name: string; token: st
   const slash = rest.indexOf('/');
   if (slash <= 0 || slash === rest.length - 1 || rest.indexOf('/', slash + 1) >= 0) return null;
   return { name: decodeName(rest.slice(0, slash)), token: rest.slice(slash + 1) };
+}
+
+/** The key each client watches and nobody writes (see above). */
+export function idleKey(prefix: string): string {
+  return `${prefix}idle`;
 }
 
 export const MARK_SPACE = 'mark/';

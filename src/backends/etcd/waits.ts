@@ -83,10 +83,13 @@ export class Waits {
         this.#listeners.granted(waiting, ahead.size > 0 || target.permits < target.limit);
       });
     }
-    // A watch that fails (compacted history, lost stream) may have missed the change: ask again.
-    watcher.on('error', () => {
+    // A watch that fails (compacted history) or loses its stream (its member is gone: a watch
+    // on the leader stays on it) may miss the change: ask again.
+    const failed = (): void => {
       if (this.#take(token, watcher)) this.#listeners.wake(token);
-    });
+    };
+    watcher.on('error', failed);
+    watcher.on('disconnected', failed);
     this.#watchers.set(token, watcher);
   }
 
@@ -105,6 +108,14 @@ export class Waits {
     );
     timer.unref();
     this.#expiries.set(token, timer);
+  }
+
+  /** Every waiter asks again (its watch may sit on a member that hears nothing any more). */
+  wakeAll(): void {
+    for (const token of [...this.#current.keys()]) {
+      const watcher = this.#watchers.get(token);
+      if (watcher && this.#take(token, watcher)) this.#listeners.wake(token);
+    }
   }
 
   /** The waiter `token` as it was last watched, while it still waits here. */
