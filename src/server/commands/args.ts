@@ -12,8 +12,25 @@ export const MAX_COUNT = 1_000_000;
 const MAX_TOKEN_BYTES = 256;
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
-/** Arguments as text; bytes that are not UTF-8 could name two things as one, so they are refused. */
+/** Below this length an argument is checked for ASCII byte by byte, in JS (names, tokens, numbers). */
+const SHORT_ARG = 64;
+
+/** true when every byte is 7-bit: then the bytes read as latin1 are the UTF-8 text. */
+function isShortAscii(raw: Buffer): boolean {
+  if (raw.length > SHORT_ARG) return false;
+  for (let i = 0; i < raw.length; i++) {
+    if ((raw[i] as number) > 0x7f) return false;
+  }
+  return true;
+}
+
+/**
+ * Arguments as text; bytes that are not UTF-8 could name two things as one, so they are refused.
+ * A short ASCII argument (nearly all of them) skips the UTF-8 decoder, which was the larger part
+ * of reading an acquire's ten arguments.
+ */
 export function decodeArg(raw: Buffer, index: number): string {
+  if (isShortAscii(raw)) return raw.toString('latin1');
   try {
     return utf8.decode(raw);
   } catch {

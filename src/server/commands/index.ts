@@ -42,7 +42,8 @@ export function dispatch(connection: Connection, raw: readonly Buffer[]): Outcom
     return { error: 'VALIDATION', message: `wrong number of arguments (${count}) for ${name}` };
   }
   try {
-    const args = raw.slice(1).map((arg, i) => decodeArg(arg, i + 1));
+    const args: string[] = [];
+    for (let i = 1; i < raw.length; i++) args.push(decodeArg(raw[i] as Buffer, i));
     // A promise that rejects becomes an error reply where it is awaited (session.ts).
     return command.run(connection, args);
   } catch (error) {
