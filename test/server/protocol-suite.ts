@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import type { RespValue } from '../../src/backends/server-client/resp.js';
 import { BackendError, ValidationError } from '../../src/index.js';
 import { isLoopback, tokenChecker } from '../../src/server/auth.js';
 import { runServerCli } from '../../src/server/main.js';
@@ -231,6 +232,26 @@ export function protocolSuite(backend: ServerBackend): void {
         assert.ok(Array.isArray(lock));
         assert.equal(JSON.parse(String(state)).holders[0].fence, lock[1]);
         assert.deepEqual([pong, busy, last], ['PONG', null, 'last']);
+      } finally {
+        raw.close();
+      }
+    });
+
+    it('tells the head waiter when its turn can come: in whole ms rounded up, and exactly in µs', async () => {
+      const raw = await RawClient.open(server().port);
+      try {
+        const acquire = (token: string, enqueue: number): Promise<RespValue> =>
+          raw.call('HOLDFAST.ACQUIRE', 'retry:at', 'mutex', token, 1, 1, 5000, enqueue, 6000, 5000, '');
+        assert.equal(((await acquire('tok-holder', 0)) as RespValue[])[0], 1);
+        const queued = await acquire('tok-waiter', 1);
+        assert.ok(Array.isArray(queued) && queued.length === 5, `a fifth field: ${JSON.stringify(queued)}`);
+        const [granted, position, ms, serverTime, micros] = queued as number[];
+        assert.deepEqual([granted, position], [0, 0]);
+        assert.ok((serverTime ?? 0) > 0, `serverTime ${serverTime}`);
+        assert.ok((micros ?? 0) > 0 && (micros ?? 0) <= 5_000_000, `retryAfter ${micros} µs within the TTL`);
+        assert.equal(ms, Math.ceil((micros ?? 0) / 1000), 'the ms field is the µs one rounded up');
+        await raw.call('HOLDFAST.RELEASE', 'retry:at', 'tok-waiter');
+        assert.equal(await raw.call('HOLDFAST.RELEASE', 'retry:at', 'tok-holder'), 1);
       } finally {
         raw.close();
       }

@@ -55,12 +55,15 @@ export function parseNames(reply: RespValue, what: string): string[] {
   return reply as string[];
 }
 
-/** `[1, fence]` or `[0, position, retryAfter | -1, serverTime µs | -1]`. */
+/**
+ * `[1, fence]` or `[0, position, retryAfter ms | -1, serverTime µs | -1, retryAfter µs | -1]`.
+ * An older server sends no fifth field: then the whole ms (rounded up) is what there is.
+ */
 export function parseAcquire(reply: RespValue, what: string): AcquireResult {
   if (!Array.isArray(reply)) throw unexpected(reply, what);
   if (reply[0] === 1) return { granted: true, fence: fence(reply[1], reply, what) };
   if (reply[0] !== 0) throw unexpected(reply, what);
-  const retryAfter = integer(reply[2], reply, what);
+  const retryAfter = reply.length > 4 ? integer(reply[4], reply, what) / 1000 : integer(reply[2], reply, what);
   const micros = integer(reply[3], reply, what);
   return {
     granted: false,

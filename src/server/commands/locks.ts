@@ -13,7 +13,10 @@ import type { CommandGroup } from './table.js';
 
 /**
  * `name kind token permits limit ttl enqueue waiterTtl claimTtl owner` → `[1, fence]`, or
- * `[0, position, retryAfter | -1, serverTime µs | -1]` (the backend's clock, as it gave it).
+ * `[0, position, retryAfter ms | -1, serverTime µs | -1, retryAfter µs | -1]` (the backend's clock,
+ * as it gave it). The ms field is rounded up, for clients that predate the µs one (a fifth field
+ * they do not read); the µs one lets a head waiter ask again exactly when the holder's TTL runs
+ * out, as it does on Redis, rather than up to a ms later.
  * claimTtl is the claim window the client computed (min(ttl, waiterTtl)): how long a hand-off
  * grant to this waiter lasts. The caller waits itself: wake-ups for the token are pushed to its
  * connection.
@@ -35,8 +38,10 @@ function acquire(connection: Connection, args: readonly string[]): Promise<Reply
   };
   return connection.backend.acquire(request, true).then((result): Reply => {
     if (result.granted) return [1, result.fence.toString()];
-    const retryAfter = result.retryAfter === null ? -1 : Math.ceil(result.retryAfter);
-    return [0, result.position, retryAfter, result.serverTime ?? -1];
+    const { retryAfter } = result;
+    const ms = retryAfter === null ? -1 : Math.ceil(retryAfter);
+    const micros = retryAfter === null ? -1 : Math.ceil(Math.max(0, retryAfter) * 1000);
+    return [0, result.position, ms, result.serverTime ?? -1, micros];
   });
 }
 
