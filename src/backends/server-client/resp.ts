@@ -23,14 +23,16 @@ export type Frame = { readonly reply: RespValue } | { readonly push: RespValue[]
 
 const MAX_DEPTH = 32;
 const CRLF = Buffer.from('\r\n');
+const CR = 0x0d;
+const LF = 0x0a;
+const MINUS = 0x2d;
+const ZERO = 0x30;
+const NINE = 0x39;
+/** Digits an integer may have to be read byte by byte (more go through Number, as text). */
+const MAX_DIGITS = 15;
 
 class Incomplete {
   constructor(readonly needed: number) {}
-}
-
-interface Parsed {
-  readonly value: RespValue;
-  readonly end: number;
 }
 
 export class ReplyParser {
@@ -48,82 +50,121 @@ export class ReplyParser {
   next(): Frame | null {
     if (this.#length < this.#needed) return null;
     const buf = this.#chunks.length === 1 ? (this.#chunks[0] as Buffer) : Buffer.concat(this.#chunks);
-    const parsed = parseAt(buf, 0, 0);
-    if (parsed instanceof Incomplete) {
+    const reader = new FrameReader(buf);
+    let value: RespValue;
+    try {
+      value = reader.value(0);
+    } catch (error) {
+      if (!(error instanceof Incomplete)) throw error;
       this.#chunks = [buf];
-      this.#needed = parsed.needed;
+      this.#needed = error.needed;
       return null;
     }
-    const rest = buf.subarray(parsed.end);
+    const rest = buf.subarray(reader.pos);
     this.#chunks = rest.length > 0 ? [rest] : [];
     this.#length = rest.length;
     this.#needed = 1;
-    if (buf[0] === 0x3e) return { push: parsed.value as RespValue[] }; // '>'
-    return { reply: parsed.value };
+    if (buf[0] === 0x3e) return { push: value as RespValue[] }; // '>'
+    return { reply: value };
   }
 }
 
-function line(buf: Buffer, pos: number): { text: string; end: number } | Incomplete {
-  const at = buf.indexOf(CRLF, pos);
-  if (at < 0) return new Incomplete(buf.length + 1);
-  return { text: buf.toString('utf8', pos + 1, at), end: at + 2 };
-}
+/**
+ * Reads one value at `pos` and moves past it; throws Incomplete when its bytes have not all
+ * arrived (rare: a frame split across reads). Lengths and integers, the most of every reply, are
+ * read byte by byte: a search and a string per line were the larger part of parsing one.
+ */
+class FrameReader {
+  readonly #buf: Buffer;
+  pos = 0;
 
-function parseAt(buf: Buffer, pos: number, depth: number): Parsed | Incomplete {
-  if (depth > MAX_DEPTH) throw new Error('reply nested too deeply');
-  if (pos >= buf.length) return new Incomplete(pos + 1);
-  const head = line(buf, pos);
-  if (head instanceof Incomplete) return head;
-  const { text, end } = head;
-  switch (String.fromCharCode(buf[pos] ?? 0)) {
-    case '+':
-    case '(':
-      return { value: text, end };
-    case '-':
-      return { value: new RespError(text), end };
-    case ':':
-    case ',':
-      return { value: Number(text), end };
-    case '#':
-      return { value: text === 't', end };
-    case '_':
-      return { value: null, end };
-    case '$':
-    case '=':
-    case '!':
-      return bulk(buf, String.fromCharCode(buf[pos] ?? 0), Number(text), end);
-    case '*':
-    case '~':
-    case '>':
-      return items(buf, Number(text), end, depth);
-    case '%':
-      return items(buf, Number(text) * 2, end, depth);
-    default:
-      throw new Error(`unexpected reply type byte ${buf[pos]}`);
+  constructor(buf: Buffer) {
+    this.#buf = buf;
   }
-}
 
-function bulk(buf: Buffer, type: string, length: number, start: number): Parsed | Incomplete {
-  if (length < 0) return { value: null, end: start };
-  if (!Number.isSafeInteger(length)) throw new Error('invalid bulk length');
-  const end = start + length + 2;
-  if (buf.length < end) return new Incomplete(end);
-  const text = buf.toString('utf8', start, start + length);
-  if (type === '!') return { value: new RespError(text), end };
-  // A verbatim string starts with its format: "txt:".
-  return { value: type === '=' ? text.slice(4) : text, end };
-}
-
-function items(buf: Buffer, count: number, start: number, depth: number): Parsed | Incomplete {
-  if (count < 0) return { value: null, end: start };
-  if (!Number.isSafeInteger(count)) throw new Error('invalid aggregate length');
-  const values: RespValue[] = [];
-  let at = start;
-  for (let i = 0; i < count; i++) {
-    const item = parseAt(buf, at, depth + 1);
-    if (item instanceof Incomplete) return item;
-    values.push(item.value);
-    at = item.end;
+  value(depth: number): RespValue {
+    if (depth > MAX_DEPTH) throw new Error('reply nested too deeply');
+    const buf = this.#buf;
+    if (this.pos >= buf.length) throw new Incomplete(this.pos + 1);
+    const type = String.fromCharCode(buf[this.pos] ?? 0);
+    switch (type) {
+      case ':':
+        return this.#integer();
+      case '$':
+      case '=':
+      case '!':
+        return this.#bulk(type, this.#integer());
+      case '*':
+      case '~':
+      case '>':
+        return this.#items(this.#integer(), depth);
+      case '%':
+        return this.#items(this.#integer() * 2, depth);
+    }
+    const text = this.#line();
+    switch (type) {
+      case '+':
+      case '(':
+        return text;
+      case '-':
+        return new RespError(text);
+      case ',':
+        return Number(text);
+      case '#':
+        return text === 't';
+      case '_':
+        return null;
+      default:
+        throw new Error(`unexpected reply type byte ${buf[this.pos]}`);
+    }
   }
-  return { value: values, end: at };
+
+  /** The integer of the line at `pos` (`:N`, `$N`, `*N`, …), moving past it. */
+  #integer(): number {
+    const buf = this.#buf;
+    const start = this.pos + 1;
+    let at = start;
+    if (buf[at] === MINUS) at++;
+    const digits = at;
+    let value = 0;
+    for (let byte = buf[at]; byte !== undefined && byte >= ZERO && byte <= NINE; byte = buf[at]) {
+      value = value * 10 + (byte - ZERO);
+      at++;
+    }
+    const count = at - digits;
+    if (count === 0 || count > MAX_DIGITS || buf[at] !== CR || buf[at + 1] !== LF) return Number(this.#line());
+    this.pos = at + 2;
+    return digits === start ? value : -value;
+  }
+
+  /** The text of the line at `pos` after its type byte, moving past it. */
+  #line(): string {
+    const buf = this.#buf;
+    const at = buf.indexOf(CRLF, this.pos);
+    if (at < 0) throw new Incomplete(buf.length + 1);
+    const text = buf.toString('utf8', this.pos + 1, at);
+    this.pos = at + 2;
+    return text;
+  }
+
+  #bulk(type: string, length: number): RespValue {
+    if (length < 0) return null;
+    if (!Number.isSafeInteger(length)) throw new Error('invalid bulk length');
+    const start = this.pos;
+    const end = start + length + 2;
+    if (this.#buf.length < end) throw new Incomplete(end);
+    const text = this.#buf.toString('utf8', start, start + length);
+    this.pos = end;
+    if (type === '!') return new RespError(text);
+    // A verbatim string starts with its format: "txt:".
+    return type === '=' ? text.slice(4) : text;
+  }
+
+  #items(count: number, depth: number): RespValue {
+    if (count < 0) return null;
+    if (!Number.isSafeInteger(count)) throw new Error('invalid aggregate length');
+    const values: RespValue[] = [];
+    for (let i = 0; i < count; i++) values.push(this.value(depth + 1));
+    return values;
+  }
 }
