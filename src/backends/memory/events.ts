@@ -18,6 +18,11 @@ export class EventHub {
     };
   }
 
+  /** true while some watch is subscribed: without one, an event need not even be built. */
+  get listening(): boolean {
+    return this.#subscriptions.size > 0;
+  }
+
   emit(event: BackendEvent): void {
     for (const subscription of this.#subscriptions) {
       if (!subscription.matcher.test(event.name)) continue;

@@ -58,7 +58,7 @@ export class LockTable {
     const held = state.holders.get(req.token);
     if (held) {
       held.expiresAt = now + req.ttl;
-      return this.#settle(state, { granted: true, fence: held.fence });
+      return this.#settle(state, { granted: true, fence: held.fence }, now);
     }
     const head = state.queue.keys().next().value;
     if ((head === undefined || head === req.token) && state.used + req.permits <= req.limit) {
@@ -66,10 +66,10 @@ export class LockTable {
       const who = { permits: req.permits, owner: decodeOwner(req.owner) };
       const fence = this.#grant(state, req.token, who, now + req.ttl, 'acquired');
       this.#drain(state, now, null);
-      return this.#settle(state, { granted: true, fence });
+      return this.#settle(state, { granted: true, fence }, now);
     }
     if (!req.enqueue) {
-      return this.#settle(state, { granted: false, position: -1, retryAfter: null, serverTime: micros(now) });
+      return this.#settle(state, { granted: false, position: -1, retryAfter: null, serverTime: micros(now) }, now);
     }
     // A refresh rewrites the entry from this request (as the Redis script does); Map.set on a
     // key already there keeps its place in the queue.
@@ -80,7 +80,7 @@ export class LockTable {
     if (!refresh) this.#emit(state, 'waiting', null, permits, owner, null);
     const position = [...state.queue.keys()].indexOf(req.token);
     const retryAfter = position === 0 ? this.#earliestHolderExpiry(state) - now : null;
-    return this.#settle(state, { granted: false, position, retryAfter, serverTime: micros(now) });
+    return this.#settle(state, { granted: false, position, retryAfter, serverTime: micros(now) }, now);
   }
 
   release(name: string, token: string): boolean {
@@ -92,7 +92,7 @@ export class LockTable {
     if (holder) this.#removeHolder(state, token, holder, 'released');
     else this.#removeWaiter(state, token);
     this.#drain(state, now, null);
-    this.#settle(state, null);
+    this.#settle(state, null, now);
     return holder !== undefined;
   }
 
@@ -103,7 +103,7 @@ export class LockTable {
     this.#prepare(state, now, null);
     const holder = state.holders.get(token);
     if (holder) holder.expiresAt = now + ttl;
-    this.#settle(state, null);
+    this.#settle(state, null, now);
     return holder !== undefined;
   }
 
@@ -115,7 +115,7 @@ export class LockTable {
     const count = state.holders.size;
     for (const [token, holder] of state.holders) this.#removeHolder(state, token, holder, 'lost');
     this.#drain(state, now, null);
-    this.#settle(state, null);
+    this.#settle(state, null, now);
     return count;
   }
 
@@ -125,7 +125,7 @@ export class LockTable {
     if (!state) return null;
     const now = this.#services.clock.now();
     this.#prepare(state, now, null);
-    this.#settle(state, null);
+    this.#settle(state, null, now);
     const next = this.#nextExpiry(state);
     return Number.isFinite(next) ? Math.max(0, next - now) : null;
   }
@@ -135,7 +135,7 @@ export class LockTable {
     if (!state) return null;
     const now = this.#services.clock.now();
     this.#prepare(state, now, null);
-    this.#settle(state, null);
+    this.#settle(state, null, now);
     if (state.holders.size === 0 && state.queue.size === 0) return null;
     return {
       name,
@@ -188,7 +188,7 @@ export class LockTable {
     const fence = this.#services.nextFence();
     state.holders.set(token, { permits: who.permits, fence, owner: who.owner, expiresAt });
     state.used += who.permits;
-    this.#emit(state, type, fence, who.permits, who.owner, Math.ceil(expiresAt - this.#services.clock.now()));
+    this.#emit(state, type, fence, who.permits, who.owner, expiresAt);
     return fence;
   }
 
@@ -223,8 +223,11 @@ export class LockTable {
     fence: bigint | null,
     permits: number,
     owner: Json,
-    expiresIn: number | null,
+    expiresAt: number | null,
   ): void {
+    // Nobody watches (a server without watchers, most apps): no event to build, no clocks to read.
+    if (!this.#services.events.listening) return;
+    const clock = this.#services.clock;
     const event: BackendEvent = {
       type,
       name: state.name,
@@ -232,8 +235,8 @@ export class LockTable {
       fence,
       permits,
       owner,
-      at: Math.floor(this.#services.clock.wallMicros() / 1000),
-      expiresIn,
+      at: Math.floor(clock.wallMicros() / 1000),
+      expiresIn: expiresAt === null ? null : Math.ceil(expiresAt - clock.now()),
     };
     this.#services.events.emit(event);
   }
@@ -250,16 +253,18 @@ export class LockTable {
     return next;
   }
 
-  /** Forgets idle names and arms one timer for the name's next expiry, then returns `result`. */
-  #settle<T>(state: NameState, result: T): T {
+  /**
+   * Forgets idle names and arms one timer for the name's next expiry, then returns `result`.
+   * `now`: the operation's time (the clock is read once per operation).
+   */
+  #settle<T>(state: NameState, result: T, now: number): T {
     state.timer?.cancel();
     state.timer = null;
     if (state.holders.size === 0 && state.queue.size === 0) {
       this.#names.delete(state.name);
       return result;
     }
-    const clock = this.#services.clock;
-    state.timer = clock.setTimer(() => this.sweep(state.name), this.#nextExpiry(state) - clock.now());
+    state.timer = this.#services.clock.setTimer(() => this.sweep(state.name), this.#nextExpiry(state) - now);
     return result;
   }
 }
