@@ -26,7 +26,8 @@ interface Request {
   readonly what: string;
   readonly resolve: (value: RespValue) => void;
   readonly reject: (error: HoldfastError) => void;
-  timer: NodeJS.Timeout | null;
+  /** performance.now() after which it fails with a timeout (see #expireDue). */
+  readonly deadline: number;
   settled: boolean;
 }
 
@@ -56,6 +57,8 @@ export class ServerConnection {
   #retries = 0;
   #reconnect: NodeJS.Timeout | null = null;
   #heartbeat: NodeJS.Timeout | null = null;
+  /** The one timer for every pending request's deadline; null when none is armed. */
+  #expiry: NodeJS.Timeout | null = null;
   #sentAt = 0;
   /** Why the latest connection attempt failed or the connection dropped, for "unreachable" errors. */
   #lastFailure = '';
@@ -86,7 +89,10 @@ export class ServerConnection {
     this.#stopTimers();
     for (const request of this.#offline.drain()) this.#fail(request, new ClosedError());
     const socket = this.#socket;
-    if (!socket) return;
+    if (!socket) {
+      this.#stopExpiry();
+      return;
+    }
     const closed = new Promise((resolve) => socket.once('close', resolve));
     socket.end();
     const cutOff = setTimeout(() => socket.destroy(), this.#options.timeout);
@@ -174,7 +180,6 @@ export class ServerConnection {
       }
       if (request.settled) continue;
       request.settled = true;
-      if (request.timer) clearTimeout(request.timer);
       request.resolve(frame.reply);
     }
   }
@@ -190,6 +195,8 @@ export class ServerConnection {
     if (!this.#closed) this.#lastFailure ||= 'the connection was lost';
     const lost = this.#closed ? new ClosedError() : new BackendError('the connection to the holdfast server was lost');
     for (const request of this.#inflight.drain()) this.#fail(request, lost);
+    // Closed for good: nothing is pending any more, and no timer may outlive the client.
+    if (this.#closed) this.#stopExpiry();
     if (!this.#closed && this.#opened) this.#scheduleReconnect();
   }
 
@@ -233,11 +240,41 @@ export class ServerConnection {
     resolve: (value: RespValue) => void,
     reject: (error: HoldfastError) => void,
   ): Request {
-    const request: Request = { frame: encode(args), what, resolve, reject, timer: null, settled: false };
-    // Not unref()'d: a request in flight keeps the process alive until it settles.
-    request.timer = setTimeout(() => this.#expire(request), this.#options.timeout);
+    const { timeout } = this.#options;
+    const request: Request = {
+      frame: encode(args),
+      what,
+      resolve,
+      reject,
+      deadline: performance.now() + timeout,
+      settled: false,
+    };
+    if (this.#expiry === null) this.#armExpiry(timeout);
     return request;
   }
+
+  /**
+   * One timer for the deadlines of all pending requests, not one per request: arming and
+   * clearing a timer per request was about a twelfth of this client's CPU per acquire+release
+   * (64 in parallel). It fires at the earliest deadline it knows of, fails what is due, and is
+   * armed again for the earliest deadline left. Not unref()'d: a request in flight keeps the
+   * process alive until it settles.
+   */
+  #armExpiry(delay: number): void {
+    this.#expiry = setTimeout(this.#expireDue, Math.max(1, Math.ceil(delay)));
+  }
+
+  readonly #expireDue = (): void => {
+    this.#expiry = null;
+    const now = performance.now();
+    let next = Number.POSITIVE_INFINITY;
+    for (const request of [...this.#offline.values(), ...this.#inflight.values()]) {
+      if (request.settled) continue;
+      if (request.deadline <= now) this.#expire(request);
+      else next = Math.min(next, request.deadline);
+    }
+    if (next !== Number.POSITIVE_INFINITY && !this.#closed) this.#armExpiry(next - now);
+  };
 
   #transmit(request: Request): void {
     this.#inflight.push(request);
@@ -277,8 +314,12 @@ export class ServerConnection {
   #fail(request: Request, error: HoldfastError): void {
     if (request.settled) return;
     request.settled = true;
-    if (request.timer) clearTimeout(request.timer);
     request.reject(error);
+  }
+
+  #stopExpiry(): void {
+    if (this.#expiry) clearTimeout(this.#expiry);
+    this.#expiry = null;
   }
 
   #stopTimers(): void {

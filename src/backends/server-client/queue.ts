@@ -31,6 +31,11 @@ export class Fifo<T> {
     return items;
   }
 
+  /** What it holds, oldest first (a copy: the queue may change while the caller goes through it). */
+  values(): T[] {
+    return this.#items.slice(this.#head) as T[];
+  }
+
   /** Removes `item`; false when it was not queued. */
   remove(item: T): boolean {
     const at = this.#items.indexOf(item, this.#head);
