@@ -1,11 +1,11 @@
 import type { AcquireRequest, AcquireResult, HandoffGrant, LockKind } from '../backend.js';
 import { claimTtl } from '../defaults.js';
 import { asBackendError, LockTimeoutError } from '../errors.js';
-import { type GrantPath, type LeaseObservation, NO_ACQUISITION } from '../telemetry/telemetry.js';
+import { type Acquisition, type GrantPath, type LeaseObservation, NO_ACQUISITION } from '../telemetry/telemetry.js';
 import type { ClientCore } from './core.js';
 import { Lease } from './lease.js';
 import { replicasFor, replicated } from './replicas.js';
-import { type Line, type Sync, type WaitOptions, waitInLine } from './waiter.js';
+import { type Line, type Sync, type Turn, type WaitOptions, waitInLine } from './waiter.js';
 
 /** Everything a primitive decides about one acquisition. */
 export interface AcquireSpec {
@@ -89,26 +89,55 @@ export async function tryAcquire(core: ClientCore, spec: AcquireSpec): Promise<L
 /** Joins the FIFO queue and resolves when granted (by hand-off, expiry or a free slot). */
 export function acquire(core: ClientCore, spec: AcquireSpec, options: WaitOptions): Promise<Lease> {
   const seen = core.telemetry.acquiring(spec.kind, spec.name, true);
-  let path: GrantPath = 'immediate';
-  const line: Line<Lease> = {
-    name: spec.name,
-    async ask(token, requestedAt) {
-      const result = await core.backend.acquire(request(core, spec, token, true));
-      if (result.granted) {
-        return { done: grant(core, spec, token, result.fence, requestedAt, seen.granted(path, result.fence)) };
-      }
-      path = 'retry';
-      return { retryAfter: result.retryAfter, serverTime: result.serverTime };
-    },
-    granted: (token, handoff, sync) =>
-      fromHandoff(core, spec, token, handoff, sync, seen.granted('handoff', handoff.fence)),
-    leave: (token) => core.backend.release(spec.name, token),
-    timeout: (wait) => new LockTimeoutError(spec.name, wait),
-  };
+  const line = new LockLine(core, spec, seen);
   const waited =
     seen === NO_ACQUISITION ? waitInLine(core, line, options) : seen.around(() => waitInLine(core, line, options));
   const replicas = replicasFor(core, spec.waitReplicas);
   return replicas === 0 ? waited : waited.then((lease) => replicated(core, lease, replicas));
+}
+
+/**
+ * The line of one blocking acquire. A class, not an object of closures: one allocation per
+ * acquire instead of five, on the path every acquire takes.
+ */
+class LockLine implements Line<Lease> {
+  readonly name: string;
+  readonly #core: ClientCore;
+  readonly #spec: AcquireSpec;
+  readonly #seen: Acquisition;
+  #path: GrantPath = 'immediate';
+
+  constructor(core: ClientCore, spec: AcquireSpec, seen: Acquisition) {
+    this.name = spec.name;
+    this.#core = core;
+    this.#spec = spec;
+    this.#seen = seen;
+  }
+
+  async ask(token: string, requestedAt: number): Promise<Turn<Lease>> {
+    const core = this.#core;
+    const spec = this.#spec;
+    const result = await core.backend.acquire(request(core, spec, token, true));
+    if (result.granted) {
+      return {
+        done: grant(core, spec, token, result.fence, requestedAt, this.#seen.granted(this.#path, result.fence)),
+      };
+    }
+    this.#path = 'retry';
+    return { retryAfter: result.retryAfter, serverTime: result.serverTime };
+  }
+
+  granted(token: string, handoff: HandoffGrant, sync: Sync): Lease {
+    return fromHandoff(this.#core, this.#spec, token, handoff, sync, this.#seen.granted('handoff', handoff.fence));
+  }
+
+  leave(token: string): Promise<unknown> {
+    return this.#core.backend.release(this.#spec.name, token);
+  }
+
+  timeout(wait: number): Error {
+    return new LockTimeoutError(this.#spec.name, wait);
+  }
 }
 
 /**

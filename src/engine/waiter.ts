@@ -65,6 +65,8 @@ class Waiter<T> implements PendingWaiter {
   readonly #core: ClientCore;
   readonly #line: Line<T>;
   readonly #signal: AbortSignal | undefined;
+  /** Made only for a waiter given a signal: most acquires have none. */
+  readonly #onAbort: (() => void) | null;
   readonly #token: string;
   #resolve!: (value: T) => void;
   #reject!: (error: unknown) => void;
@@ -93,7 +95,14 @@ class Waiter<T> implements PendingWaiter {
       // Kept alive: whoever awaits this must hear the timeout even when nothing else is pending.
       this.#timeout = core.clock.setTimer(() => void this.abandon(line.timeout(wait)), wait, true);
     }
-    this.#signal?.addEventListener('abort', this.#onAbort, { once: true });
+    const signal = options.signal;
+    if (signal) {
+      const onAbort = (): void => void this.abandon(signal.reason);
+      this.#onAbort = onAbort;
+      signal.addEventListener('abort', onAbort, { once: true });
+    } else {
+      this.#onAbort = null;
+    }
     this.#attempt();
   }
 
@@ -105,7 +114,7 @@ class Waiter<T> implements PendingWaiter {
       // them could fire (and each checks #settled anyway).
       this.#settled = true;
       this.#resolve(build.call(this.#line, this.#token, grant, this.#sync));
-      setImmediate(this.#finish);
+      setImmediate(() => this.#finish());
       return;
     }
     if (grant === null && retryAfter !== undefined && !this.#inFlight && !this.#settled) {
@@ -132,10 +141,6 @@ class Waiter<T> implements PendingWaiter {
       () => {},
     );
   }
-
-  readonly #onAbort = (): void => {
-    void this.abandon(this.#signal?.reason);
-  };
 
   #attempt(): void {
     if (this.#settled) return;
@@ -207,11 +212,11 @@ class Waiter<T> implements PendingWaiter {
     this.#retry = this.#core.clock.setTimer(() => this.#askAt(at), delay);
   }
 
-  readonly #finish = (): void => {
+  #finish(): void {
     this.#settled = true;
     this.#core.removeWaiter(this.#token);
     this.#timeout?.cancel();
     this.#retry?.cancel();
-    this.#signal?.removeEventListener('abort', this.#onAbort);
-  };
+    if (this.#onAbort) this.#signal?.removeEventListener('abort', this.#onAbort);
+  }
 }
