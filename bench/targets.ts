@@ -259,7 +259,7 @@ function checkExpiry(check: Checker<LockColumn>): void {
       `expiry take-over after a SIGKILLed holder: p99 ≤ 5 ms after the TTL${who(subject)}`,
       value <= 5,
       `p99 ${ms(value)} after a ${TTL} ms TTL; ${PEERS.map((peer) => `${peer} ${ms(p99.values[peer])}`).join(', ')}`,
-      'the head waiter asks again when the server said the TTL runs out, counted from when it sent the request that told it (µs on Redis; whole ms rounded up on holdfast://): a Node timer’s lateness (whole ms; one that fires early is armed again), then one round trip (an early arrival is answered with what is left, never granted); the end is estimated on the wall clock (the holder’s acquire round-trip midpoint + TTL)',
+      'the head waiter asks again when the server said the TTL runs out, counted from when it sent the request that told it (in µs, on Redis and on holdfast://): a Node timer’s lateness (whole ms; one that fires early is armed again), then one round trip (an early arrival is answered with what is left, never granted); the end is estimated on the wall clock (the holder’s acquire round-trip midpoint + TTL)',
     );
   }
 }
