@@ -21,15 +21,10 @@ export type RespValue = string | number | boolean | null | RespError | RespValue
 
 export type Frame = { readonly reply: RespValue } | { readonly push: RespValue[] };
 
+import { IntegerLine } from '../../util/resp-integer.js';
+
 const MAX_DEPTH = 32;
 const CRLF = Buffer.from('\r\n');
-const CR = 0x0d;
-const LF = 0x0a;
-const MINUS = 0x2d;
-const ZERO = 0x30;
-const NINE = 0x39;
-/** Digits an integer may have to be read byte by byte (more go through Number, as text). */
-const MAX_DIGITS = 15;
 
 class Incomplete {
   constructor(readonly needed: number) {}
@@ -40,6 +35,7 @@ export class ReplyParser {
   #chunks: Buffer[] = [];
   #length = 0;
   #needed = 1;
+  readonly #integer = new IntegerLine();
 
   feed(chunk: Buffer): void {
     this.#chunks.push(chunk);
@@ -50,7 +46,7 @@ export class ReplyParser {
   next(): Frame | null {
     if (this.#length < this.#needed) return null;
     const buf = this.#chunks.length === 1 ? (this.#chunks[0] as Buffer) : Buffer.concat(this.#chunks);
-    const reader = new FrameReader(buf);
+    const reader = new FrameReader(buf, this.#integer);
     let value: RespValue;
     try {
       value = reader.value(0);
@@ -72,14 +68,16 @@ export class ReplyParser {
 /**
  * Reads one value at `pos` and moves past it; throws Incomplete when its bytes have not all
  * arrived (rare: a frame split across reads). Lengths and integers, the most of every reply, are
- * read byte by byte: a search and a string per line were the larger part of parsing one.
+ * read byte by byte (IntegerLine).
  */
 class FrameReader {
   readonly #buf: Buffer;
+  readonly #line: IntegerLine;
   pos = 0;
 
-  constructor(buf: Buffer) {
+  constructor(buf: Buffer, line: IntegerLine) {
     this.#buf = buf;
+    this.#line = line;
   }
 
   value(depth: number): RespValue {
@@ -101,7 +99,7 @@ class FrameReader {
       case '%':
         return this.#items(this.#integer() * 2, depth);
     }
-    const text = this.#line();
+    const text = this.#text();
     switch (type) {
       case '+':
       case '(':
@@ -121,24 +119,13 @@ class FrameReader {
 
   /** The integer of the line at `pos` (`:N`, `$N`, `*N`, …), moving past it. */
   #integer(): number {
-    const buf = this.#buf;
-    const start = this.pos + 1;
-    let at = start;
-    if (buf[at] === MINUS) at++;
-    const digits = at;
-    let value = 0;
-    for (let byte = buf[at]; byte !== undefined && byte >= ZERO && byte <= NINE; byte = buf[at]) {
-      value = value * 10 + (byte - ZERO);
-      at++;
-    }
-    const count = at - digits;
-    if (count === 0 || count > MAX_DIGITS || buf[at] !== CR || buf[at + 1] !== LF) return Number(this.#line());
-    this.pos = at + 2;
-    return digits === start ? value : -value;
+    if (!this.#line.read(this.#buf, this.pos + 1)) return Number(this.#text());
+    this.pos = this.#line.end;
+    return this.#line.value;
   }
 
   /** The text of the line at `pos` after its type byte, moving past it. */
-  #line(): string {
+  #text(): string {
     const buf = this.#buf;
     const at = buf.indexOf(CRLF, this.pos);
     if (at < 0) throw new Incomplete(buf.length + 1);
