@@ -9,6 +9,10 @@
  *   while the client goes on inside the lock. It must not be granted so (wake to ask again).
  * - A waiter's local expiry must not delete its key while an ask of that token is in flight,
  *   nor the moment a slow answer arrives: the waiter would be out of the queue while it waits.
+ *
+ * And one the election stress on etcd found (no replies held back): a waiter whose claim-window
+ * lease the cluster dropped while its client still had it (a pause past the claim window) must
+ * be queued again on a new lease, not refused with "lease not found".
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
@@ -18,6 +22,7 @@ import type { Backend, HandoffGrant } from '../src/backend.js';
 import { EtcdBackend } from '../src/backends/etcd/backend.js';
 import { openClient } from '../src/backends/etcd/client.js';
 import { open as openEtcd } from '../src/backends/etcd/index.js';
+import { entryKey } from '../src/backends/etcd/keys.js';
 import { type Compare, EtcdRpc, KeepAliveStream, type RequestOp, type TxnResponse } from '../src/backends/etcd/rpc.js';
 import { parseEtcdUrl } from '../src/backends/etcd/url.js';
 import { newName, newToken, request } from './contract/backend-support.js';
@@ -128,6 +133,35 @@ describe('etcd races (replies held back)', () => {
     const asked = await b.backend.acquire(request(name, waiter, { enqueue: true, waiterTtl: LONG, claimTtl }));
     assert.equal(asked.granted, true);
     assert.equal((await a.backend.inspect(name))?.holders.length, 1);
+  });
+
+  it('a waiter whose claim-window lease the cluster dropped is queued again on a new one, not refused', async () => {
+    // As after a pause (SIGSTOP) past the claim window: the cluster expired the lease a client's
+    // waiter keys sit on while the client still has it in its pool. Found by the election stress
+    // on etcd (a frozen candidate's campaign failed with "requested lease not found" on resume).
+    const prefix = `race-${randomBytes(4).toString('hex')}:`;
+    const [a, b] = [await open(prefix), await open(prefix)];
+    const [first, second] = [newName(), newName()];
+    const [holder1, holder2, waiter1, waiter2] = [newToken(), newToken(), newToken(), newToken()];
+    await a.backend.acquire(request(first, holder1));
+    await a.backend.acquire(request(second, holder2));
+    // Long TTLs, the claim window's lease apart from the ttl's: no keep-alive of b's own runs
+    // during the test to notice the claim lease is gone.
+    const asked = { enqueue: true, waiterTtl: LONG, claimTtl: LONG / 2 };
+    assert.equal((await b.backend.acquire(request(first, waiter1, asked))).granted, false);
+    const admin = await openClient(parseEtcdUrl(cluster().url), TIMEOUT);
+    try {
+      const key = entryKey(prefix, first, waiter1);
+      const [kv] = (await admin.kv.range({ key: Buffer.from(key) })).kvs;
+      assert.ok(kv && kv.lease !== '0', 'the waiter key sits on a lease');
+      await admin.leaseClient.leaseRevoke({ ID: kv.lease });
+    } finally {
+      admin.close();
+    }
+    const queued = await b.backend.acquire(request(second, waiter2, asked));
+    assert.equal(queued.granted, false);
+    assert.equal(queued.position, 0);
+    assert.equal((await a.backend.inspect(second))?.waiters.length, 1, 'the second waiter is queued');
   });
 
   it('a waiter stays queued while an ask of its token outlasts its entry, and after the answer', async () => {

@@ -145,8 +145,12 @@ export class EtcdBackend implements Backend {
         [range],
         `acquire of "${name}"`,
       )
-      .catch((error: unknown) => {
+      .catch(async (error: unknown) => {
         if (error instanceof BackendError && /lease not found/.test(error.message)) {
+          // The error does not say which lease the cluster dropped (a pause past its TTL can
+          // take both): a keep-alive of each tells, and the pool forgets the one that is gone,
+          // so the retry puts the key on a new lease instead of failing on the same one again.
+          await Promise.allSettled([confirmed, this.#leases.refresh(claimLease, performance.now())]);
           throw new LeaseGoneError(error.message);
         }
         throw error;
