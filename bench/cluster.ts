@@ -7,7 +7,9 @@
  * Redis's. Two workloads: one task in sequence (one script call per operation on both), and
  * 16 tasks in parallel (one Redis coalesces a tick's operations into one call; a cluster only
  * those of one slot, coalescer.ts). Beside each, the floor: the bare pair any Redis lock needs (SET NX
- * PX, then a compare-and-DEL script) on the same names, tasks, pinning and idle subtraction.
+ * PX, then a compare-and-DEL script) on the same names, tasks, pinning and idle subtraction,
+ * and the same holdfast workload on names one master serves while the other two stay idle (no
+ * turns taken between masters on the server core).
  * Hand-off p50 (a release to the waiter holding: the wake-up SPUBLISHed on the name's master and
  * heard there by the waiting client's shard subscription, src/backends/redis/shard-wakes.ts)
  * against one Redis, and as its floor the same hand-off on names one master serves (no turns
@@ -53,6 +55,11 @@ export interface WorkloadNumbers {
    * script), CPU µs per pair on each master and on one Redis.
    */
   readonly bare: { readonly masters: readonly number[]; readonly single: number };
+  /**
+   * The same holdfast workload on NAMES names that one master serves, the other two idle: its
+   * CPU µs per acquire+release there, with no turns taken between masters on the server core.
+   */
+  readonly oneMasterCpuPerOp: number;
 }
 
 export interface ClusterNumbers {
@@ -112,11 +119,14 @@ async function workload(tasks: number, total: number, op: (index: number) => Pro
   return perName;
 }
 
-/** A holdfast tryAcquire+release of name `n<index>`. */
+/** The NAMES names the workloads spread over slots. */
+const SPREAD = Array.from({ length: NAMES }, (_, i) => `n${i}`);
+
+/** A holdfast tryAcquire+release of `names[index]`. */
 const holdfastPair =
-  (hf: Holdfast) =>
+  (hf: Holdfast, names: readonly string[] = SPREAD) =>
   async (index: number): Promise<void> => {
-    const lease = await hf.mutex(`n${index}`, { ttl: 10_000, autoExtend: false }).tryAcquire();
+    const lease = await hf.mutex(names[index] as string, { ttl: 10_000, autoExtend: false }).tryAcquire();
     await lease?.release();
   };
 
@@ -196,6 +206,15 @@ async function measureWorkload(
   try {
     const bs = await cpuPerOp([singlePort], idle, tasks, total, barePair(bareSingle), onSingle);
     const bc = await cpuPerOp(masterPorts, idleMasters, tasks, total, barePair(bareCluster), onMasters);
+    const oneMaster = await namesOnOneMaster(cluster, NAMES);
+    const one = await cpuPerOp(
+      masterPorts.slice(0, 1),
+      idleMasters,
+      tasks,
+      total,
+      holdfastPair(clustered, oneMaster),
+      onSingle,
+    );
     const opsOf = await onMasters(c.perName);
     const all = opsOf.reduce((a, b) => a + b, 0);
     return {
@@ -208,6 +227,7 @@ async function measureWorkload(
       idleMs: idle.map((rate) => rate * 1000),
       singleCallsPerOp: s.callsPerOp[0] ?? 0,
       bare: { masters: bc.cpuPerOp, single: bs.cpuPerOp[0] ?? 0 },
+      oneMasterCpuPerOp: one.cpuPerOp[0] ?? 0,
     };
   } finally {
     bareSingle.disconnect();
@@ -248,11 +268,11 @@ async function handoffs(
   return [percentile(single, 50), percentile(clustered, 50), percentile(oneMaster, 50)];
 }
 
-/** 12 names whose slot the first master serves. */
-async function namesOnOneMaster(cluster: RedisCluster): Promise<string[]> {
+/** `count` names whose slot the first master serves. */
+async function namesOnOneMaster(cluster: RedisCluster, count: number): Promise<string[]> {
   const [first] = await cluster.masters();
   const names: string[] = [];
-  for (let i = 0; names.length < 12; i++) {
+  for (let i = 0; names.length < count; i++) {
     const name = `hm${i}`;
     if ((await cluster.masterOf(calculateSlot(`${PREFIX}{${name}}:h`))).id === first?.id) names.push(name);
   }
@@ -311,7 +331,7 @@ export async function runCluster(): Promise<ClusterNumbers> {
     const parallel = await measureWorkload(sa, single.port, ca, cluster, PARALLEL_TASKS, PARALLEL);
     const [singleHandoffP50, clusterHandoffP50, oneMasterHandoffP50] = await handoffs(
       { single: [sa, sb], cluster: [ca, cb] },
-      await namesOnOneMaster(cluster),
+      await namesOnOneMaster(cluster, 12),
     );
     return {
       sequential,
@@ -347,6 +367,8 @@ function renderWorkload(what: string, n: WorkloadNumbers): string[] {
       `same names: masters ${n.bare.masters.map((v) => v.toFixed(0)).join(' / ')} µs, one Redis ` +
       `${n.bare.single.toFixed(0)} µs: ${floor.toFixed(2)}× (the target ${floor <= 1 ? 'is within' : 'is below'} ` +
       `what cluster mode with 3 masters on one core allows; holdfast is at ${(ratio / floor).toFixed(2)}× of that floor)`,
+    `      and the same workload on ${NAMES} names one master serves (the other two idle): ` +
+      `${n.oneMasterCpuPerOp.toFixed(0)} µs, ${(n.oneMasterCpuPerOp / n.singleCpuPerOp).toFixed(2)}× one Redis`,
     `    script calls per acquire+release: masters ${calls}, one Redis ${n.singleCallsPerOp.toFixed(2)}; ` +
       `CPU at rest (subtracted): ${n.idleMs.map((v) => v.toFixed(1)).join(' / ')} ms/s (one Redis / masters)`,
   ];
