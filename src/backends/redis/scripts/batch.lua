@@ -25,9 +25,11 @@ local results, shared = {}, {}
 local key, at = 1, 1
 while at <= #ARGV do
   local operation, count = OPERATIONS[ARGV[at]], tonumber(ARGV[at + 1])
-  if not operation or not count then return redis.error_reply('holdfast batch: malformed arguments') end
-  local args = {}
-  for i = 1, count do args[i] = ARGV[at + 1 + i] end
+  if not operation or not count or count < 0 or at + 1 + count > #ARGV then
+    return redis.error_reply('holdfast batch: malformed arguments')
+  end
+  -- unpack copies in C what a Lua loop would copy argument by argument (~1 µs per acquire)
+  local args = { unpack(ARGV, at + 2, at + 1 + count) }
   local ok, reply = pcall(operation, { KEYS[key], KEYS[key + 1], KEYS[key + 2], KEYS[key + 3] }, args, shared)
   if ok then
     results[#results + 1] = { 1, reply }
