@@ -49,7 +49,8 @@ export interface OpenedBackend {
   readonly clientId: string;
   readonly wakes: readonly Wake[];
   /** The first wake-up for `token` (already delivered, or the next one), within EVENT ms. */
-  wake(token: string): Promise<Wake>;
+  /** The first wake-up for `token` (that `matches`, when given). */
+  wake(token: string, matches?: (wake: Wake) => boolean): Promise<Wake>;
 }
 
 /** A lease that never runs out during a test. */
@@ -133,11 +134,11 @@ export function useEngine(factory: BackendEngineFactory): () => EngineHandle {
       onResync: () => {},
     });
     current.opened.push(backend);
-    const wake = (token: string): Promise<Wake> =>
+    const wake = (token: string, matches: (wake: Wake) => boolean = () => true): Promise<Wake> =>
       withTimeout(
         new Promise<Wake>((resolve) => {
           const check = (): void => {
-            const found = wakes.find((w) => w.token === token);
+            const found = wakes.find((w) => w.token === token && matches(w));
             if (!found) return;
             waiting.delete(check);
             resolve(found);
