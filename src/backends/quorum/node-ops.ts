@@ -8,6 +8,7 @@
 import type { Redis } from 'ioredis';
 import type { AcquireRequest, AcquireResult } from '../../backend.js';
 import { BackendError } from '../../errors.js';
+import { acquireArgs } from '../redis/acquire-args.js';
 import { nameBase, nameKeys } from '../redis/keys.js';
 import { parseAcquire, parseCount, parseFlag } from '../redis/replies.js';
 import { type QuorumScript, runQuorumScript } from './scripts.js';
@@ -54,21 +55,8 @@ export class NodeOps {
 
   async acquire(client: Redis, seed: string, request: AcquireRequest): Promise<AcquireReply> {
     const what = `acquire "${request.name}"`;
-    const args = [
-      this.#prefix,
-      request.name,
-      request.token,
-      request.permits,
-      request.limit,
-      request.ttl,
-      request.enqueue ? '1' : '0',
-      request.waiterTtl,
-      // every node wakes this client on its own channel there (the same id on every node)
-      this.#clientId,
-      request.owner,
-      request.kind,
-      request.claimTtl,
-    ];
+    // every node wakes this client on its own channel there (the same id on every node)
+    const args = acquireArgs(this.#prefix, request, this.#clientId);
     const [reply, listening] = await this.#run(client, seed, 'a', request.name, args, what);
     return [parseAcquire(reply, what), listening];
   }

@@ -24,6 +24,7 @@ import {
   type ValueCapability,
 } from '../../backend.js';
 import { asBackendError, BackendError, ClosedError, ValidationError } from '../../errors.js';
+import { acquireArgs } from './acquire-args.js';
 import { isCluster, type RedisConnection, slotOf, watchMasters } from './cluster.js';
 import { Coalescer } from './coalescer.js';
 import { closeConnection, commandFailed, withTimeout } from './connection.js';
@@ -140,20 +141,7 @@ export class RedisBackend implements Backend {
     const { name } = request;
     const what = `acquire "${name}"`;
     const shard = request.enqueue ? this.#parts.shardWakes : null;
-    const args = [
-      this.#prefix,
-      name,
-      request.token,
-      request.permits,
-      request.limit,
-      request.ttl,
-      request.enqueue ? '1' : '0',
-      request.waiterTtl,
-      shard ? shard.address(name) : this.clientId,
-      request.owner,
-      request.kind,
-      request.claimTtl,
-    ];
+    const args = acquireArgs(this.#prefix, request, shard ? shard.address(name) : this.clientId);
     const result = parseAcquire(await this.#coalesced(what, 'acquire', nameKeys(this.#prefix, name), args), what);
     shard?.answered(name, request.token, result.granted ? -1 : result.position, request.waiterTtl);
     return result;
