@@ -6,11 +6,16 @@
  * holder's acquire round-trip midpoint + TTL, wall clock). Peers at their defaults, so their
  * waiters find out at their next poll. The same for every column (holdfast:// is the embedded
  * server), REPS take-overs in rounds of LANES keys.
+ * The floor, measured in holdfast's rounds (same process, lanes and quiet before): a Node timer
+ * armed for the TTL, then one PING to the same server. A waiter that knows the exact moment
+ * (holdfast's head waiter does) pays at least that: the timer's lateness (whole ms, and the
+ * VM's) and a round trip to a server that sat idle for the TTL (its core asleep).
  */
+import { Redis } from 'ioredis';
 import type { TakeCommand } from './expiry-holder-worker.js';
 import { startWorker } from './ipc.js';
 import { LIBS, openLocker } from './libs.js';
-import { lanes, percentile, wallNow } from './stats.js';
+import { lanes, percentile, sleep, wallNow } from './stats.js';
 import { byColumn, LOCK_COLUMNS, type LockColumn, type Row } from './table.js';
 
 export const TTL = 300;
@@ -20,14 +25,34 @@ const LANES = 4;
 interface LibResult {
   readonly samples: number[];
   readonly failures: string[];
+  /** ms from the TTL's end to a PING's reply, the PING sent by a timer armed for the TTL. */
+  readonly floor: number[];
 }
 
-/** `lib` at `url`; the holder a process of its own that is SIGKILLed once it holds. */
+/** LANES timers armed for the TTL at once, each then one PING on `client`: ms past the TTL. */
+async function timerThenPing(client: Redis, into: number[]): Promise<void> {
+  await lanes(LANES, async () => {
+    const due = wallNow() + TTL;
+    await sleep(TTL);
+    await client.ping();
+    into.push(wallNow() - due);
+  });
+}
+
+/**
+ * `lib` at `url`; the holder a process of its own that is SIGKILLed once it holds. For holdfast
+ * also the floor, a round of it after each round of take-overs.
+ */
 async function measureLib(lib: string, url: string): Promise<LibResult> {
   const waiter = await openLocker(lib as (typeof LIBS)[number], url);
   const samples: number[] = [];
   const failures: string[] = [];
+  const floor: number[] = [];
+  // The embedded server has no INFO, which ioredis's ready check sends.
+  const pinger =
+    lib === 'holdfast' ? new Redis(url.replace(/^holdfast:/, 'redis:'), { enableReadyCheck: false }) : null;
   try {
+    await pinger?.ping();
     for (let round = 0; round < REPS / LANES; round++) {
       const holder = await startWorker('./expiry-holder-worker.ts', lib, url);
       let expiresAt: number[];
@@ -50,11 +75,13 @@ async function measureLib(lib: string, url: string): Promise<LibResult> {
           failures.push(error instanceof Error ? error.name : String(error));
         }
       });
+      if (pinger) await timerThenPing(pinger, floor);
     }
   } finally {
     await waiter.close();
+    pinger?.disconnect();
   }
-  return { samples, failures };
+  return { samples, failures, floor };
 }
 
 /** `url`: the Redis server; `serverUrl`: the embedded holdfast server (holdfast://). */
@@ -70,9 +97,16 @@ export async function runExpiry(url: string, serverUrl: string): Promise<Row[]> 
     const { samples, failures } = results[column];
     return `${samples.length} take-overs, ${failures.length} failed${failures.length ? ` (${failures[0]})` : ''}`;
   });
+  const floorValues = (p: number): Record<LockColumn, number | null> =>
+    byColumn(LOCK_COLUMNS, (column) => (results[column].floor.length ? percentile(results[column].floor, p) : null));
   const label = `expiry take-over (SIGKILLed holder, ttl ${TTL} ms)`;
   return [
     { measure: `${label} p50`, unit: 'ms', better: 'lower', values: values(50), notes },
     { measure: `${label} p99`, unit: 'ms', better: 'lower', values: values(99) },
+    { measure: `${EXPIRY_FLOOR} p50`, unit: 'ms', better: 'none', values: floorValues(50) },
+    { measure: `${EXPIRY_FLOOR} p99`, unit: 'ms', better: 'none', values: floorValues(99) },
   ];
 }
+
+/** The floor's rows (holdfast's columns: to Redis, to the embedded server). */
+export const EXPIRY_FLOOR = `expiry floor: a timer armed for the ${TTL} ms TTL, then one PING`;
