@@ -5,13 +5,15 @@
  * random 5–205 ms after B started waiting, so polling peers are caught at a random phase of
  * their retry cycle. Several keys run side by side to keep the run short. holdfast:// (the embedded
  * server) runs the same, as many times. The floor runs the same harness with a bare
- * PUBLISH → SUBSCRIBE between the two processes (publish-worker.ts) in place of a lock. All of
- * them take turns, ROUNDS times, so that they meet the machine in the same state.
+ * PUBLISH → SUBSCRIBE between the two processes (publish-worker.ts) in place of a lock, and the
+ * embedded server's floor the same through a bare Node relay on the embedded server's core
+ * (relay-server.ts, relay-worker.ts). All of them take turns, ROUNDS times, so that they meet
+ * the machine in the same state.
  * It runs twice: the two worker processes on another core than Redis and the embedded server
  * ("apart"), then on the same core as them ("same core"), see pin.ts.
  */
 import type { Acquired } from './handoff-protocol.js';
-import { startWorkers, stopAll, type Worker } from './ipc.js';
+import { startWorker, startWorkers, stopAll, type Worker } from './ipc.js';
 import { LIBS } from './libs.js';
 import { CLIENT_CPU, PINNING, SERVER_CPU } from './pin.js';
 import { percentile, uniform } from './stats.js';
@@ -63,6 +65,8 @@ export interface HandoffFloor {
   /** ms from PUBLISH to the subscriber in the other process noting the message. */
   readonly p50: number;
   readonly p99: number;
+  /** The same through a bare Node relay in place of Redis (the embedded server's floor). */
+  readonly relay: { readonly p50: number; readonly p99: number };
 }
 
 /** The two placements of the worker processes. */
@@ -85,31 +89,41 @@ export async function runHandoff(
 ): Promise<{ rows: Row[]; floors: Record<Placement, HandoffFloor> }> {
   const rows: Row[] = [];
   const floors = {} as Record<Placement, HandoffFloor>;
-  for (const { label, cpu } of PLACEMENTS) {
-    const placed = await runPlaced(url, serverUrl, cpu, handoffLabel(label));
-    rows.push(...placed.rows);
-    floors[label] = placed.floor;
+  const relay = await startWorker('./relay-server.ts', 'relay', '', SERVER_CPU);
+  try {
+    const relayUrl = `relay://127.0.0.1:${await relay.call<number>({ cmd: 'port' })}`;
+    for (const { label, cpu } of PLACEMENTS) {
+      const placed = await runPlaced(url, serverUrl, relayUrl, cpu, handoffLabel(label));
+      rows.push(...placed.rows);
+      floors[label] = placed.floor;
+    }
+  } finally {
+    await relay.stop();
   }
   return { rows, floors };
 }
 
+type Subject = LockColumn | 'floor' | 'relay';
+
 async function runPlaced(
   url: string,
   serverUrl: string,
+  relayUrl: string,
   cpu: number,
   label: string,
 ): Promise<{ rows: Row[]; floor: HandoffFloor }> {
   // Every library's workers stay up while they take turns, ROUNDS times, each time the bare
-  // pub/sub floor first: a spell of load elsewhere falls on all of them alike.
-  const subjects: { column: LockColumn | 'floor'; lib: string; url: string; worker?: string }[] = [
+  // floors first: a spell of load elsewhere falls on all of them alike.
+  const subjects: { column: Subject; lib: string; url: string; worker?: string }[] = [
     { column: 'floor', lib: 'pubsub', url, worker: './publish-worker.ts' },
+    { column: 'relay', lib: 'relay', url: relayUrl, worker: './relay-worker.ts' },
     ...LIBS.flatMap((lib) => [
       { column: lib, lib, url },
       ...(lib === 'holdfast' ? [{ column: 'holdfast://' as const, lib, url: serverUrl }] : []),
     ]),
   ];
   const pairs: Pair[] = [];
-  const results = new Map<LockColumn | 'floor', LibResult>();
+  const results = new Map<Subject, LibResult>();
   try {
     for (const subject of subjects) {
       pairs.push(await openPair(subject.lib, subject.url, cpu, subject.worker));
@@ -123,9 +137,12 @@ async function runPlaced(
   } finally {
     await Promise.all(pairs.map((pair) => pair.stop()));
   }
-  const measured = results.get('floor') as LibResult;
-  if (measured.failures.length > 0) throw new Error(`hand-off floor: ${measured.failures[0]}`);
-  const floor = { p50: percentile(measured.samples, 50), p99: percentile(measured.samples, 99) };
+  const bare = (column: 'floor' | 'relay'): { p50: number; p99: number } => {
+    const measured = results.get(column) as LibResult;
+    if (measured.failures.length > 0) throw new Error(`hand-off ${column} floor: ${measured.failures[0]}`);
+    return { p50: percentile(measured.samples, 50), p99: percentile(measured.samples, 99) };
+  };
+  const floor = { ...bare('floor'), relay: bare('relay') };
   const byLib = byColumn(LOCK_COLUMNS, (column) => results.get(column) as LibResult);
   const values = (p: number): Record<LockColumn, number> =>
     byColumn(LOCK_COLUMNS, (column) => percentile(byLib[column].samples, p));
