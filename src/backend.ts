@@ -361,6 +361,14 @@ export interface BackendContext {
    */
   readonly onResync: () => void;
   /**
+   * The `onWake` listener only passes the wake-up on and never calls into the backend before it
+   * returns, so a backend may call it inside the operation that caused it rather than after it
+   * (the embedded server: a remote waiter's hand-off push goes out before the rest of the
+   * releasing request's handling, ~0.1 ms sooner). Optional, default false: only the memory
+   * backend makes use of it.
+   */
+  readonly wakesInline?: boolean;
+  /**
    * Called when the backend learns that the state of some names may have been lost (a Redis
    * Cluster slot changed master: replication is asynchronous, so a failover can lose the
    * latest grants). The client renews its leases on the names `affected` selects at once, so a

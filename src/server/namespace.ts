@@ -48,6 +48,9 @@ export class Namespace {
       onWake(token, grant, retryAfter) {
         if (namespace) namespace.#wake(token, grant, retryAfter);
       },
+      // #wake pushes a remote waiter's wake-up to its connection at once and defers the server's
+      // own waiters', which would call back into the backend.
+      wakesInline: true,
       onResync() {
         if (namespace) namespace.#resync();
       },
@@ -79,7 +82,9 @@ export class Namespace {
   #wake(token: string, grant: HandoffGrant | null, retryAfter?: number): void {
     const forward = this.#forwarded.get(token);
     if (forward === undefined) {
-      this.core.wake(token, grant, retryAfter);
+      // Possibly called from inside a backend operation (wakesInline): a waiter of this server's
+      // own asks again at once, which must wait until that operation is done.
+      queueMicrotask(() => this.core.wake(token, grant, retryAfter));
       return;
     }
     if (grant !== null) this.#forwarded.delete(token);

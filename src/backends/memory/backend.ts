@@ -46,7 +46,7 @@ export class MemoryBackend implements Backend {
     this.clientId = context.clientId;
     this.capabilities = wakeups === 'grant' ? EVERY_CAPABILITY : { ...EVERY_CAPABILITY, wakeups };
     // Without wake-ups the store has nobody to wake for this client: its hand-offs still grant.
-    if (wakeups === 'grant') tables.attach(context.clientId, context.onWake);
+    if (wakeups === 'grant') tables.attach(context.clientId, context.onWake, context.wakesInline === true);
     const clientId = context.clientId;
     this.rates = {
       take: async (request) => tables.rates.take(clientId, request),

@@ -15,8 +15,11 @@ export interface StoreInternals {
   readonly rates: RateTable;
   readonly values: ValueTable;
   readonly events: EventHub;
-  /** Routes hand-offs of `clientId`'s waiters to `onWake` (asynchronously, like pub/sub). */
-  attach(clientId: string, onWake: WakeListener): void;
+  /**
+   * Routes hand-offs of `clientId`'s waiters to `onWake`: asynchronously, like pub/sub, unless
+   * `inline` (BackendContext.wakesInline), then from inside the operation that caused them.
+   */
+  attach(clientId: string, onWake: WakeListener, inline: boolean): void;
   detach(clientId: string): void;
 }
 

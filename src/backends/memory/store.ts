@@ -18,16 +18,20 @@ export class MemoryStore {
 
   constructor(options: { clock?: Clock } = {}) {
     this.clock = options.clock ?? realClock;
-    const clients = new Map<string, WakeListener>();
+    const clients = new Map<string, { readonly onWake: WakeListener; readonly inline: boolean }>();
     const events = new EventHub();
     const services: StoreServices = {
       clock: this.clock,
       events,
       nextFence: () => this.#nextFence(),
       wake: (clientId, token, grant) => {
-        const wake = clients.get(clientId);
-        // Asynchronous like a pub/sub message: the waker's own operation completes first.
-        if (wake) queueMicrotask(() => wake(token, grant));
+        const client = clients.get(clientId);
+        if (!client) return;
+        const { onWake, inline } = client;
+        // Asynchronous like a pub/sub message, so the waker's own operation completes first:
+        // a listener may call back into this store. One that only passes it on need not wait.
+        if (inline) onWake(token, grant);
+        else queueMicrotask(() => onWake(token, grant));
       },
     };
     registerInternals(this, {
@@ -35,7 +39,7 @@ export class MemoryStore {
       rates: new RateTable(services),
       values: new ValueTable(this.clock),
       events,
-      attach: (clientId, onWake) => clients.set(clientId, onWake),
+      attach: (clientId, onWake, inline) => clients.set(clientId, { onWake, inline }),
       detach: (clientId) => clients.delete(clientId),
     });
   }
