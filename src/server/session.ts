@@ -23,6 +23,11 @@ import { ProtocolError, RequestParser } from './resp-parser.js';
 const CLOSE_GRACE_MS = 1000;
 /** Requests answered out of order are held back to this many; then input waits. */
 const MAX_PENDING = 1024;
+/**
+ * The size of the buffer a socket read fills (Node's stream read size): a chunk this long may
+ * have more input right behind it in the same poll phase, a shorter one drained the socket.
+ */
+const FULL_READ = 64 * 1024;
 
 /** A reply in its request's place: ready once its value is known. */
 interface Slot {
@@ -47,6 +52,10 @@ export class Session implements Connection, WakeTarget {
   readonly #onClosed: (session: Session) => void;
   readonly #ended = new AbortController();
   readonly #slots: Slot[] = [];
+  /** Slots whose reply is not known yet. */
+  #unsettled = 0;
+  /** The latest read filled its buffer: more input may be read in this same turn. */
+  #moreInput = false;
   #busy = false;
   #paused = false;
   #flushing = false;
@@ -133,6 +142,7 @@ export class Session implements Connection, WakeTarget {
   }
 
   #onData(chunk: Buffer): void {
+    this.#moreInput = chunk.length >= FULL_READ;
     this.#parser.feed(chunk);
     this.#run();
   }
@@ -167,14 +177,21 @@ export class Session implements Connection, WakeTarget {
     }
     const slot: Slot = { reply: null, ready: false };
     this.#slots.push(slot);
+    this.#unsettled++;
     if (blocking) this.#busy = true;
     const settle = (value: Reply): void => {
       slot.reply = value;
       slot.ready = true;
+      this.#unsettled--;
       if (this.#closed) return;
       if (blocking || this.#paused) {
         if (blocking) this.#busy = false;
         this.#run();
+      } else if (this.#unsettled === 0 && !this.#moreInput) {
+        // Every request read so far is answered and the socket had no more: nothing could join
+        // this write, so it goes now rather than in the check phase (one request at a time,
+        // which is what a client in sequence sends, pays no setImmediate per reply).
+        this.#flushReady();
       } else {
         this.#flushSoon();
       }
