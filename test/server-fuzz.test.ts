@@ -90,7 +90,7 @@ describe('server fuzz', () => {
           parser.feed(bytes.subarray(start, end));
           start = end;
           for (let next = parser.next(); next !== null; next = parser.next()) {
-            parsed.push(next.map((arg) => arg.toString('utf8')));
+            parsed.push(next.map((arg) => (typeof arg === 'string' ? arg : arg.toString('utf8'))));
           }
         }
         assert.deepEqual(parsed, requests);

@@ -33,6 +33,14 @@ const LF = 0x0a;
 /** A header line ("*4096\r\n", "$1048576\r\n") is never longer than this. */
 const MAX_HEADER = 24;
 const EMPTY = Buffer.alloc(0);
+/** A bulk string up to this long that arrived whole and is all 7-bit is read as text right away. */
+const SHORT_ARG = 64;
+
+/**
+ * One argument: its text when it was short 7-bit ASCII that arrived whole (names, tokens,
+ * numbers: nearly all of them), else its bytes, for the command layer to check as UTF-8.
+ */
+export type RequestArg = string | Buffer;
 
 export class RequestParser {
   readonly #limits: ParserLimits;
@@ -41,7 +49,7 @@ export class RequestParser {
   #pos = 0;
   /** Arguments the current array request declared, or -1 between requests. */
   #argc = -1;
-  #args: Buffer[] = [];
+  #args: RequestArg[] = [];
   /** Bytes the current request's bulk strings declared so far. */
   #bytes = 0;
   /** Length of the bulk string being read, or -1 when its `$` header comes next. */
@@ -67,7 +75,7 @@ export class RequestParser {
   }
 
   /** The next complete request's arguments, or null until more input arrives. */
-  next(): Buffer[] | null {
+  next(): RequestArg[] | null {
     for (;;) {
       if (this.#argc < 0) {
         if (!this.#inline && this.#pos >= this.#buf.length) return null;
@@ -148,7 +156,7 @@ export class RequestParser {
   }
 
   /** The bulk string of `#bulk` bytes and its CRLF, gathered across chunks. */
-  #readBulk(): Buffer | null {
+  #readBulk(): RequestArg | null {
     const need = this.#bulk + 2 - this.#partBytes;
     const available = this.#buf.length - this.#pos;
     if (available < need) {
@@ -160,10 +168,23 @@ export class RequestParser {
       const start = this.#pos;
       const end = start + this.#bulk;
       this.#pos += need;
-      if (this.#buf[end] !== CR || this.#buf[end + 1] !== LF) {
+      const buf = this.#buf;
+      if (buf[end] !== CR || buf[end + 1] !== LF) {
         throw new ProtocolError('PROTO', 'bulk string not followed by CRLF');
       }
-      return this.#buf.subarray(start, end);
+      // Short and 7-bit: its latin1 reading is its UTF-8 text, read now without a view of the
+      // chunk (the view and a second pass over the bytes were most of reading an argument).
+      if (end - start <= SHORT_ARG) {
+        let ascii = true;
+        for (let i = start; i < end; i++) {
+          if ((buf[i] as number) > 0x7f) {
+            ascii = false;
+            break;
+          }
+        }
+        if (ascii) return buf.toString('latin1', start, end);
+      }
+      return buf.subarray(start, end);
     }
     const piece = this.#buf.subarray(this.#pos, this.#pos + need);
     this.#pos += need;

@@ -17,7 +17,7 @@ import { LimitedBackend } from './limited.js';
 import type { Namespace } from './namespace.js';
 import type { WakeTarget } from './registry.js';
 import { encodePush, encodeReply, type Reply } from './reply.js';
-import { ProtocolError, RequestParser } from './resp-parser.js';
+import { ProtocolError, type RequestArg, RequestParser } from './resp-parser.js';
 
 /** How long a closing connection may take to flush before it is dropped. */
 const CLOSE_GRACE_MS = 1000;
@@ -150,7 +150,7 @@ export class Session implements Connection, WakeTarget {
   /** Starts every complete request in order, until one blocks, too many wait, or input runs out. */
   #run(): void {
     while (!this.#busy && !this.#closed && !this.#quitting && this.#slots.length < MAX_PENDING) {
-      let args: Buffer[] | null;
+      let args: RequestArg[] | null;
       try {
         args = this.#parser.next();
       } catch (error) {

@@ -5,6 +5,7 @@
  */
 import type { Connection } from '../caller.js';
 import { toErrorReply } from '../errors.js';
+import type { RequestArg } from '../resp-parser.js';
 import { decodeArg, shown } from './args.js';
 import { blockingCommands } from './blocking.js';
 import { connectionCommands } from './connection.js';
@@ -29,8 +30,11 @@ const COMMANDS = new Map<string, Command>(
 export const COMMAND_NAMES: readonly string[] = [...COMMANDS.keys()];
 
 /** The command's outcome: a reply, or a promise of one that may reject (with a refusal, say). */
-export function dispatch(connection: Connection, raw: readonly Buffer[]): Outcome {
-  const name = (raw[0] ?? Buffer.alloc(0)).toString('latin1').toUpperCase();
+export function dispatch(connection: Connection, raw: readonly RequestArg[]): Outcome {
+  const first = raw[0] ?? '';
+  const given = typeof first === 'string' ? first : first.toString('latin1');
+  // Clients send the names as they are in the table: upper-casing is for the rest.
+  const name = COMMANDS.has(given) ? given : given.toUpperCase();
   const command = COMMANDS.get(name);
   if (!command) return { error: 'UNKNOWN', message: `unknown command ${shown(name)}` };
   if (!connection.authenticated && command.beforeAuth !== true) {
@@ -43,7 +47,10 @@ export function dispatch(connection: Connection, raw: readonly Buffer[]): Outcom
   }
   try {
     const args: string[] = [];
-    for (let i = 1; i < raw.length; i++) args.push(decodeArg(raw[i] as Buffer, i));
+    for (let i = 1; i < raw.length; i++) {
+      const arg = raw[i] as RequestArg;
+      args.push(typeof arg === 'string' ? arg : decodeArg(arg, i));
+    }
     // A promise that rejects becomes an error reply where it is awaited (session.ts).
     return command.run(connection, args);
   } catch (error) {
