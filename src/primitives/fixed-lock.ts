@@ -27,10 +27,15 @@ export class FixedLock {
     return tryAcquire(this.#core, withOwner(this.#spec, raw.owner));
   }
 
-  async acquire(options?: AcquireOptions): Promise<Lease> {
-    const raw = checkOptions<AcquireOptions>(options, ['wait', 'signal', 'owner'], 'acquire options');
-    const spec = withOwner(this.#spec, raw.owner);
-    return acquire(this.#core, spec, parseWait(raw));
+  // Not async: the engine's promise goes back as it is, without a wrapper's promise hops.
+  acquire(options?: AcquireOptions): Promise<Lease> {
+    try {
+      const raw = checkOptions<AcquireOptions>(options, ['wait', 'signal', 'owner'], 'acquire options');
+      const spec = withOwner(this.#spec, raw.owner);
+      return acquire(this.#core, spec, parseWait(raw));
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 
   async withLock<T>(fn: (lease: Lease) => T | Promise<T>, options?: AcquireOptions): Promise<T> {

@@ -123,16 +123,30 @@ class ServerBackend implements Backend {
     this.watches = new Watches((args, what) => this.#call(args, what));
   }
 
-  async acquire(r: AcquireRequest): Promise<AcquireResult> {
+  // acquire and release are written with `then`, not `await`: they are every lease's two round
+  // trips, and each async layer added promise hops between the reply and the caller.
+  acquire(r: AcquireRequest): Promise<AcquireResult> {
     const what = `acquire "${r.name}"`;
     const enqueue = r.enqueue ? 1 : 0;
-    const args = [r.name, r.kind, r.token, r.permits, r.limit, r.ttl, enqueue, r.waiterTtl, r.claimTtl, r.owner];
-    return parseAcquire(await this.#call(['HOLDFAST.ACQUIRE', ...args], what), what);
+    const args = [
+      'HOLDFAST.ACQUIRE',
+      r.name,
+      r.kind,
+      r.token,
+      r.permits,
+      r.limit,
+      r.ttl,
+      enqueue,
+      r.waiterTtl,
+      r.claimTtl,
+      r.owner,
+    ];
+    return this.#call(args, what).then((reply) => parseAcquire(reply, what));
   }
 
-  async release(name: string, token: string): Promise<boolean> {
+  release(name: string, token: string): Promise<boolean> {
     const what = `release "${name}"`;
-    return parseFlag(await this.#call(['HOLDFAST.RELEASE', name, token], what), what);
+    return this.#call(['HOLDFAST.RELEASE', name, token], what).then((reply) => parseFlag(reply, what));
   }
 
   async extend(request: ExtendRequest): Promise<boolean> {
@@ -199,15 +213,16 @@ class ServerBackend implements Backend {
   }
 
   /** One round trip, every failure (an error reply included) turned into a HoldfastError. */
-  async #call(args: readonly (string | number)[], what: string): Promise<RespValue> {
-    if (this.#closed) throw new ClosedError();
-    let reply: RespValue;
-    try {
-      reply = await this.#connection.send(args, what);
-    } catch (error) {
-      throw asBackendError(error, what);
-    }
-    if (reply instanceof RespError) throw serverError(reply, what);
-    return reply;
+  #call(args: readonly (string | number)[], what: string): Promise<RespValue> {
+    if (this.#closed) return Promise.reject(new ClosedError());
+    return this.#connection.send(args, what).then(
+      (reply) => {
+        if (reply instanceof RespError) throw serverError(reply, what);
+        return reply;
+      },
+      (error: unknown) => {
+        throw asBackendError(error, what);
+      },
+    );
   }
 }
