@@ -19,17 +19,20 @@ export class Ledger {
   readonly #refs = new Map<string, number>();
   #queued = 0;
 
-  /** Whether one more use of `name` would make more than `max` names. */
-  tooManyNames(name: string, max: number, now: number): boolean {
+  /**
+   * Whether one more use of `name` would make more than `max` names. `now` is read only when
+   * the count is at the limit (then expired uses are pruned first).
+   */
+  tooManyNames(name: string, max: number, now: () => number): boolean {
     if (this.#refs.has(name) || this.#refs.size < max) return false;
-    this.prune(now);
+    this.prune(now());
     return !this.#refs.has(name) && this.#refs.size >= max;
   }
 
-  /** Whether queueing `token` would make more than `max` queued waiters. */
-  tooManyWaiters(token: string, max: number, now: number): boolean {
+  /** Whether queueing `token` would make more than `max` queued waiters (`now` as above). */
+  tooManyWaiters(token: string, max: number, now: () => number): boolean {
     if (this.#tokens.get(token)?.queued === true || this.#queued < max) return false;
-    this.prune(now);
+    this.prune(now());
     return this.#queued >= max;
   }
 

@@ -28,39 +28,89 @@ export class LimitedBackend {
   /**
    * Grant now, or queue. `forward`: the caller waits itself (a remote client's ACQUIRE), so
    * the token's wake-ups are routed to its client id; the server's own waits are woken in its
-   * waiting loop instead. (Written with `then`, not `await`: it is the server's hot path.)
+   * waiting loop instead.
    */
   acquire(request: AcquireRequest, forward: boolean): Promise<AcquireResult> {
-    const { ledger, namespace, ctx } = this.#caller;
+    const result = this.acquireNow(request, forward);
+    return result instanceof Promise ? result : Promise.resolve(result);
+  }
+
+  /**
+   * acquire, answered within the call when the namespace's backend answers so (the memory
+   * backend): the server's hot path then makes no promise at all. (Written with `then`, not
+   * `await`, where it must wait.)
+   */
+  acquireNow(request: AcquireRequest, forward: boolean): AcquireResult | Promise<AcquireResult> {
+    const { ledger, namespace } = this.#caller;
     const { token } = request;
     const key = lockKey(namespace.prefix, request.name);
     this.#checkNames(key);
     const joining = request.enqueue && !ledger.isQueued(token);
     if (joining) this.#checkWaiters(token);
-    // Known before the backend can hand the lock off: a wake-up may overtake the reply.
-    if (forward && request.enqueue) namespace.forward(token, this.#caller.clientId, request.waiterTtl);
-    return namespace.backend.acquire(request).then((result) => {
-      const now = realClock.now();
-      // A try by a token that is already queued leaves it queued: its wake-ups still go to its client.
-      if (result.granted || (result.position < 0 && !ledger.isQueued(token))) {
-        namespace.unforward(token);
-        if (result.granted) ledger.note(token, key, false, now + request.ttl);
-        return result;
-      }
-      if (joining && result.position >= ctx.limits.maxWaitersPerKey) {
-        // It joined a queue that was already full: undo the join.
-        namespace.unforward(token);
-        return namespace.backend.release(request.name, token).then(() => Promise.reject(tooManyOnKey()));
-      }
-      ledger.note(token, key, true, now + request.waiterTtl);
+    const forwards = forward && request.enqueue;
+    const sync = namespace.syncLocks;
+    if (sync === null) {
+      // Known before the backend can hand the lock off: a wake-up may overtake the reply.
+      if (forwards) namespace.forward(token, this.#caller.clientId, request.waiterTtl);
+      return namespace.backend.acquire(request).then((result) => this.#acquired(request, key, joining, result));
+    }
+    let result: AcquireResult;
+    try {
+      result = sync.acquireNow(request);
+    } catch (error) {
+      return Promise.reject(error); // the backend's failure is a rejection, as from its async call
+    }
+    // Nothing ran between the backend's decision and here, and the operation never wakes the
+    // token it answers (the store grants its caller quietly, through the result; its inline
+    // wake-ups are for other tokens): so the token is forwarded only when it waits, and a grant
+    // now (the common case) costs no entry to add and delete.
+    if (forwards && !result.granted && result.position >= 0) {
+      namespace.forward(token, this.#caller.clientId, request.waiterTtl);
+    }
+    return this.#acquired(request, key, joining, result);
+  }
+
+  /** The ledger and the forwarding after the backend's answer to `request`. */
+  #acquired(
+    request: AcquireRequest,
+    key: string,
+    joining: boolean,
+    result: AcquireResult,
+  ): AcquireResult | Promise<AcquireResult> {
+    const { ledger, namespace, ctx } = this.#caller;
+    const { token } = request;
+    const now = realClock.now();
+    // A try by a token that is already queued leaves it queued: its wake-ups still go to its client.
+    if (result.granted || (result.position < 0 && !ledger.isQueued(token))) {
+      namespace.unforward(token);
+      if (result.granted) ledger.note(token, key, false, now + request.ttl);
       return result;
-    });
+    }
+    if (joining && result.position >= ctx.limits.maxWaitersPerKey) {
+      // It joined a queue that was already full: undo the join.
+      namespace.unforward(token);
+      return namespace.backend.release(request.name, token).then(() => Promise.reject(tooManyOnKey()));
+    }
+    ledger.note(token, key, true, now + request.waiterTtl);
+    return result;
   }
 
   release(name: string, token: string): Promise<boolean> {
+    const held = this.releaseNow(name, token);
+    return held instanceof Promise ? held : Promise.resolve(held);
+  }
+
+  /** release, answered within the call when the backend answers so (see acquireNow). */
+  releaseNow(name: string, token: string): boolean | Promise<boolean> {
     this.#caller.ledger.drop(token);
     this.#caller.namespace.unforward(token);
-    return this.#caller.namespace.backend.release(name, token);
+    const sync = this.#caller.namespace.syncLocks;
+    if (sync === null) return this.#caller.namespace.backend.release(name, token);
+    try {
+      return sync.releaseNow(name, token);
+    } catch (error) {
+      return Promise.reject(error); // as from the backend's async call
+    }
   }
 
   async extend(name: string, token: string, ttl: number): Promise<boolean> {
@@ -139,14 +189,14 @@ export class LimitedBackend {
 
   #checkNames(key: string): void {
     const max = this.#caller.ctx.limits.maxNamesPerClient;
-    if (this.#caller.ledger.tooManyNames(key, max, realClock.now())) {
+    if (this.#caller.ledger.tooManyNames(key, max, realClock.now)) {
       throw new CommandError('LIMIT', `this connection already uses ${max} names`);
     }
   }
 
   #checkWaiters(token: string): void {
     const max = this.#caller.ctx.limits.maxWaitersPerConnection;
-    if (this.#caller.ledger.tooManyWaiters(token, max, realClock.now())) {
+    if (this.#caller.ledger.tooManyWaiters(token, max, realClock.now)) {
       throw new CommandError('LIMIT', `this connection already has ${max} waiters`);
     }
   }

@@ -6,6 +6,7 @@
  * wake-ups are routed back to the connection that holds their client id.
  */
 import type { Backend, BackendContext, HandoffGrant } from '../backend.js';
+import { type SyncLocks, syncLocksOf } from '../backends/memory/backend.js';
 import { DEFAULT_WAITER_TTL } from '../defaults.js';
 import { ClientCore, newClientId } from '../engine/core.js';
 import { realClock } from '../util/clock.js';
@@ -24,6 +25,8 @@ interface Forward {
 export class Namespace {
   readonly prefix: string;
   readonly backend: Backend;
+  /** The backend's lock calls that answer within the call (the memory backend's), or null. */
+  readonly syncLocks: SyncLocks | null;
   /** The server's own client on this namespace: blocking commands wait in line through it. */
   readonly core: ClientCore;
   /** Connections (and the HTTP API) using this namespace now. */
@@ -36,6 +39,7 @@ export class Namespace {
   private constructor(prefix: string, backend: Backend, registry: ClientRegistry) {
     this.prefix = prefix;
     this.backend = backend;
+    this.syncLocks = syncLocksOf(backend);
     this.core = new ClientCore(backend, realClock, SERVER_WAITER_TTL);
     this.#registry = registry;
   }

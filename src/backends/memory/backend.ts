@@ -25,11 +25,26 @@ export interface MemoryBackendOptions {
 }
 
 /**
+ * The lock calls of a backend that answers within the call (the memory backend): the embedded
+ * server answers its clients' acquires and releases with them, without a promise per request.
+ * Each is the same operation as its async counterpart.
+ */
+export interface SyncLocks {
+  acquireNow(request: AcquireRequest): AcquireResult;
+  releaseNow(name: string, token: string): boolean;
+}
+
+/** The backend's SyncLocks, when it has them. */
+export function syncLocksOf(backend: Backend): SyncLocks | null {
+  return backend instanceof MemoryBackend ? backend : null;
+}
+
+/**
  * One client's view of a `MemoryStore`. Every call runs synchronously inside the store, so it
  * is atomic; the promise only gives it the same shape as a networked backend. It has every
  * capability: all lock kinds, grants with wake-ups, every rate algorithm, events and values.
  */
-export class MemoryBackend implements Backend {
+export class MemoryBackend implements Backend, SyncLocks {
   readonly label = 'memory';
   readonly clientId: string;
   readonly capabilities: Capabilities;
@@ -69,6 +84,16 @@ export class MemoryBackend implements Backend {
   }
 
   async release(name: string, token: string): Promise<boolean> {
+    return this.#store.locks.release(name, token);
+  }
+
+  /** acquire, answered in this call (see SyncLocks). */
+  acquireNow(request: AcquireRequest): AcquireResult {
+    return this.#store.locks.acquire(this.clientId, request);
+  }
+
+  /** release, answered in this call (see SyncLocks). */
+  releaseNow(name: string, token: string): boolean {
     return this.#store.locks.release(name, token);
   }
 

@@ -3,6 +3,7 @@
  * each is one call of the namespace's backend (behind the server's limits), so each is as
  * atomic as that backend makes it.
  */
+import type { AcquireResult } from '../../backend.js';
 import { requireCapability } from '../../capabilities.js';
 import { ValidationError } from '../../errors.js';
 import type { Connection } from '../caller.js';
@@ -21,7 +22,7 @@ import type { CommandGroup } from './table.js';
  * grant to this waiter lasts. The caller waits itself: wake-ups for the token are pushed to its
  * connection.
  */
-function acquire(connection: Connection, args: readonly string[]): Promise<Reply> {
+function acquire(connection: Connection, args: readonly string[]): Reply | Promise<Reply> {
   const [name, kind, token, permits, limit, ttl, enqueue, waiterTtl, claimTtl, owner] = args;
   const max = countArg(limit, 'limit', MAX_COUNT);
   const request = {
@@ -36,13 +37,22 @@ function acquire(connection: Connection, args: readonly string[]): Promise<Reply
     claimTtl: msArg(claimTtl, 'claimTtl'),
     owner: ownerArg(owner),
   };
-  return connection.backend.acquire(request, true).then((result): Reply => {
-    if (result.granted) return [1, result.fence.toString()];
-    const { retryAfter } = result;
-    const ms = retryAfter === null ? -1 : Math.ceil(retryAfter);
-    const micros = retryAfter === null ? -1 : Math.ceil(Math.max(0, retryAfter) * 1000);
-    return [0, result.position, ms, result.serverTime ?? -1, micros];
-  });
+  // The memory backend answers at once: then so does this command, with no promise to settle.
+  const result = connection.backend.acquireNow(request, true);
+  return result instanceof Promise ? result.then(acquireReply) : acquireReply(result);
+}
+
+function acquireReply(result: AcquireResult): Reply {
+  if (result.granted) return [1, result.fence.toString()];
+  const { retryAfter } = result;
+  const ms = retryAfter === null ? -1 : Math.ceil(retryAfter);
+  const micros = retryAfter === null ? -1 : Math.ceil(Math.max(0, retryAfter) * 1000);
+  return [0, result.position, ms, result.serverTime ?? -1, micros];
+}
+
+/** 1 when the token held the lock, else 0. */
+function flag(held: boolean): Reply {
+  return held ? 1 : 0;
 }
 
 /** `n name1 token1 ttl1 …` → one 0/1 per lease, in order; all checked before any is extended. */
@@ -71,7 +81,10 @@ export const lockCommands: CommandGroup = {
   'HOLDFAST.RELEASE': {
     min: 2,
     max: 2,
-    run: (c, [name, token]) => c.backend.release(nameArg(name), tokenArg(token)).then((held) => (held ? 1 : 0)),
+    run(c, [name, token]) {
+      const held = c.backend.releaseNow(nameArg(name), tokenArg(token));
+      return held instanceof Promise ? held.then(flag) : flag(held);
+    },
   },
   'HOLDFAST.EXTEND': {
     min: 3,
