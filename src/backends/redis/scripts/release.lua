@@ -26,12 +26,50 @@ local holds = heldUntil and tonumber(heldUntil) > now
 -- Like acquire.lua's, it comes before the includes it does not need. (A watched name takes the
 -- general path below, which does the same and publishes `released`.)
 local listens = nil
-if holds and holders == 1 and queued == 0 then
+if holds and holders == 1 and queued <= 1 then
   listens = anyListener(ARGV[1] .. 'ev:' .. ARGV[2])
-  if not listens then
+  if not listens and queued == 0 then
     redis.call('HDEL', KEYS[4], 'h:' .. token)
     redis.call('DEL', KEYS[1], KEYS[2], KEYS[3])
     return 1
+  end
+end
+
+--- @include "includes/records"
+--- @include "includes/wake"
+--- @include "includes/margin"
+
+-- The hand-off: the only holder leaves, one waiter is queued and nobody watches. The general
+-- path below would purge no holder (this one holds), find no expired waiter, remove the holder,
+-- grant the waiter from the queue for its claim window and wake it, then arm the two keys left
+-- (the queue's empty). This writes the same, with the calls the general path makes only when
+-- something else is true left out (the holder's record, read for an event or the `used`
+-- counter; the head read twice) and none of its functions created (includes/name.lua). A
+-- waiter that expired, has no record or does not fit takes the general path, which drops it.
+if listens == false and queued == 1 then
+  local head = redis.call('ZRANGE', KEYS[2], 0, 0)[1]
+  if head and head ~= token and not redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', now, 'LIMIT', 0, 1)[1] then
+    local stored = redis.call('HMGET', KEYS[4], 'fence', 'w:' .. head)
+    local waiter = parseWaiter(stored[2])
+    if waiter and waiter.permits <= waiter.limit then
+      -- as includes/grant.lua, with nobody else holding (so `used` is the waiter's permits)
+      local fence = int(math.max(tonumber(stored[1] or '0') + 1, micros))
+      local expiresAt = now + waiter.claimTtl
+      redis.call('HSET', KEYS[4], 'fence', fence, 'used', int(waiter.permits),
+        'h:' .. head, int(waiter.permits) .. '|' .. fence .. '|' .. waiter.owner)
+      redis.call('HDEL', KEYS[4], 'h:' .. token, 'w:' .. head)
+      redis.call('ZADD', KEYS[1], expiresAt, head)
+      redis.call('ZREM', KEYS[1], token)
+      redis.call('ZREM', KEYS[2], head)
+      redis.call('ZREM', KEYS[3], head)
+      -- includes/drain.lua's wakeWaiter; KEYS[1] is `<prefix>{<name>}:h`
+      wakeClient(ARGV[1] .. 'wake:', string.sub(KEYS[1], 1, -3), waiter.clientId, head .. '|' .. fence .. '|' .. int(micros))
+      -- includes/touch-keys.lua for one holder this run armed and nobody queued
+      local ttl = math.max(0, math.ceil(expiresAt - now)) + KEY_MARGIN_MS
+      redis.call('PEXPIRE', KEYS[1], ttl)
+      redis.call('PEXPIRE', KEYS[4], ttl)
+      return 1
+    end
   end
 end
 
