@@ -105,8 +105,6 @@ export function parseEvent(message: string): BackendEvent | null {
   };
 }
 
-const DIGITS = /^\d+$/;
-
 /**
  * The acquire reply (acquire.lua): {1, fence} or {0, position, retryAfter µs, serverMicros}.
  */
@@ -136,19 +134,39 @@ export interface Wake {
  * A wake-up message (scripts/includes/drain.lua): `token|fence|serverMicros` for a hand-off
  * grant, `token|retryAfter` for a new head of the queue, else just the token. Tokens never
  * hold '|'; a message of any other shape is a bare token, whatever it contains.
+ * Read by index, not split and matched: this runs between a hand-off's message and the waiter
+ * resuming, on code gone cold since its last wake-up.
  */
 export function parseWake(message: string): Wake {
-  const fields = message.split('|');
-  if (fields.length === 2) {
-    const [token = '', retryAfter = ''] = fields;
-    return DIGITS.test(retryAfter)
-      ? { token, grant: null, retryAfter: Number(retryAfter) }
+  const first = message.indexOf('|');
+  if (first < 0) return { token: message, grant: null };
+  const second = message.indexOf('|', first + 1);
+  if (second < 0) {
+    return allDigits(message, first + 1, message.length)
+      ? { token: message.slice(0, first), grant: null, retryAfter: Number(message.slice(first + 1)) }
       : { token: message, grant: null };
   }
-  if (fields.length !== 3) return { token: message, grant: null };
-  const [token = '', fence = '', micros = ''] = fields;
-  if (!DIGITS.test(fence) || !DIGITS.test(micros)) return { token: message, grant: null };
-  return { token, grant: { fence: BigInt(fence), serverTime: Number(micros) } };
+  if (
+    message.indexOf('|', second + 1) >= 0 ||
+    !allDigits(message, first + 1, second) ||
+    !allDigits(message, second + 1, message.length)
+  ) {
+    return { token: message, grant: null };
+  }
+  return {
+    token: message.slice(0, first),
+    grant: { fence: BigInt(message.slice(first + 1, second)), serverTime: Number(message.slice(second + 1)) },
+  };
+}
+
+/** Whether text[from, to) is one or more ASCII digits (what /^\d+$/ accepts). */
+function allDigits(text: string, from: number, to: number): boolean {
+  if (from >= to) return false;
+  for (let i = from; i < to; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 48 || c > 57) return false;
+  }
+  return true;
 }
 
 /** The inspect reply: nil, or kind, limit, counted holders, counted waiters (inspect.lua). */
