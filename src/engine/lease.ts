@@ -159,7 +159,19 @@ export class Lease {
     // Sent before anything else: a waiter's hand-off starts with this request.
     const sent = this.#host.backend.release(this.name, this.token);
     this.#host.inFlight(sent);
-    this.#end('released');
+    if (this.#controller === null) {
+      // The client's bookkeeping (timers, renewal, its set of leases) waits until the request
+      // is out: the Redis backend sends it from a process.nextTick queued before this one
+      // (coalescer.ts), so a waiter's hand-off starts that much sooner. Nothing outside can
+      // tell: what runs in between (that tick, promise callbacks already due) reads the state,
+      // which turns here, as does telemetry; no timer can fire before the tick. A lease whose
+      // signal was asked for ends at once, as ever, so its listeners run after all of it.
+      this.#state = 'released';
+      this.#seen.ended('released');
+      process.nextTick(() => this.#untrack());
+    } else {
+      this.#end('released');
+    }
     try {
       return await sent;
     } catch (error) {
@@ -251,10 +263,15 @@ export class Lease {
   #end(state: Exclude<LeaseState, 'held'>, reason?: LossReason): void {
     this.#state = state;
     this.#seen.ended(state, reason);
+    this.#untrack();
+    this.#controller?.abort(this.#endReason());
+  }
+
+  /** No timer, no renewal, and the client no longer tracks it. */
+  #untrack(): void {
     this.#deadlineTimer?.cancel();
     this.#deadlineTimer = null;
     this.#host.cancelRenewal(this);
     this.#host.ended(this);
-    this.#controller?.abort(this.#endReason());
   }
 }
