@@ -4,7 +4,7 @@
  */
 
 export interface Acquired {
-  /** Wall-clock ms when the waiter's acquire resolved, or null when the library gave up. */
+  /** sharedNow() ms when the waiter's acquire resolved, or null when the library gave up. */
   readonly t1: number | null;
   readonly error?: string;
 }

@@ -7,7 +7,7 @@
 import { type Acquired, Waits } from './handoff-protocol.js';
 import { type Command, serveWorker } from './ipc.js';
 import type { Release } from './libs.js';
-import { sleep, wallNow } from './stats.js';
+import { sharedNow, sleep } from './stats.js';
 
 const held = new Map<string, Release>();
 const waiting = new Waits();
@@ -23,7 +23,7 @@ serveWorker(async (command, locker) => {
       if (release === undefined) throw new Error(`not holding ${key}`);
       held.delete(key);
       await sleep(Number(command.delay));
-      const t0 = wallNow();
+      const t0 = sharedNow();
       await release();
       return t0;
     }
@@ -40,7 +40,7 @@ serveWorker(async (command, locker) => {
 function startWaiting(key: string, acquiring: Promise<Release>): Promise<Acquired> {
   return acquiring.then(
     async (release) => {
-      const t1 = wallNow();
+      const t1 = sharedNow();
       await release();
       return { t1 };
     },

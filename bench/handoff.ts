@@ -1,9 +1,9 @@
 /**
  * Measure 3: hand-off latency. Process A holds the lock, process B is already blocked in
  * acquire(); A notes t0 right before release(), B notes t1 when its acquire resolves;
- * latency = t1 − t0 (one machine, so both high-resolution wall clocks agree). A releases at a
- * random 5–205 ms after B started waiting, so polling peers are caught at a random phase of
- * their retry cycle. Several keys run side by side to keep the run short. holdfast:// (the embedded
+ * latency = t1 − t0 (one machine: both read its one monotonic clock, stats.ts sharedNow). A
+ * releases at a random 5–205 ms after B started waiting, so polling peers are caught at a random
+ * phase of their retry cycle. Several keys run side by side to keep the run short. holdfast:// (the embedded
  * server) runs the same, as many times. The floor runs the same harness with a bare
  * PUBLISH → SUBSCRIBE between the two processes (publish-worker.ts) in place of a lock, and the
  * embedded server's floor the same through a bare Node relay on the embedded server's core

@@ -10,7 +10,7 @@
 import { Redis } from 'ioredis';
 import { type Acquired, Waits } from './handoff-protocol.js';
 import { type Command, type Subject, serveWith } from './ipc.js';
-import { sleep, wallNow } from './stats.js';
+import { sharedNow, sleep } from './stats.js';
 
 interface PubSub extends Subject {
   readonly publisher: Redis;
@@ -27,7 +27,7 @@ async function open(_lib: string, url: string): Promise<PubSub> {
   const publisher = new Redis(url);
   const subscriber = new Redis(url);
   subscriber.on('message', (from: string) => {
-    const t1 = wallNow();
+    const t1 = sharedNow();
     const arrived = arrivals.get(from);
     arrivals.delete(from);
     arrived?.(t1);
@@ -49,7 +49,7 @@ serveWith(open, async (command, { publisher, subscriber }) => {
       return null;
     case 'release': {
       await sleep(Number(command.delay));
-      const t0 = wallNow();
+      const t0 = sharedNow();
       await publisher.publish(channel(key), 'go');
       return t0;
     }

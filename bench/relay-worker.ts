@@ -11,7 +11,7 @@ import { connect, type Socket } from 'node:net';
 import { type Acquired, Waits } from './handoff-protocol.js';
 import { type Command, type Subject, serveWith } from './ipc.js';
 import { lines } from './relay-lines.js';
-import { sleep, wallNow } from './stats.js';
+import { sharedNow, sleep } from './stats.js';
 
 interface Connection extends Subject {
   readonly socket: Socket;
@@ -27,7 +27,7 @@ async function open(_lib: string, url: string): Promise<Connection> {
   const { hostname, port } = new URL(url);
   const socket = connect({ host: hostname, port: Number(port), noDelay: true });
   lines(socket, (line) => {
-    const t1 = wallNow();
+    const t1 = sharedNow();
     const key = line.slice(2);
     if (line.startsWith('M ')) {
       const arrived = arrivals.get(key);
@@ -57,7 +57,7 @@ serveWith(open, async (command, { socket }) => {
       return null;
     case 'release': {
       await sleep(Number(command.delay));
-      const t0 = wallNow();
+      const t0 = sharedNow();
       socket.write(`P ${key}\n`);
       return t0;
     }

@@ -8,6 +8,18 @@ export function wallNow(): number {
   return performance.timeOrigin + performance.now();
 }
 
+/**
+ * Monotonic ms on the one clock every process of the machine reads (process.hrtime: Linux's
+ * CLOCK_MONOTONIC), for a time noted in one process and subtracted in another. wallNow does
+ * not quite do that: each process's timeOrigin is a wall-clock reading taken at its start
+ * beside a monotonic one, and a process descheduled between the two (a loaded VM) carries the
+ * gap in every reading: 0.01–0.08 ms between processes started a second apart here, and once a
+ * hand-off floor p50 of −3.4 ms.
+ */
+export function sharedNow(): number {
+  return Number(process.hrtime.bigint()) / 1e6;
+}
+
 /** Nearest-rank percentile (p in 0..100) of unsorted samples; NaN when there are none. */
 export function percentile(samples: readonly number[], p: number): number {
   if (samples.length === 0) return Number.NaN;
