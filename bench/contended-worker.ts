@@ -8,12 +8,12 @@
  */
 import { Redis } from 'ioredis';
 import { type Command, serveWorker } from './ipc.js';
-import { wallNow } from './stats.js';
+import { sharedNow } from './stats.js';
 
 export interface RunCommand extends Command {
   readonly cmd: 'run';
   readonly key: string;
-  /** Wall-clock ms (see wallNow) at which every worker starts. */
+  /** ms on the machine's shared monotonic clock (sharedNow) at which every worker starts. */
   readonly startAt: number;
   readonly duration: number;
   readonly tasks: number;
@@ -42,24 +42,24 @@ serveWorker(async (command, locker): Promise<RunResult> => {
   work ??= new Redis(workUrl);
   const redis = work;
   await redis.ping();
-  await new Promise((resolve) => setTimeout(resolve, Math.max(0, startAt - wallNow())));
+  await new Promise((resolve) => setTimeout(resolve, Math.max(0, startAt - sharedNow())));
   const end = startAt + duration;
   const waits: number[] = [];
   const failures: Record<string, number> = {};
   const ops = Array.from({ length: tasks }, () => 0);
   let sections = 0;
   const task = async (index: number): Promise<void> => {
-    while (wallNow() < end) {
-      const asked = wallNow();
+    while (sharedNow() < end) {
+      const asked = sharedNow();
       let release: () => Promise<void>;
       try {
         release = await locker.acquire(key);
       } catch (error) {
         const name = error instanceof Error ? error.name : 'unknown';
-        if (wallNow() <= end) failures[name] = (failures[name] ?? 0) + 1;
+        if (sharedNow() <= end) failures[name] = (failures[name] ?? 0) + 1;
         continue;
       }
-      const held = wallNow();
+      const held = sharedNow();
       // An acquire still waiting when the window closed is not counted (this slightly favours
       // the library with the longest waits).
       if (held <= end) {

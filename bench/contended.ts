@@ -13,7 +13,7 @@ import { Redis } from 'ioredis';
 import type { RunCommand, RunResult } from './contended-worker.js';
 import { startWorkers, stopAll, type Worker } from './ipc.js';
 import { LIBS } from './libs.js';
-import { percentile, wallNow } from './stats.js';
+import { percentile, sharedNow } from './stats.js';
 import { byColumn, LOCK_COLUMNS, type LockColumn, type Row } from './table.js';
 
 export const PROCESSES = 4;
@@ -39,7 +39,7 @@ async function run(workers: readonly Worker[], column: string, workUrl: string):
   const command: RunCommand = {
     cmd: 'run',
     key: 'contended',
-    startAt: wallNow() + 100,
+    startAt: sharedNow() + 100,
     duration: DURATION,
     tasks: TASKS,
     roundTrips: ROUND_TRIPS,

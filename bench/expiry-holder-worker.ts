@@ -5,11 +5,11 @@
  * expiry.ts SIGKILLs it. The OS closes its connections; nothing is released, and the backend
  * keeps the locks until their TTL.
  * - `take key ttl`: acquires `key` for `ttl` ms without renewal, and answers with the best
- *   estimate of when the server's TTL runs out (acquire round-trip midpoint + ttl, wall clock).
+ *   estimate of when the server's TTL runs out (acquire round-trip midpoint + ttl, on the machine's shared monotonic clock: sharedNow).
  */
 import { type Command, serveWorker } from './ipc.js';
 import type { Release } from './libs.js';
-import { wallNow } from './stats.js';
+import { sharedNow } from './stats.js';
 
 export interface TakeCommand extends Command {
   readonly cmd: 'take';
@@ -23,7 +23,7 @@ const held: Release[] = [];
 serveWorker(async (command, locker): Promise<number> => {
   if (command.cmd !== 'take') throw new Error(`unknown command ${command.cmd}`);
   const { key, ttl } = command as TakeCommand;
-  const sent = wallNow();
+  const sent = sharedNow();
   held.push(await locker.acquire(key, { ttl, renew: false }));
-  return (sent + wallNow()) / 2 + ttl;
+  return (sent + sharedNow()) / 2 + ttl;
 });

@@ -3,7 +3,7 @@
  * with a short TTL and no renewal, and is then SIGKILLed (nothing is released; the OS closes its
  * connections); waiters in this process, one per key, are already blocked in acquire() or
  * start right after. Latency = the moment a waiter holds − the moment the TTL ran out (the
- * holder's acquire round-trip midpoint + TTL, wall clock). Peers at their defaults, so their
+ * holder's acquire round-trip midpoint + TTL, on the shared monotonic clock, sharedNow). Peers at their defaults, so their
  * waiters find out at their next poll. The same for every column (holdfast:// is the embedded
  * server), REPS take-overs in rounds of LANES keys.
  * The floor, measured in holdfast's rounds (same process, lanes and quiet before): a Node timer
@@ -15,7 +15,7 @@ import { Redis } from 'ioredis';
 import type { TakeCommand } from './expiry-holder-worker.js';
 import { startWorker } from './ipc.js';
 import { LIBS, openLocker } from './libs.js';
-import { lanes, percentile, sleep, wallNow } from './stats.js';
+import { lanes, percentile, sharedNow, sleep } from './stats.js';
 import { byColumn, LOCK_COLUMNS, type LockColumn, type Row } from './table.js';
 
 export const TTL = 300;
@@ -32,10 +32,10 @@ interface LibResult {
 /** LANES timers armed for the TTL at once, each then one PING on `client`: ms past the TTL. */
 async function timerThenPing(client: Redis, into: number[]): Promise<void> {
   await lanes(LANES, async () => {
-    const due = wallNow() + TTL;
+    const due = sharedNow() + TTL;
     await sleep(TTL);
     await client.ping();
-    into.push(wallNow() - due);
+    into.push(sharedNow() - due);
   });
 }
 
@@ -69,7 +69,7 @@ async function measureLib(lib: string, url: string): Promise<LibResult> {
       await lanes(LANES, async (lane) => {
         try {
           const release = await waiter.acquire(`expiry:${lane}:${round}`);
-          samples.push(wallNow() - (expiresAt[lane] ?? Number.NaN));
+          samples.push(sharedNow() - (expiresAt[lane] ?? Number.NaN));
           await release();
         } catch (error) {
           failures.push(error instanceof Error ? error.name : String(error));

@@ -269,7 +269,7 @@ function checkExpiry(check: Checker<LockColumn>): void {
       value <= 5,
       `p99 ${ms(value)} after a ${TTL} ms TTL; ${PEERS.map((peer) => `${peer} ${ms(p99.values[peer])}`).join(', ')}`,
       subject === 'holdfast'
-        ? `${floor}. The head waiter asks again at the moment Redis said the TTL runs out (counted from when it sent the request that told it, in µs): that timer's lateness, then that round trip (an early arrival is answered with what is left, never granted). The TTL's end is estimated on the wall clock (the holder's acquire round-trip midpoint + TTL)`
+        ? `${floor}. The head waiter asks again at the moment Redis said the TTL runs out (counted from when it sent the request that told it, in µs): that timer's lateness, then that round trip (an early arrival is answered with what is left, never granted). The TTL's end is estimated on the machine's shared monotonic clock (the holder's acquire round-trip midpoint + TTL)`
         : `the server hands the name to its head waiter when its own timer for the TTL fires (that timer's lateness, then one push), or the waiter's ask comes first: ${floor}`,
     );
   }
