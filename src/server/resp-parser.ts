@@ -33,8 +33,23 @@ const LF = 0x0a;
 /** A header line ("*4096\r\n", "$1048576\r\n") is never longer than this. */
 const MAX_HEADER = 24;
 const EMPTY = Buffer.alloc(0);
-/** A bulk string up to this long that arrived whole and is all 7-bit is read as text right away. */
+/**
+ * Below this length an argument is checked for ASCII byte by byte, in JS (names, tokens,
+ * numbers); the parser reads such a bulk string that arrived whole as text right away.
+ */
 const SHORT_ARG = 64;
+
+/**
+ * Whether bytes[start, end) is short and all 7-bit: then its latin1 reading is its UTF-8 text,
+ * with no decoder (here and in the command layer's decodeArg).
+ */
+export function isShortAscii(bytes: Buffer, start = 0, end = bytes.length): boolean {
+  if (end - start > SHORT_ARG) return false;
+  for (let i = start; i < end; i++) {
+    if ((bytes[i] as number) > 0x7f) return false;
+  }
+  return true;
+}
 
 /**
  * One argument: its text when it was short 7-bit ASCII that arrived whole (names, tokens,
@@ -174,17 +189,7 @@ export class RequestParser {
       }
       // Short and 7-bit: its latin1 reading is its UTF-8 text, read now without a view of the
       // chunk (the view and a second pass over the bytes were most of reading an argument).
-      if (end - start <= SHORT_ARG) {
-        let ascii = true;
-        for (let i = start; i < end; i++) {
-          if ((buf[i] as number) > 0x7f) {
-            ascii = false;
-            break;
-          }
-        }
-        if (ascii) return buf.toString('latin1', start, end);
-      }
-      return buf.subarray(start, end);
+      return isShortAscii(buf, start, end) ? buf.toString('latin1', start, end) : buf.subarray(start, end);
     }
     const piece = this.#buf.subarray(this.#pos, this.#pos + need);
     this.#pos += need;

@@ -6,23 +6,12 @@ import { LOCK_KINDS, type LockKind, RATE_ALGORITHMS, type RateAlgorithm } from '
 import { ValidationError } from '../../errors.js';
 import { checkOwnerText } from '../../owner.js';
 import { checkMs, checkName, checkPositiveInt } from '../../util/validate.js';
+import { isShortAscii } from '../resp-parser.js';
 
 /** The most permits a semaphore (and units a rate limiter) may have, as in the Node client. */
 export const MAX_COUNT = 1_000_000;
 const MAX_TOKEN_BYTES = 256;
 const utf8 = new TextDecoder('utf-8', { fatal: true });
-
-/** Below this length an argument is checked for ASCII byte by byte, in JS (names, tokens, numbers). */
-const SHORT_ARG = 64;
-
-/** true when every byte is 7-bit: then the bytes read as latin1 are the UTF-8 text. */
-function isShortAscii(raw: Buffer): boolean {
-  if (raw.length > SHORT_ARG) return false;
-  for (let i = 0; i < raw.length; i++) {
-    if ((raw[i] as number) > 0x7f) return false;
-  }
-  return true;
-}
 
 /**
  * Arguments as text; bytes that are not UTF-8 could name two things as one, so they are refused.
