@@ -159,19 +159,13 @@ export class Lease {
     // Sent before anything else: a waiter's hand-off starts with this request.
     const sent = this.#host.backend.release(this.name, this.token);
     this.#host.inFlight(sent);
-    if (this.#controller === null) {
-      // The client's bookkeeping (timers, renewal, its set of leases) waits until the request
-      // is out: the Redis backend sends it from a process.nextTick queued before this one
-      // (coalescer.ts), so a waiter's hand-off starts that much sooner. Nothing outside can
-      // tell: what runs in between (that tick, promise callbacks already due) reads the state,
-      // which turns here, as does telemetry; no timer can fire before the tick. A lease whose
-      // signal was asked for ends at once, as ever, so its listeners run after all of it.
-      this.#state = 'released';
-      this.#seen.ended('released');
-      process.nextTick(() => this.#untrack());
-    } else {
-      this.#end('released');
-    }
+    // The client's bookkeeping (timers, renewal, its set of leases) waits until the request is
+    // out: the Redis backend sends it from a process.nextTick queued before this one
+    // (coalescer.ts), so a waiter's hand-off starts that much sooner. Nothing outside can tell:
+    // what runs in between (that tick, promise callbacks already due) reads the state, which
+    // turns here, as does telemetry; no timer can fire before the tick. A lease whose signal
+    // was asked for ends at once, as ever, so its listeners run after all of it.
+    this.#end('released', undefined, this.#controller === null);
     try {
       return await sent;
     } catch (error) {
@@ -260,10 +254,12 @@ export class Lease {
     this.#host.backend.release(this.name, this.token).catch(() => {});
   }
 
-  #end(state: Exclude<LeaseState, 'held'>, reason?: LossReason): void {
+  /** `untrackAfterSend`: the bookkeeping (#untrack) in the next tick, see release(). */
+  #end(state: Exclude<LeaseState, 'held'>, reason?: LossReason, untrackAfterSend = false): void {
     this.#state = state;
     this.#seen.ended(state, reason);
-    this.#untrack();
+    if (untrackAfterSend) process.nextTick(() => this.#untrack());
+    else this.#untrack();
     this.#controller?.abort(this.#endReason());
   }
 
