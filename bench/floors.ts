@@ -5,8 +5,11 @@
  * - a Redis round trip (PING, 1 client sequential, hot): acquire+release is two of them;
  * - a round trip of the emptiest script (EVALSHA of `return 1` with an acquire's 16 keys and
  *   arguments): what every script-based lock pays at least, before its script does anything;
- * - Redis's own time for holdfast's two scripts (INFO commandstats), 1 client sequential;
  * - a round trip to the embedded server (PING on its RESP port), the sequential floor there;
+ * - Redis's own time for the empty script and for holdfast's two scripts (INFO commandstats).
+ * The three round trips are timed inside the uncontended rounds, taking turns with the libraries
+ * (uncontended.ts: `roundTripOps`), so a spell of load falls on floor and rows alike; Redis's own
+ * time is counted by Redis and is measured after them (`measureScriptTimes`).
  * Ceilings derived from these (and from the rows) are printed beside the targets (targets.ts).
  */
 
@@ -17,18 +20,19 @@ import { Redis } from 'ioredis';
 const WARMUP = 1000;
 const DURATION = 1000;
 
-export interface Floors {
-  /** µs per PING round trip, 1 client sequential. */
-  readonly roundTrip: number;
-  /** µs per round trip of EVALSHA `return 1` with 4 keys and 12 arguments, 1 client sequential. */
-  readonly scriptRoundTrip: number;
-  /** µs of Redis time (EVALSHA) of each of those calls: the script's run, not the transport. */
+export interface ScriptTimes {
+  /** µs of Redis time (EVALSHA) of one call of the empty script: the script's run, not the transport. */
   readonly emptyScriptTime: number;
   /** µs of Redis time per holdfast acquire+release (the two scripts), 1 client sequential. */
   readonly holdfastScripts: number;
-  /** µs per PING round trip to the embedded server, 1 client sequential. */
-  readonly embeddedRoundTrip: number;
 }
+
+/**
+ * Every floor: `roundTrip` (a PING), `scriptRoundTrip` (EVALSHA `return 1` with 4 keys and 12
+ * arguments) and `embeddedRoundTrip` (a PING to the embedded server) in µs per round trip, 1
+ * client sequential, and Redis's own time for scripts.
+ */
+export type Floors = RoundTrips & ScriptTimes;
 
 /** Runs `op` back to back for `ms`; returns how many times it ran. */
 async function repeat(ms: number, op: () => Promise<unknown>): Promise<number> {
@@ -41,32 +45,36 @@ async function repeat(ms: number, op: () => Promise<unknown>): Promise<number> {
   return ops;
 }
 
-/**
- * µs per `op` on a fresh connection to `url`, 1 client sequential, after a warm-up; with
- * `redisTime` also the µs of EVALSHA time Redis reported per op meanwhile.
- */
-async function roundTrip(
-  url: string,
-  op: (client: Redis) => Promise<unknown>,
-  redisTime?: Redis,
-): Promise<{ trip: number; scriptTime: number }> {
-  // The embedded server has no INFO, which ioredis's ready check sends.
-  const client = new Redis(url, { enableReadyCheck: false });
-  try {
-    const once = (): Promise<unknown> => op(client);
-    await repeat(WARMUP, once);
-    const before = redisTime ? await evalshaMicros(redisTime) : 0;
-    const start = performance.now();
-    const ops = await repeat(DURATION, once);
-    const trip = ((performance.now() - start) * 1000) / ops;
-    const scriptTime = redisTime ? ((await evalshaMicros(redisTime)) - before) / ops : Number.NaN;
-    return { trip, scriptTime };
-  } finally {
-    client.disconnect();
-  }
+/** The round trips timed beside the libraries (uncontended.ts), µs each, 1 client sequential. */
+export interface RoundTrips {
+  readonly roundTrip: number;
+  readonly scriptRoundTrip: number;
+  readonly embeddedRoundTrip: number;
 }
 
-const ping = (client: Redis): Promise<unknown> => client.ping();
+/** One round trip of each kind that `RoundTrips` times, each on a connection of its own. */
+export interface RoundTripOps {
+  readonly ping: () => Promise<unknown>;
+  readonly emptyScript: () => Promise<unknown>;
+  readonly embeddedPing: () => Promise<unknown>;
+  close(): void;
+}
+
+export async function roundTripOps(url: string, embeddedUrl: string): Promise<RoundTripOps> {
+  const redis = new Redis(url);
+  const scripted = new Redis(url);
+  // The embedded server has no INFO, which ioredis's ready check sends.
+  const embedded = new Redis(embeddedUrl.replace(/^holdfast:/, 'redis:'), { enableReadyCheck: false });
+  await Promise.all([redis.ping(), scripted.ping(), embedded.ping()]);
+  return {
+    ping: () => redis.ping(),
+    emptyScript: () => emptyScript(scripted),
+    embeddedPing: () => embedded.ping(),
+    close: () => {
+      for (const client of [redis, scripted, embedded]) client.disconnect();
+    },
+  };
+}
 
 const EMPTY_SCRIPT = 'return 1';
 const EMPTY_SHA = createHash('sha1').update(EMPTY_SCRIPT).digest('hex');
@@ -120,18 +128,25 @@ async function holdfastScripts(url: string): Promise<number> {
   }
 }
 
+/** µs of Redis time per call of the empty script, 1 client sequential. */
+async function emptyScriptTime(url: string, admin: Redis): Promise<number> {
+  const client = new Redis(url);
+  try {
+    const once = (): Promise<unknown> => emptyScript(client);
+    await repeat(WARMUP, once);
+    const before = await evalshaMicros(admin);
+    const ops = await repeat(DURATION, once);
+    return ((await evalshaMicros(admin)) - before) / ops;
+  } finally {
+    client.disconnect();
+  }
+}
+
 /** The hand-off's floor is taken beside holdfast's hand-offs instead (handoff.ts). */
-export async function measureFloors(url: string, embeddedUrl: string): Promise<Floors> {
+export async function measureScriptTimes(url: string): Promise<ScriptTimes> {
   const admin = new Redis(url);
   try {
-    const empty = await roundTrip(url, emptyScript, admin);
-    return {
-      roundTrip: (await roundTrip(url, ping)).trip,
-      scriptRoundTrip: empty.trip,
-      emptyScriptTime: empty.scriptTime,
-      holdfastScripts: await holdfastScripts(url),
-      embeddedRoundTrip: (await roundTrip(embeddedUrl.replace(/^holdfast:/, 'redis:'), ping)).trip,
-    };
+    return { emptyScriptTime: await emptyScriptTime(url, admin), holdfastScripts: await holdfastScripts(url) };
   } finally {
     admin.disconnect();
   }

@@ -18,7 +18,7 @@ import { renderCluster, runCluster } from './cluster.js';
 import { runContended } from './contended.js';
 import { runEtcd } from './etcd.js';
 import { runExpiry } from './expiry.js';
-import { type Floors, measureFloors } from './floors.js';
+import { type Floors, measureScriptTimes } from './floors.js';
 import { type HandoffFloor, type Placement, runHandoff } from './handoff.js';
 import { type HoldfastServer, startHoldfastServer } from './holdfast-server.js';
 import { peerDefaults, versions } from './libs.js';
@@ -119,8 +119,10 @@ async function main(): Promise<void> {
     let handoffFloors: Record<Placement, HandoffFloor> | null = null;
     const hf = hfServer;
     if (sections.has('uncontended')) {
-      rows.push(...(await timed('uncontended', () => runUncontended(url, hf))));
-      floors = await timed('floors (round trips, script time)', () => measureFloors(url, hfUrl));
+      const uncontended = await timed('uncontended (and the round-trip floors)', () => runUncontended(url, hf));
+      rows.push(...uncontended.rows);
+      const scriptTimes = await timed('floors (Redis time of scripts)', () => measureScriptTimes(url));
+      floors = { ...uncontended.trips, ...scriptTimes };
     }
     if (sections.has('contended')) rows.push(...(await timed('contended', () => runContended(url, hfUrl))));
     if (sections.has('handoff')) {

@@ -4,9 +4,11 @@
  * with `autoExtend: false` for the like-for-like rows and again with its defaults. holdfast:// (the
  * embedded server) runs the like-for-like rows only. The libraries take turns for ROUNDS rounds
  * and each figure is the median of its rounds, so that a spell of load elsewhere on the machine
- * falls on every library alike instead of on whichever ran then.
+ * falls on every library alike instead of on whichever ran then. The round-trip floors
+ * (floors.ts) take their turns in the same rounds, for the same reason.
  */
 import { Redis } from 'ioredis';
+import { type RoundTrips, roundTripOps } from './floors.js';
 import type { HoldfastServer } from './holdfast-server.js';
 import { LIBS, type LibName, type Locker, type LockOptions, openLocker, type Release } from './libs.js';
 import { lanes } from './stats.js';
@@ -22,6 +24,13 @@ const PARALLEL = 64;
 const SEMAPHORE_LIMIT = 4;
 
 type Op = (lane: number) => Promise<Release>;
+/** One acquire+release (or one floor's unit of work) on `lane`. */
+type Cycle = (lane: number) => Promise<unknown>;
+
+const cycleOf =
+  (op: Op): Cycle =>
+  async (lane) =>
+    (await op(lane))();
 
 interface Throughput {
   readonly rate: number;
@@ -41,12 +50,12 @@ async function redisCpu(admin: Redis): Promise<number> {
 async function throughput(
   serverCpu: () => Promise<number>,
   parallel: number,
-  op: Op,
+  cycle: Cycle,
   warmup = WARMUP,
 ): Promise<Throughput> {
   const warm = performance.now() + warmup;
   await lanes(parallel, async (lane) => {
-    while (performance.now() < warm) await (await op(lane))();
+    while (performance.now() < warm) await cycle(lane);
   });
   let ops = 0;
   const server = await serverCpu();
@@ -55,7 +64,7 @@ async function throughput(
   const end = start + DURATION;
   await lanes(parallel, async (lane) => {
     while (performance.now() < end) {
-      await (await op(lane))();
+      await cycle(lane);
       ops++;
     }
   });
@@ -87,15 +96,40 @@ async function measureLib(
   try {
     // The like-for-like setting: holdfast without renewal; peers exactly as they come.
     const fair: LockOptions = lib === 'holdfast' ? { renew: false } : {};
-    const seq = await throughput(serverCpu, 1, () => locker.acquire('u:seq', fair), FIRST_WARMUP);
-    const par = await throughput(serverCpu, PARALLEL, (lane) => locker.acquire(`u:par:${lane}`, fair));
+    const seq = await throughput(
+      serverCpu,
+      1,
+      cycleOf(() => locker.acquire('u:seq', fair)),
+      FIRST_WARMUP,
+    );
+    const par = await throughput(
+      serverCpu,
+      PARALLEL,
+      cycleOf((lane) => locker.acquire(`u:par:${lane}`, fair)),
+    );
     const defaults = lib === 'holdfast' && full;
-    const seqDefault = defaults ? await throughput(serverCpu, 1, () => locker.acquire('u:seq-default')) : null;
+    const seqDefault = defaults
+      ? await throughput(
+          serverCpu,
+          1,
+          cycleOf(() => locker.acquire('u:seq-default')),
+        )
+      : null;
     const parDefault = defaults
-      ? await throughput(serverCpu, PARALLEL, (lane) => locker.acquire(`u:par-default:${lane}`))
+      ? await throughput(
+          serverCpu,
+          PARALLEL,
+          cycleOf((lane) => locker.acquire(`u:par-default:${lane}`)),
+        )
       : null;
     const permit = full ? locker.acquirePermit : undefined;
-    const semaphore = permit ? await throughput(serverCpu, 1, () => permit('u:sem', SEMAPHORE_LIMIT)) : null;
+    const semaphore = permit
+      ? await throughput(
+          serverCpu,
+          1,
+          cycleOf(() => permit('u:sem', SEMAPHORE_LIMIT)),
+        )
+      : null;
     return { seq, par, seqDefault, parDefault, semaphore };
   } finally {
     await locker.close();
@@ -113,16 +147,18 @@ async function measureOnRedis(lib: LibName, url: string): Promise<LibResult> {
 
 export const CEILING = 'embedded server ceiling: acquire+release/s on one core (1 s ÷ its CPU per op, 64 in parallel)';
 
+/** The median of `values` (sorted in place). */
+const middle = (values: number[]): number => values.sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? Number.NaN;
+
 /** The median of each figure over the rounds (null where a round has none). */
 function median(rounds: readonly LibResult[]): LibResult {
-  const mid = (values: number[]): number => values.sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? Number.NaN;
   const of = (f: (r: LibResult) => Throughput | null): Throughput | null => {
     const runs = rounds.map(f).filter((t): t is Throughput => t !== null);
     if (runs.length === 0) return null;
     return {
-      rate: mid(runs.map((t) => t.rate)),
-      clientCpu: mid(runs.map((t) => t.clientCpu)),
-      serverCpu: mid(runs.map((t) => t.serverCpu)),
+      rate: middle(runs.map((t) => t.rate)),
+      clientCpu: middle(runs.map((t) => t.clientCpu)),
+      serverCpu: middle(runs.map((t) => t.serverCpu)),
     };
   };
   return {
@@ -134,8 +170,27 @@ function median(rounds: readonly LibResult[]): LibResult {
   };
 }
 
-export async function runUncontended(url: string, server: HoldfastServer): Promise<Row[]> {
+/** µs per round trip of each floor (floors.ts), one turn of it: 1 client sequential, after a warm-up. */
+async function measureTrips(url: string, embeddedUrl: string): Promise<RoundTrips> {
+  const ops = await roundTripOps(url, embeddedUrl);
+  const micros = async (op: () => Promise<unknown>): Promise<number> =>
+    1e6 / (await throughput(noCpu, 1, op, FIRST_WARMUP)).rate;
+  try {
+    return {
+      roundTrip: await micros(ops.ping),
+      scriptRoundTrip: await micros(ops.emptyScript),
+      embeddedRoundTrip: await micros(ops.embeddedPing),
+    };
+  } finally {
+    ops.close();
+  }
+}
+
+const noCpu = async (): Promise<number> => 0;
+
+export async function runUncontended(url: string, server: HoldfastServer): Promise<{ rows: Row[]; trips: RoundTrips }> {
   const rounds = new Map<LockColumn, LibResult[]>(LOCK_COLUMNS.map((column) => [column, []]));
+  const tripRounds: RoundTrips[] = [];
   for (let round = 0; round < ROUNDS; round++) {
     for (const lib of LIBS) {
       rounds.get(lib)?.push(await measureOnRedis(lib, url));
@@ -143,7 +198,13 @@ export async function runUncontended(url: string, server: HoldfastServer): Promi
         rounds.get('holdfast://')?.push(await measureLib(lib, server.url, server.cpuSeconds, false));
       }
     }
+    tripRounds.push(await measureTrips(url, server.url));
   }
+  const trips: RoundTrips = {
+    roundTrip: middle(tripRounds.map((t) => t.roundTrip)),
+    scriptRoundTrip: middle(tripRounds.map((t) => t.scriptRoundTrip)),
+    embeddedRoundTrip: middle(tripRounds.map((t) => t.embeddedRoundTrip)),
+  };
   const results = byColumn(LOCK_COLUMNS, (column) => median(rounds.get(column) ?? []));
   /** One metric of one run per column; `holdfast` overrides holdfast's (on Redis) run. */
   const pick =
@@ -175,7 +236,7 @@ export async function runUncontended(url: string, server: HoldfastServer): Promi
     ...pick(f, d)('rate'),
     'holdfast://': null,
   });
-  return [
+  const rows: Row[] = [
     rate(`uncontended, 1 client sequential (${fair})`, pick((r) => r.seq)('rate')),
     rate(`uncontended, ${PARALLEL} keys in parallel (${fair})`, par('rate')),
     rate(
@@ -202,4 +263,5 @@ export async function runUncontended(url: string, server: HoldfastServer): Promi
       },
     },
   ];
+  return { rows, trips };
 }
