@@ -1,10 +1,15 @@
 /**
  * Coalesces the acquire and release calls one client issues in the same tick of its event loop
  * into one script call (scripts/batch.lua): 64 tasks each releasing and acquiring again cost
- * Redis one EVALSHA instead of 64, and this process one command to encode and one reply to
+ * Redis a few EVALSHAs instead of 64, and this process few commands to encode and replies to
  * parse. A lone call goes out as its own script, exactly as without coalescing.
  *
- * The calls wait for `process.nextTick`: it runs once the promise continuations of the current
+ * A call made while none of this coalescer's calls is in flight and none waits goes out at once,
+ * inside the caller's own call: a release that hands the name to a waiter, or one client's next
+ * acquire in sequence, does not wait for the rest of the turn (measured on a hand-off after an
+ * idle spell: ~50 µs sooner on the wire, the code between the call and the end of the turn
+ * being cold). The calls after it wait for `process.nextTick`, as do all calls made while
+ * others are in flight (64 tasks in parallel rarely find none): it runs once the promise continuations of the current
  * turn are done (the replies of one socket read resolve in one turn, and what they set off is
  * issued in it), before any I/O, so nothing waits for a later turn of the loop. A batch that
  * reaches MAX_BATCH operations goes out at once instead: Redis runs it while this process is
@@ -65,6 +70,11 @@ export class Coalescer {
   /** The group (cluster slot) an operation must be batched in; null: all in one (one Redis). */
   readonly #groupOf: ((operation: Operation) => number) | null;
   #waiting: Waiting[] = [];
+  /** Script calls sent and not yet answered. */
+  #inFlight = 0;
+  readonly #answered = (): void => {
+    this.#inFlight -= 1;
+  };
 
   constructor(
     send: Send,
@@ -80,6 +90,10 @@ export class Coalescer {
 
   /** Resolves with the operation's reply, as its own script would return it. */
   run(operation: Operation): Promise<unknown> {
+    if (this.#inFlight === 0 && this.#waiting.length === 0) {
+      const { script, keys, args, what } = operation;
+      return this.#sent(this.#send(what, script, keys, args));
+    }
     return new Promise((resolve, reject) => {
       this.#waiting.push({ operation, resolve, reject });
       if (this.#waiting.length === 1) process.nextTick(this.flush);
@@ -115,11 +129,18 @@ export class Coalescer {
     return groups.values();
   }
 
+  /** Counts `call` in flight until it is answered; returns it. */
+  #sent(call: Promise<unknown>): Promise<unknown> {
+    this.#inFlight += 1;
+    call.then(this.#answered, this.#answered);
+    return call;
+  }
+
   #sendBatch(batch: readonly Waiting[]): void {
     const [first] = batch;
     if (batch.length === 1 && first) {
       const { script, keys, args, what } = first.operation;
-      this.#send(what, script, keys, args).then(first.resolve, first.reject);
+      this.#sent(this.#send(what, script, keys, args)).then(first.resolve, first.reject);
       return;
     }
     const keys: string[] = [];
@@ -129,7 +150,7 @@ export class Coalescer {
       args.push(CODE[operation.script], operation.args.length, ...operation.args);
     }
     const what = `${batch.length} acquire/release operations`;
-    this.#send(what, 'batch', keys, args).then(
+    this.#sent(this.#send(what, 'batch', keys, args)).then(
       (replies) => this.#settle(batch, replies),
       (error: unknown) => {
         // Each caller hears of its own operation, as if it had been sent alone.
