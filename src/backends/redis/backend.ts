@@ -27,7 +27,8 @@ import { asBackendError, BackendError, ClosedError, ValidationError } from '../.
 import { acquireArgs } from './acquire-args.js';
 import { isCluster, type RedisConnection, slotOf, watchMasters } from './cluster.js';
 import { Coalescer } from './coalescer.js';
-import { closeConnection, commandFailed, withTimeout } from './connection.js';
+import { closeConnection, commandFailed } from './connection.js';
+import type { Deadlines } from './deadlines.js';
 import { nameKeys, rateKeys, valueKey } from './keys.js';
 import { listNames } from './listing.js';
 import { ReplicaConfirmations } from './replicas.js';
@@ -47,6 +48,11 @@ export interface Parts {
   readonly scripts: Scripts;
   readonly context: BackendContext;
   readonly timeout: number;
+  /**
+   * Bounds each command this backend sends by `timeout` (deadlines.ts); null on our own
+   * Cluster, whose node connections bound each of their commands themselves (create.ts).
+   */
+  readonly deadlines: Deadlines | null;
   /** The command connection's latest error, when it is ours (a user's client reports its own). */
   readonly lastError: () => Error | undefined;
   readonly testClock: (() => number) | null;
@@ -216,10 +222,18 @@ export class RedisBackend implements Backend {
     return this.#parts.watches.add(pattern, listener);
   }
 
-  /** SCAN (never KEYS) for data keys, on every master of a cluster, then which names are live. */
+  /**
+   * SCAN (never KEYS) for data keys, on every master of a cluster, then which names are live:
+   * each round trip under the command timeout, however many a large keyspace takes.
+   */
   async list(pattern: string): Promise<string[]> {
-    const listing = { client: this.#parts.client, prefix: this.#prefix, testNow: () => this.#testNow() };
-    return this.#run(`list "${pattern}"`, () => listNames(listing, pattern));
+    const listing = {
+      client: this.#parts.client,
+      prefix: this.#prefix,
+      testNow: () => this.#testNow(),
+      bound: <T>(sent: Promise<T>) => this.#bound(sent),
+    };
+    return this.#run(`list "${pattern}"`, () => listNames(listing, pattern), false);
   }
 
   async close(): Promise<void> {
@@ -285,29 +299,39 @@ export class RedisBackend implements Backend {
     }
   }
 
+  /** `sent`, or a timeout when it takes longer than the command timeout. */
+  #bound<T>(sent: Promise<T>): Promise<T> {
+    const { deadlines } = this.#parts;
+    return deadlines === null ? sent : deadlines.bound(sent);
+  }
+
   /** One script call, as #run sends any command. */
   async #send(what: string, script: ScriptName, keys: readonly string[], args: readonly ScriptArg[]): Promise<unknown> {
-    const { client, scripts, owned, timeout } = this.#parts;
+    const { client, scripts } = this.#parts;
     try {
       // args carry the test clock already, per operation (#eval, #coalesced)
-      const sent = runScript(client, scripts[script], { keys, args });
-      return await (owned ? sent : withTimeout(sent, timeout, what));
+      return await this.#bound(runScript(client, scripts[script], { keys, args }));
     } catch (error) {
       throw commandFailed(client, error, what, this.#parts.lastError());
     }
   }
 
   /**
-   * One round trip, with every failure turned into a HoldfastError. On a user's client, whose
-   * options are not ours to change, the time limit is applied here instead of by ioredis.
+   * One round trip, with every failure turned into a HoldfastError and bounded in time by
+   * `deadlines` (not by ioredis: on a user's client its options are not ours to change).
+   * `bounded` false: `send` makes several round trips and bounds each itself (#bound).
    */
-  async #run<T>(what: string, send: (client: RedisConnection, scripts: Scripts) => Promise<T>): Promise<T> {
+  async #run<T>(
+    what: string,
+    send: (client: RedisConnection, scripts: Scripts) => Promise<T>,
+    bounded = true,
+  ): Promise<T> {
     if (this.#closed) throw new ClosedError();
     this.#coalescer.flush();
-    const { client, scripts, owned, timeout } = this.#parts;
+    const { client, scripts } = this.#parts;
     try {
       const sent = send(client, scripts);
-      return await (owned ? sent : withTimeout(sent, timeout, what));
+      return await (bounded ? this.#bound(sent) : sent);
     } catch (error) {
       throw commandFailed(client, error, what, this.#parts.lastError());
     }

@@ -11,6 +11,7 @@ import { RedisBackend } from './backend.js';
 import { Beacons } from './beacons.js';
 import { isCluster, openCluster, type RedisConnection } from './cluster.js';
 import { drop, openClient, openSubscriber, quietErrors, untilReady } from './connection.js';
+import { Deadlines } from './deadlines.js';
 import { refuseEviction } from './eviction.js';
 import { wakeChannel } from './keys.js';
 import { parseWake } from './replies.js';
@@ -74,8 +75,8 @@ export async function createRedisBackend(
   let client: RedisConnection | undefined;
   let lastError = (): Error | undefined => undefined;
   try {
-    if ('url' in target) ({ client, lastError } = openClient(target.url, timeout));
-    else if ('options' in target) ({ client, lastError } = openClient(target.options, timeout));
+    if ('url' in target) ({ client, lastError } = openClient(target.url));
+    else if ('options' in target) ({ client, lastError } = openClient(target.options));
     else if ('cluster' in target) {
       client = openCluster(target.cluster, timeout);
       lastError = quietErrors(client);
@@ -102,7 +103,24 @@ export async function createRedisBackend(
       : null;
     const watches = new Watches(subscriber, context.prefix, timeout, beacons);
     const testClock = options.testClock ?? null;
-    const parts = { client, subscriber, shardWakes, watches, owned, scripts, context, timeout, lastError, testClock };
+    // Our own Cluster keeps ioredis's commandTimeout on each node's connection (cluster.ts): a
+    // command there may be redirected (MOVED, ASK) or sent again through a failover by ioredis,
+    // and a script call retried through a slot migration (scripts.ts), each attempt its own
+    // round trip under its own limit.
+    const deadlines = owned && isCluster(client) ? null : new Deadlines(timeout);
+    const parts = {
+      client,
+      subscriber,
+      shardWakes,
+      watches,
+      owned,
+      scripts,
+      context,
+      timeout,
+      deadlines,
+      lastError,
+      testClock,
+    };
     return new RedisBackend(parts);
   } catch (error) {
     if (owned && client) drop(client);

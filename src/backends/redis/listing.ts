@@ -15,6 +15,8 @@ export interface Listing {
   readonly prefix: string;
   /** The test clock's µs, or null to read the server's TIME. */
   readonly testNow: () => number | null;
+  /** One round trip, under the command timeout. */
+  readonly bound: <T>(sent: Promise<T>) => Promise<T>;
 }
 
 export async function listNames(listing: Listing, pattern: string): Promise<string[]> {
@@ -24,7 +26,7 @@ export async function listNames(listing: Listing, pattern: string): Promise<stri
   const match = dataKeyPattern(base, pattern);
   const nodes: readonly Redis[] = isCluster(client) ? mastersOf(client) : [client];
   const names = new Set<string>();
-  await Promise.all(nodes.map((node) => scanNode(node, match, base, names)));
+  await Promise.all(nodes.map((node) => scanNode(listing, node, match, base, names)));
   if (names.size === 0) return [];
   const sorted = [...names].sort();
   if (!isCluster(client)) return liveNames(listing, client, sorted);
@@ -41,10 +43,10 @@ export async function listNames(listing: Listing, pattern: string): Promise<stri
   return live.flat().sort();
 }
 
-async function scanNode(node: Redis, match: string, base: string, names: Set<string>): Promise<void> {
+async function scanNode(listing: Listing, node: Redis, match: string, base: string, names: Set<string>): Promise<void> {
   let cursor = '0';
   do {
-    const [next, keys] = await node.scan(cursor, 'MATCH', match, 'COUNT', SCAN_COUNT);
+    const [next, keys] = await listing.bound(node.scan(cursor, 'MATCH', match, 'COUNT', SCAN_COUNT));
     cursor = next;
     for (const key of keys) {
       const name = nameOfDataKey(base, key);
@@ -65,7 +67,7 @@ async function liveNames(listing: Listing, client: RedisConnection, names: reado
     const [holders, , waiters] = nameKeys(listing.prefix, name);
     pipeline.zrange(holders, -1, -1, 'WITHSCORES').zrange(waiters, -1, -1, 'WITHSCORES');
   }
-  const replies = (await pipeline.exec()) ?? [];
+  const replies = (await listing.bound(pipeline.exec())) ?? [];
   const values = replies.map(([error, value]) => {
     if (error) throw error;
     return value;
