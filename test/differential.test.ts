@@ -71,7 +71,7 @@ describe('differential: memory://, Redis and holdfast:// agree on every reply', 
     }
     // A script given one argument more than it takes, that is not `t:<µs>`, refuses to run
     // (scripts/includes/now.lua), so no argument is ever mistaken for a time.
-    const scripts = await loadScripts();
+    const scripts = await loadScripts(false);
     const redis = new Redis(url);
     try {
       const keys = nameKeys('clock:', 'n');

@@ -7,6 +7,8 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
+import { nameKeys } from '../src/backends/redis/keys.js';
+import { loadScripts, runScript } from '../src/backends/redis/scripts.js';
 import { BackendError, connect, type Holdfast, type Mutex } from '../src/index.js';
 import { useRedisServer } from './helpers/world.js';
 
@@ -84,7 +86,7 @@ describe('redis: a call at once when none is in flight, the others of its tick a
     assert.deepEqual(released, Array(10).fill(true));
   });
 
-  it('reads the cluster migration probe once per script call, not once per operation', async () => {
+  it('reads no migration probe on one Redis, and on a cluster once per script call, not once per operation', async () => {
     const names = Array.from({ length: 10 }, (_, i) => `probed:${i}`);
     const leases = await Promise.all(names.map((name) => client().mutex(name).tryAcquire()));
     // A sole holder's release reads no other key: what EXISTS calls remain are probes.
@@ -92,7 +94,19 @@ describe('redis: a call at once when none is in flight, the others of its tick a
       Promise.all(leases.map((lease) => lease?.release())),
     );
     assert.deepEqual(released, Array(10).fill(true));
-    assert.equal(probes, 2);
+    assert.equal(probes, 0, 'the scripts for one Redis leave the probe out');
+
+    // The cluster's expansion of batch.lua, run here: ten releases (of tokens nobody holds,
+    // which read no other key with EXISTS) read the probe of the batch's slot once.
+    assert.ok(admin);
+    const { batch } = await loadScripts(true);
+    const keys = names.flatMap((name) => nameKeys(prefix, name));
+    const args = names.flatMap((name) => ['r', 3, prefix, name, `nobody-${name}`]);
+    const [replies, clusterProbes] = await commandCalls(/^exists$/, () =>
+      runScript(admin as Redis, batch, { keys, args }),
+    );
+    assert.deepEqual(replies, Array(10).fill([1, 0]));
+    assert.equal(clusterProbes, 1);
   });
 
   it('fails only the operation that failed: the others of its batch are granted', async () => {

@@ -29,7 +29,10 @@ function script(file: string, before = ''): QuorumScript {
   return { source, sha: createHash('sha1').update(source).digest('hex') };
 }
 
-/** The Redis backend's operations node-op.lua runs, each as a function of its own. */
+/**
+ * The Redis backend's operations node-op.lua runs, each as a function of its own, in their
+ * expansion for one Redis (no slot-migration probe): every node is an independent server.
+ */
 function operations(): string {
   return (
     scriptFunction('acquire', 'acquire') +

@@ -68,9 +68,6 @@ export async function createRedisBackend(
   if (!/^[^|\s#][^|\s]{0,199}$/.test(context.clientId)) {
     throw new ValidationError('clientId must be 1-200 characters without "|" or whitespace, not starting with "#"');
   }
-  const scripts = await loadScripts().catch((error: unknown) => {
-    throw asBackendError(error, 'loading the Lua scripts');
-  });
   const owned = !('client' in target);
   let client: RedisConnection | undefined;
   let lastError = (): Error | undefined => undefined;
@@ -81,6 +78,9 @@ export async function createRedisBackend(
       client = openCluster(target.cluster, timeout);
       lastError = quietErrors(client);
     } else client = target.client;
+    const scripts = await loadScripts(isCluster(client)).catch((error: unknown) => {
+      throw asBackendError(error, 'loading the Lua scripts');
+    });
     if (owned && options.connectTimeout !== undefined) await untilReady(client, options.connectTimeout);
     const channel = wakeChannel(context.prefix, context.clientId);
     const shardWakes = isCluster(client) ? openShardWakes(client, context, timeout) : null;

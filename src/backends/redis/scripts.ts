@@ -70,17 +70,33 @@ export type Settled = { readonly ok: true; readonly value: unknown } | { readonl
 
 const INCLUDE_LINE = /^--- @include "([^"]+)"\s*$/;
 
-// The texts never change while the process runs, so expanding them once is enough.
-let loading: Promise<Scripts> | undefined;
+/**
+ * Which expansion of the scripts: 'cluster' reads the migration probe first (includes/
+ * stable-slot.lua), 'standalone' leaves it out. A slot migrates only on a Redis Cluster, so on
+ * one Redis (and on a quorum's independent nodes) the probe is a redis.call that guards
+ * nothing: one EXISTS and its dispatch, ~1 µs of Redis CPU per script call, measured.
+ */
+export type Topology = 'cluster' | 'standalone';
 
-export function loadScripts(): Promise<Scripts> {
-  loading ??= Promise.resolve().then(expandAll);
-  return loading;
+const STABLE_SLOT = 'includes/stable-slot.lua';
+
+// The texts never change while the process runs, so expanding them once is enough.
+const loading = new Map<Topology, Promise<Scripts>>();
+
+/** The scripts for a connection: pass `isCluster(client)` (cluster.ts). */
+export function loadScripts(cluster: boolean): Promise<Scripts> {
+  const topology: Topology = cluster ? 'cluster' : 'standalone';
+  let scripts = loading.get(topology);
+  if (scripts === undefined) {
+    scripts = Promise.resolve().then(() => expandAll(topology));
+    loading.set(topology, scripts);
+  }
+  return scripts;
 }
 
-function expandAll(): Scripts {
+function expandAll(topology: Topology): Scripts {
   const entries = SCRIPT_NAMES.map((name): [ScriptName, Script] => {
-    const source = sourceOf(name);
+    const source = sourceOf(name, topology);
     const sha = createHash('sha1').update(source).digest('hex');
     return [name, { name, source, sha }];
   });
@@ -92,22 +108,32 @@ function expandAll(): Scripts {
  * run: each batched script is wrapped as a function taking it; a standalone script, and
  * batch.lua's own code around its operations, have SHARED = nil.
  */
-function sourceOf(name: ScriptName): string {
-  const own = expand(`${name}.lua`, new Set());
-  const operations = name === 'batch' ? BATCHED.map((op) => scriptFunction(op, op, true)).join('') : '';
+function sourceOf(name: ScriptName, topology: Topology): string {
+  const own = expand(`${name}.lua`, includedAlready(topology));
+  const operations =
+    name === 'batch' ? BATCHED.map((op) => scriptFunction(op, op, { shared: true, topology })).join('') : '';
   return `local SHARED = nil\n${operations}${own}`;
+}
+
+/** The includes an expansion leaves out: the probe, where no slot can migrate. */
+function includedAlready(topology: Topology): Set<string> {
+  return new Set(topology === 'cluster' ? [] : [STABLE_SLOT]);
 }
 
 /**
  * Script `name` unchanged inside `local function <as>(KEYS, ARGV) … end`, its includes inlined
  * afresh inside the function: for a script that runs it as one step of its own (batch.lua
- * here, the quorum backend's node operations). `shared`: the function takes batch.lua's SHARED
- * as a third parameter (includes/now.lua); without it the function has its own `SHARED = nil`,
- * as a standalone script.
+ * here, the quorum backend's node operations, on independent Redis servers: 'standalone', the
+ * default). `shared`: the function takes batch.lua's SHARED as a third parameter (includes/
+ * now.lua); without it the function has its own `SHARED = nil`, as a standalone script.
  */
-export function scriptFunction(name: ScriptName, as: string, shared = false): string {
-  if (!shared) return `local function ${as}(KEYS, ARGV)\n${sourceOf(name)}\nend\n`;
-  return `local function ${as}(KEYS, ARGV, SHARED)\n${expand(`${name}.lua`, new Set())}\nend\n`;
+export function scriptFunction(
+  name: ScriptName,
+  as: string,
+  { shared = false, topology = 'standalone' }: { readonly shared?: boolean; readonly topology?: Topology } = {},
+): string {
+  if (!shared) return `local function ${as}(KEYS, ARGV)\n${sourceOf(name, topology)}\nend\n`;
+  return `local function ${as}(KEYS, ARGV, SHARED)\n${expand(`${name}.lua`, includedAlready(topology))}\nend\n`;
 }
 
 /** `file` is a path under scripts/ ('includes/drain.lua'). */

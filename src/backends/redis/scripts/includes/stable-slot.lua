@@ -8,8 +8,9 @@
   fail to add it to the holders' set. So every writing script first reads a key of its slot that
   never exists (`<KEYS[1]>:probe`): on a slot being migrated that read fails before any write,
   and the client sends the call again (scripts.ts) until the keys have moved (the call is then
-  redirected with ASK) or the migration is over. Outside a migration, and on one Redis, the
-  read is one EXISTS on a missing key.
+  redirected with ASK) or the migration is over. Outside a migration the read is one EXISTS on
+  a missing key. On one Redis no slot migrates: scripts.ts leaves this file out of the scripts
+  it loads there (its 'standalone' expansion).
   An operation inside a batch (SHARED is the batch's table) reads nothing: batch.lua read the
   probe of its first operation's slot before any operation ran, every operation of a batch is
   in that slot (the client batches per slot on a cluster), and no migration step can run
