@@ -26,13 +26,15 @@ interface Pending {
   readonly at: number;
   readonly reject: (error: Error) => void;
   settled: boolean;
+  /** The command sent after this one (a list, not an array: no copying, no resizing). */
+  next: Pending | null;
 }
 
 export class Deadlines {
   readonly #ms: number;
-  /** Pending commands from #head on, oldest first; the array is emptied whenever #head reaches its end. */
-  #pending: Pending[] = [];
-  #head = 0;
+  /** The oldest command not known to be settled, and the newest; null when none. */
+  #head: Pending | null = null;
+  #tail: Pending | null = null;
   #timer: NodeJS.Timeout | null = null;
   readonly #expire = (): void => this.#onTimer();
 
@@ -47,8 +49,10 @@ export class Deadlines {
    */
   bound<T>(sent: Promise<T>): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      const pending: Pending = { at: performance.now() + this.#ms, reject, settled: false };
-      this.#pending.push(pending);
+      const pending: Pending = { at: performance.now() + this.#ms, reject, settled: false, next: null };
+      if (this.#tail === null) this.#head = pending;
+      else this.#tail.next = pending;
+      this.#tail = pending;
       if (this.#timer === null) this.#arm(this.#ms);
       sent.then(
         (value) => {
@@ -72,35 +76,28 @@ export class Deadlines {
 
   /** Drops the settled commands at the head. */
   #trim(): void {
-    const pending = this.#pending;
     let head = this.#head;
-    while (head < pending.length && (pending[head] as Pending).settled) head += 1;
-    if (head === pending.length) {
-      pending.length = 0;
-      head = 0;
-    }
+    while (head?.settled) head = head.next;
     this.#head = head;
+    if (head === null) this.#tail = null;
   }
 
   /** Rejects every command whose deadline passed, then waits for the next one's, if any. */
   #onTimer(): void {
     this.#timer = null;
-    this.#trim();
     const now = performance.now();
-    const pending = this.#pending;
-    while (this.#head < pending.length) {
-      const first = pending[this.#head] as Pending;
-      if (!first.settled) {
-        if (first.at > now) {
-          // never earlier than 1 ms: a timer cannot fire sooner, and a 0 would spin
-          this.#arm(Math.max(1, Math.ceil(first.at - now)));
-          return;
-        }
-        first.settled = true;
-        first.reject(new CommandTimedOut(this.#ms));
+    for (let head = this.#head; head !== null; head = head.next) {
+      this.#head = head;
+      if (head.settled) continue;
+      if (head.at > now) {
+        // never earlier than 1 ms: a timer cannot fire sooner, and a 0 would spin
+        this.#arm(Math.max(1, Math.ceil(head.at - now)));
+        return;
       }
-      this.#head += 1;
+      head.settled = true;
+      head.reject(new CommandTimedOut(this.#ms));
     }
-    this.#trim();
+    this.#head = null;
+    this.#tail = null;
   }
 }

@@ -168,30 +168,47 @@ function isMigrating(error: unknown): boolean {
   return error instanceof Error && error.message.includes('attempted to access a non local key');
 }
 
-/** How long a call is sent again while its slot is being migrated (a migration takes ms to s). */
+/**
+ * How long after its first refusal a call is sent again while its slot is being migrated (a
+ * migration takes ms to s).
+ */
 const MIGRATION_RETRY_MS = 5000;
 const MIGRATION_RETRY_DELAY_MS = 25;
 
-export async function runScript(client: RedisConnection, script: Script, call: ScriptCall): Promise<unknown> {
-  const until = Date.now() + MIGRATION_RETRY_MS;
+/**
+ * One script call. Plain promise chains rather than async functions: this runs twice per
+ * acquire+release, and each async layer costs a promise and a turn of the microtask queue.
+ */
+export function runScript(client: RedisConnection, script: Script, call: ScriptCall): Promise<unknown> {
+  return runScriptOnce(client, script, call).catch((error: unknown) => {
+    if (!isMigrating(error)) throw error;
+    return runWhileMigrating(client, script, call, Date.now() + MIGRATION_RETRY_MS);
+  });
+}
+
+/** Sends the call again until its slot's migration is over, or `until`. */
+async function runWhileMigrating(
+  client: RedisConnection,
+  script: Script,
+  call: ScriptCall,
+  until: number,
+): Promise<unknown> {
   for (;;) {
+    await new Promise((resolve) => setTimeout(resolve, MIGRATION_RETRY_DELAY_MS));
     try {
       return await runScriptOnce(client, script, call);
     } catch (error) {
       if (!isMigrating(error) || Date.now() >= until) throw error;
-      await new Promise((resolve) => setTimeout(resolve, MIGRATION_RETRY_DELAY_MS));
     }
   }
 }
 
-async function runScriptOnce(client: RedisConnection, script: Script, call: ScriptCall): Promise<unknown> {
+function runScriptOnce(client: RedisConnection, script: Script, call: ScriptCall): Promise<unknown> {
   const keyCount = call.keys.length;
-  try {
-    return await client.evalsha(script.sha, keyCount, ...call.keys, ...call.args);
-  } catch (error) {
+  return client.evalsha(script.sha, keyCount, ...call.keys, ...call.args).catch((error: unknown) => {
     if (!isNoScript(error)) throw error;
-    return await client.eval(script.source, keyCount, ...call.keys, ...call.args);
-  }
+    return client.eval(script.source, keyCount, ...call.keys, ...call.args);
+  });
 }
 
 /**
