@@ -278,16 +278,30 @@ export class ServerConnection {
 
   #transmit(request: Request): void {
     this.#inflight.push(request);
-    if (this.#outbox === '') queueMicrotask(() => this.#flush());
+    if (this.#outbox === '') {
+      // Nothing else in flight: nothing the server is working on could share a write with it,
+      // so a lone request (a release a waiter's hand-off starts from, a client in sequence)
+      // goes out now rather than after whatever its caller does next in this turn; requests
+      // issued behind it in the same turn still go together, at its end.
+      if (this.#inflight.size === 1 && this.#socket) {
+        this.#write(this.#socket, request.frame);
+        return;
+      }
+      queueMicrotask(() => this.#flush());
+    }
     this.#outbox += request.frame;
     if (++this.#outboxCount >= FLUSH_AT) this.#flush();
   }
 
   #flush(): void {
     if (this.#outbox === '' || !this.#socket) return;
-    this.#socket.write(this.#outbox);
+    this.#write(this.#socket, this.#outbox);
     this.#outbox = '';
     this.#outboxCount = 0;
+  }
+
+  #write(socket: Socket, text: string): void {
+    socket.write(text);
     this.#sentAt = Date.now();
   }
 
