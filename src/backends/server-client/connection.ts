@@ -42,6 +42,8 @@ const MAX_HEARTBEAT_MS = 15_000;
  * 64 tasks in parallel the two would otherwise take turns waiting for each other).
  */
 const FLUSH_AT = 32;
+/** The connection's read buffer (what a stream reads at once, too). */
+const READ_BUFFER_BYTES = 64 * 1024;
 
 export class ServerConnection {
   readonly #options: ConnectionOptions;
@@ -103,8 +105,24 @@ export class ServerConnection {
   #connect(): Promise<void> {
     const { host, port } = this.#options.address;
     return new Promise((resolve, reject) => {
-      const socket = netConnect({ host, port, noDelay: true });
       const parser = new ReplyParser();
+      // Reads land in one buffer of this connection's and go straight to the parser, not
+      // through the stream's 'data' events: a wake-up push then reaches its waiter without the
+      // stream's buffering and the read-ahead it schedules (a process.nextTick) before the
+      // waiter's promise callbacks can run.
+      const socket: Socket = netConnect({
+        host,
+        port,
+        noDelay: true,
+        onread: {
+          buffer: Buffer.allocUnsafe(READ_BUFFER_BYTES),
+          callback: (length: number, buffer: Uint8Array): boolean => {
+            // A copy: the next read reuses the buffer, and the parser keeps a frame's first part.
+            this.#onData(socket, parser, Buffer.from(buffer.subarray(0, length)));
+            return true; // keep reading
+          },
+        },
+      });
       this.#socket = socket;
       let settled = false;
       const fail = (error: HoldfastError): void => {
@@ -127,7 +145,6 @@ export class ServerConnection {
           resolve();
         }, fail);
       });
-      socket.on('data', (chunk: Buffer) => this.#onData(socket, parser, chunk));
       socket.on('error', (error) => {
         this.#lastFailure = error.message;
         fail(
