@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { createServerBackend } from '../src/backends/server-client/index.js';
+import { ReplyParser } from '../src/backends/server-client/resp.js';
 import { parseServerUrl } from '../src/backends/server-client/url.js';
 import { newClientId } from '../src/engine/core.js';
 import { BackendError, LeaseLostError, type LockEvent, ValidationError } from '../src/index.js';
@@ -81,6 +82,34 @@ describe('holdfast:// client', () => {
     } finally {
       await hf.close();
     }
+  });
+
+  it('reads replies longer than its read buffer, which each read overwrites', async () => {
+    const hf = await connectServer(url());
+    try {
+      // ~100 KB of LIST reply: it arrives in several reads of the connection's one 64 KiB buffer.
+      const names = Array.from({ length: 1500 }, (_, i) => `long:${String(i).padStart(4, '0')}:${'x'.repeat(60)}`);
+      const leases = await Promise.all(names.map((name) => hf.mutex(name).tryAcquire()));
+      assert.deepEqual(await hf.list('long:*'), names);
+      for (const lease of leases) await lease?.release();
+    } finally {
+      await hf.close();
+    }
+  });
+
+  it('keeps the first part of a frame split across reads when the read buffer is reused', () => {
+    const parser = new ReplyParser();
+    const shared = Buffer.alloc(64);
+    const frame = Buffer.from('>4\r\n$4\r\nwake\r\n$5\r\ntoken\r\n$2\r\n42\r\n:7\r\n');
+    frame.copy(shared, 0, 0, 20);
+    parser.feed(shared.subarray(0, 20));
+    assert.equal(parser.next(), null);
+    parser.retain(shared.buffer);
+    shared.fill(0x2a); // the next read lands in the same buffer
+    frame.copy(shared, 0, 20);
+    parser.feed(shared.subarray(0, frame.length - 20));
+    assert.deepEqual(parser.next(), { push: ['wake', 'token', '42', 7] });
+    assert.equal(parser.next(), null);
   });
 
   it('maps the server’s -VALIDATION to ValidationError and refuses a bad URL or id', async () => {

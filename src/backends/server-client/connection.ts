@@ -110,15 +110,17 @@ export class ServerConnection {
       // through the stream's 'data' events: a wake-up push then reaches its waiter without the
       // stream's buffering and the read-ahead it schedules (a process.nextTick) before the
       // waiter's promise callbacks can run.
+      const readBuffer = Buffer.allocUnsafe(READ_BUFFER_BYTES);
       const socket: Socket = netConnect({
         host,
         port,
         noDelay: true,
         onread: {
-          buffer: Buffer.allocUnsafe(READ_BUFFER_BYTES),
-          callback: (length: number, buffer: Uint8Array): boolean => {
-            // A copy: the next read reuses the buffer, and the parser keeps a frame's first part.
-            this.#onData(socket, parser, Buffer.from(buffer.subarray(0, length)));
+          buffer: readBuffer,
+          callback: (length: number): boolean => {
+            this.#onData(socket, parser, readBuffer.subarray(0, length));
+            // The next read overwrites the buffer: the parser copies what it has not parsed yet.
+            parser.retain(readBuffer.buffer);
             return true; // keep reading
           },
         },

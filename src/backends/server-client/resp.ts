@@ -42,6 +42,18 @@ export class ReplyParser {
     this.#length += chunk.length;
   }
 
+  /**
+   * Copies the unparsed bytes it still holds of `shared` (a read buffer that the next read
+   * overwrites): what was fed is parsed in place, and a copy is made only of the first part of
+   * a frame split across reads, which replies seldom are.
+   */
+  retain(shared: ArrayBufferLike): void {
+    for (let i = 0; i < this.#chunks.length; i++) {
+      const chunk = this.#chunks[i] as Buffer;
+      if (chunk.buffer === shared) this.#chunks[i] = Buffer.from(chunk);
+    }
+  }
+
   /** The next complete frame, or null until more bytes arrive. Throws on a malformed one. */
   next(): Frame | null {
     if (this.#length < this.#needed) return null;
@@ -56,9 +68,9 @@ export class ReplyParser {
       this.#needed = error.needed;
       return null;
     }
-    const rest = buf.subarray(reader.pos);
-    this.#chunks = rest.length > 0 ? [rest] : [];
-    this.#length = rest.length;
+    // Nearly always the frame was all there was: then no view of the rest is made.
+    this.#length = buf.length - reader.pos;
+    this.#chunks = this.#length > 0 ? [buf.subarray(reader.pos)] : [];
     this.#needed = 1;
     if (buf[0] === 0x3e) return { push: value as RespValue[] }; // '>'
     return { reply: value };
