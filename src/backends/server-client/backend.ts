@@ -77,7 +77,9 @@ export async function createServerBackend(
 }
 
 function onPush(items: RespValue[], context: BackendContext, watches: Watches | undefined): void {
-  const [kind, first, second] = items;
+  // By index, not destructured: a hand-off's push takes this path cold, where destructuring
+  // runs the array iterator.
+  const kind = items[0];
   const wake = kind === 'wake' ? parseWake(items) : null;
   if (wake !== null) {
     try {
@@ -88,7 +90,7 @@ function onPush(items: RespValue[], context: BackendContext, watches: Watches | 
       process.emitWarning(`holdfast: a wake-up listener threw: ${detail}`);
     }
   } else if (kind === 'event') {
-    watches?.deliver(first ?? null, second ?? null);
+    watches?.deliver(items[1] ?? null, items[2] ?? null);
   }
   // 'shutdown' and 'closing' announce a close that the connection handles when it happens.
 }

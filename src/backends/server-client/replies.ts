@@ -87,7 +87,9 @@ function owner(value: unknown): Json {
 
 /** A wake push: `["wake", token]`, or with a hand-off's grant `[…, fence, serverTime µs]`. */
 export function parseWake(items: readonly RespValue[]): { token: string; grant: HandoffGrant | null } | null {
-  const [, token, f, micros] = items;
+  const token = items[1];
+  const f = items[2];
+  const micros = items[3];
   if (typeof token !== 'string') return null;
   if (items.length < 4) return { token, grant: null };
   const valid = typeof f === 'string' && /^\d{1,30}$/.test(f) && typeof micros === 'number' && Number.isInteger(micros);
