@@ -9,14 +9,15 @@
  * acquire in sequence, does not wait for the rest of the turn (measured on a hand-off after an
  * idle spell: ~50 µs sooner on the wire, the code between the call and the end of the turn
  * being cold). The calls after it wait for `process.nextTick`, as do all calls made while
- * others are in flight (64 tasks in parallel rarely find none): it runs once the promise continuations of the current
- * turn are done (the replies of one socket read resolve in one turn, and what they set off is
- * issued in it), before any I/O, so nothing waits for a later turn of the loop. A batch that
- * reaches MAX_BATCH operations goes out at once instead: Redis runs it while this process is
- * still busy issuing the rest of the turn's calls, so the two work side by side instead of
- * each waiting for the other (64 tasks become two groups of 32 that take turns). Calls keep
- * their order on the connection: any other command the backend sends flushes the waiting calls
- * first (`flush()`).
+ * others are in flight (64 tasks in parallel rarely find none): it runs once the promise
+ * continuations of the current turn are done (the replies of one socket read resolve in one
+ * turn, and what they set off is issued in it), before any I/O, so nothing waits for a later
+ * turn of the loop. A batch that reaches MAX_BATCH operations goes out at once instead: Redis
+ * runs it while this process is still busy issuing the rest of the turn's calls, so the two
+ * work side by side instead of each waiting for the other (64 tasks become two groups of 32
+ * that take turns). Calls keep their order on the connection: one goes out at once only when
+ * none waits, and any other command the backend sends flushes the waiting calls first
+ * (`flush()`).
  *
  * On Redis Cluster a script may touch the keys of one slot only (CROSSSLOT otherwise), so the
  * waiting calls are grouped by the slot of their keys (`groupOf`) and each group is sent as its
