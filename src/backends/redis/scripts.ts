@@ -180,7 +180,18 @@ const MIGRATION_RETRY_DELAY_MS = 25;
  * acquire+release, and each async layer costs a promise and a turn of the microtask queue.
  */
 export function runScript(client: RedisConnection, script: Script, call: ScriptCall): Promise<unknown> {
-  return runScriptOnce(client, script, call).catch((error: unknown) => {
+  const keyCount = call.keys.length;
+  // One catch for both the NOSCRIPT and the migration retries: one promise per call, not two.
+  return client.evalsha(script.sha, keyCount, ...call.keys, ...call.args).catch((error: unknown) => {
+    if (isNoScript(error)) return evalAgain(client, script, call);
+    if (!isMigrating(error)) throw error;
+    return runWhileMigrating(client, script, call, Date.now() + MIGRATION_RETRY_MS);
+  });
+}
+
+/** The call again with EVAL after NOSCRIPT (which also caches the script), through a migration if any. */
+function evalAgain(client: RedisConnection, script: Script, call: ScriptCall): Promise<unknown> {
+  return client.eval(script.source, call.keys.length, ...call.keys, ...call.args).catch((error: unknown) => {
     if (!isMigrating(error)) throw error;
     return runWhileMigrating(client, script, call, Date.now() + MIGRATION_RETRY_MS);
   });
