@@ -29,13 +29,26 @@ import { isCluster, type RedisConnection, slotOf, watchMasters } from './cluster
 import { Coalescer } from './coalescer.js';
 import { closeConnection, commandFailed } from './connection.js';
 import type { Deadlines } from './deadlines.js';
-import { nameKeys, rateKeys, valueKey } from './keys.js';
+import { type NameKeys, nameKeys, rateKeys, valueKey } from './keys.js';
 import { listNames } from './listing.js';
 import { ReplicaConfirmations } from './replicas.js';
 import { parseAcquire, parseCount, parseFlag, parseInspect, parseRate, parseSweep } from './replies.js';
 import { runScript, runScriptMany, type ScriptArg, type ScriptCall, type ScriptName, type Scripts } from './scripts.js';
 import type { ShardWakes } from './shard-wakes.js';
 import type { Watches } from './watches.js';
+
+/**
+ * The names whose keys and error texts a backend keeps (NamesInUse); past it the cache starts
+ * afresh, so a client that touches ever new names holds at most this many.
+ */
+const NAMES_KEPT = 1024;
+
+/** What an acquire and a release of one name send besides their arguments. */
+interface NameInUse {
+  readonly keys: NameKeys;
+  readonly acquire: string;
+  readonly release: string;
+}
 
 export interface Parts {
   readonly client: RedisConnection;
@@ -96,6 +109,12 @@ export class RedisBackend implements Backend {
   readonly #coalescer: Coalescer;
   /** Stops watching a cluster's slot map for masters that changed; null on one Redis. */
   readonly #unwatchMasters: (() => void) | null;
+  /**
+   * The keys of the names in use, and the texts naming their acquire and release in errors:
+   * built once per name, not twice per acquire+release (~450 bytes of strings and arrays each
+   * time, the name's tag escaped by a regex replace).
+   */
+  readonly #names = new Map<string, NameInUse>();
   /** (Re)connections of the command connection so far (replicas.ts). */
   #epoch = 0;
   readonly #onConnect = (): void => {
@@ -145,19 +164,21 @@ export class RedisBackend implements Backend {
 
   async acquire(request: AcquireRequest): Promise<AcquireResult> {
     const { name } = request;
-    const what = `acquire "${name}"`;
+    const inUse = this.#inUse(name);
+    const what = inUse.acquire;
     const shard = request.enqueue ? this.#parts.shardWakes : null;
     const args = acquireArgs(this.#prefix, request, shard ? shard.address(name) : this.clientId);
-    const result = parseAcquire(await this.#coalesced(what, 'acquire', nameKeys(this.#prefix, name), args), what);
+    const result = parseAcquire(await this.#coalesced(what, 'acquire', inUse.keys, args), what);
     shard?.answered(name, request.token, result.granted ? -1 : result.position, request.waiterTtl);
     return result;
   }
 
   async release(name: string, token: string): Promise<boolean> {
     this.#parts.shardWakes?.left(token);
-    const what = `release "${name}"`;
+    const inUse = this.#inUse(name);
+    const what = inUse.release;
     const args = [this.#prefix, name, token];
-    return parseFlag(await this.#coalesced(what, 'release', nameKeys(this.#prefix, name), args), what);
+    return parseFlag(await this.#coalesced(what, 'release', inUse.keys, args), what);
   }
 
   async extend(request: ExtendRequest): Promise<boolean> {
@@ -250,6 +271,16 @@ export class RedisBackend implements Backend {
       shardWakes?.close(),
       owned ? closeConnection(client, timeout) : Promise.resolve(),
     ]);
+  }
+
+  #inUse(name: string): NameInUse {
+    let inUse = this.#names.get(name);
+    if (inUse === undefined) {
+      if (this.#names.size >= NAMES_KEPT) this.#names.clear();
+      inUse = { keys: nameKeys(this.#prefix, name), acquire: `acquire "${name}"`, release: `release "${name}"` };
+      this.#names.set(name, inUse);
+    }
+    return inUse;
   }
 
   #extendArgs(request: ExtendRequest): ScriptArg[] {
