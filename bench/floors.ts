@@ -7,18 +7,14 @@
  *   arguments): what every script-based lock pays at least, before its script does anything;
  * - a round trip to the embedded server (PING on its RESP port), the sequential floor there;
  * - Redis's own time for the empty script and for holdfast's two scripts (INFO commandstats).
- * The three round trips are timed inside the uncontended rounds, taking turns with the libraries
- * (uncontended.ts: `roundTripOps`), so a spell of load falls on floor and rows alike; Redis's own
- * time is counted by Redis and is measured after them (`measureScriptTimes`).
+ * All are measured inside the uncontended rounds, taking turns with the libraries
+ * (uncontended.ts: `roundTripOps`), so a spell of load falls on floor and rows alike; holdfast's
+ * script time is read while its own sequential row runs.
  * Ceilings derived from these (and from the rows) are printed beside the targets (targets.ts).
  */
 
 import { createHash } from 'node:crypto';
-import { connect } from 'holdfast';
 import { Redis } from 'ioredis';
-
-const WARMUP = 1000;
-const DURATION = 1000;
 
 export interface ScriptTimes {
   /** µs of Redis time (EVALSHA) of one call of the empty script: the script's run, not the transport. */
@@ -33,17 +29,6 @@ export interface ScriptTimes {
  * client sequential, and Redis's own time for scripts.
  */
 export type Floors = RoundTrips & ScriptTimes;
-
-/** Runs `op` back to back for `ms`; returns how many times it ran. */
-async function repeat(ms: number, op: () => Promise<unknown>): Promise<number> {
-  let ops = 0;
-  const end = performance.now() + ms;
-  while (performance.now() < end) {
-    await op();
-    ops++;
-  }
-  return ops;
-}
 
 /** The round trips timed beside the libraries (uncontended.ts), µs each, 1 client sequential. */
 export interface RoundTrips {
@@ -105,49 +90,7 @@ function emptyScript(client: Redis): Promise<unknown> {
 }
 
 /** Total µs Redis spent in EVALSHA so far (a script's own calls are inside that time). */
-async function evalshaMicros(admin: Redis): Promise<number> {
+export async function evalshaMicros(admin: Redis): Promise<number> {
   const stats = await admin.info('commandstats');
   return Number(/cmdstat_evalsha:calls=\d+,usec=(\d+)/.exec(stats)?.[1] ?? Number.NaN);
-}
-
-async function holdfastScripts(url: string): Promise<number> {
-  const admin = new Redis(url);
-  const hf = await connect(url, { prefix: 'bench:floor:' });
-  try {
-    const mutex = hf.mutex('scripts', { autoExtend: false });
-    const cycle = async (): Promise<void> => {
-      await (await mutex.acquire()).release();
-    };
-    await repeat(WARMUP, cycle);
-    const before = await evalshaMicros(admin);
-    const ops = await repeat(DURATION, cycle);
-    return ((await evalshaMicros(admin)) - before) / ops;
-  } finally {
-    await hf.close();
-    admin.disconnect();
-  }
-}
-
-/** µs of Redis time per call of the empty script, 1 client sequential. */
-async function emptyScriptTime(url: string, admin: Redis): Promise<number> {
-  const client = new Redis(url);
-  try {
-    const once = (): Promise<unknown> => emptyScript(client);
-    await repeat(WARMUP, once);
-    const before = await evalshaMicros(admin);
-    const ops = await repeat(DURATION, once);
-    return ((await evalshaMicros(admin)) - before) / ops;
-  } finally {
-    client.disconnect();
-  }
-}
-
-/** The hand-off's floor is taken beside holdfast's hand-offs instead (handoff.ts). */
-export async function measureScriptTimes(url: string): Promise<ScriptTimes> {
-  const admin = new Redis(url);
-  try {
-    return { emptyScriptTime: await emptyScriptTime(url, admin), holdfastScripts: await holdfastScripts(url) };
-  } finally {
-    admin.disconnect();
-  }
 }

@@ -18,7 +18,7 @@ import { renderCluster, runCluster } from './cluster.js';
 import { runContended } from './contended.js';
 import { runEtcd } from './etcd.js';
 import { runExpiry } from './expiry.js';
-import { type Floors, measureScriptTimes } from './floors.js';
+import type { Floors } from './floors.js';
 import { type HandoffFloor, type Placement, runHandoff } from './handoff.js';
 import { type HoldfastServer, startHoldfastServer } from './holdfast-server.js';
 import { peerDefaults, versions } from './libs.js';
@@ -119,10 +119,9 @@ async function main(): Promise<void> {
     let handoffFloors: Record<Placement, HandoffFloor> | null = null;
     const hf = hfServer;
     if (sections.has('uncontended')) {
-      const uncontended = await timed('uncontended (and the round-trip floors)', () => runUncontended(url, hf));
+      const uncontended = await timed('uncontended (and its floors)', () => runUncontended(url, hf));
       rows.push(...uncontended.rows);
-      const scriptTimes = await timed('floors (Redis time of scripts)', () => measureScriptTimes(url));
-      floors = { ...uncontended.trips, ...scriptTimes };
+      floors = uncontended.floors;
     }
     if (sections.has('contended')) rows.push(...(await timed('contended', () => runContended(url, hfUrl))));
     if (sections.has('handoff')) {

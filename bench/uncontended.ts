@@ -8,7 +8,7 @@
  * (floors.ts) take their turns in the same rounds, for the same reason.
  */
 import { Redis } from 'ioredis';
-import { type RoundTrips, roundTripOps } from './floors.js';
+import { evalshaMicros, type Floors, type RoundTrips, roundTripOps } from './floors.js';
 import type { HoldfastServer } from './holdfast-server.js';
 import { LIBS, type LibName, type Locker, type LockOptions, openLocker, type Release } from './libs.js';
 import { lanes } from './stats.js';
@@ -37,6 +37,8 @@ interface Throughput {
   /** CPU time per acquire+release, in µs: this process, and the (private) Redis server. */
   readonly clientCpu: number;
   readonly serverCpu: number;
+  /** µs of Redis's EVALSHA time per acquire+release (INFO commandstats); NaN where not read. */
+  readonly scriptTime: number;
 }
 
 /** The Redis server's CPU seconds so far (user + system), from INFO. */
@@ -46,12 +48,16 @@ async function redisCpu(admin: Redis): Promise<number> {
   return field('used_cpu_user') + field('used_cpu_sys');
 }
 
-/** acquire+release per second over `DURATION` ms with `parallel` loops, after `warmup` ms of the same. */
+/**
+ * acquire+release per second over `DURATION` ms with `parallel` loops, after `warmup` ms of the
+ * same; `scripts` reads Redis's EVALSHA µs so far, for the script time of each.
+ */
 async function throughput(
   serverCpu: () => Promise<number>,
   parallel: number,
   cycle: Cycle,
   warmup = WARMUP,
+  scripts: (() => Promise<number>) | null = null,
 ): Promise<Throughput> {
   const warm = performance.now() + warmup;
   await lanes(parallel, async (lane) => {
@@ -59,6 +65,7 @@ async function throughput(
   });
   let ops = 0;
   const server = await serverCpu();
+  const scriptsBefore = scripts ? await scripts() : Number.NaN;
   const client = process.cpuUsage();
   const start = performance.now();
   const end = start + DURATION;
@@ -71,7 +78,8 @@ async function throughput(
   const elapsed = performance.now() - start;
   const { user, system } = process.cpuUsage(client);
   const serverUs = ((await serverCpu()) - server) * 1e6;
-  return { rate: (ops * 1000) / elapsed, clientCpu: (user + system) / ops, serverCpu: serverUs / ops };
+  const scriptTime = scripts ? ((await scripts()) - scriptsBefore) / ops : Number.NaN;
+  return { rate: (ops * 1000) / elapsed, clientCpu: (user + system) / ops, serverCpu: serverUs / ops, scriptTime };
 }
 
 interface LibResult {
@@ -91,6 +99,7 @@ async function measureLib(
   url: string,
   serverCpu: () => Promise<number>,
   full = true,
+  scripts: (() => Promise<number>) | null = null,
 ): Promise<LibResult> {
   const locker: Locker = await openLocker(lib, url);
   try {
@@ -101,6 +110,7 @@ async function measureLib(
       1,
       cycleOf(() => locker.acquire('u:seq', fair)),
       FIRST_WARMUP,
+      scripts,
     );
     const par = await throughput(
       serverCpu,
@@ -139,7 +149,13 @@ async function measureLib(
 async function measureOnRedis(lib: LibName, url: string): Promise<LibResult> {
   const admin = new Redis(url);
   try {
-    return await measureLib(lib, url, () => redisCpu(admin));
+    return await measureLib(
+      lib,
+      url,
+      () => redisCpu(admin),
+      true,
+      () => evalshaMicros(admin),
+    );
   } finally {
     admin.disconnect();
   }
@@ -159,6 +175,7 @@ function median(rounds: readonly LibResult[]): LibResult {
       rate: middle(runs.map((t) => t.rate)),
       clientCpu: middle(runs.map((t) => t.clientCpu)),
       serverCpu: middle(runs.map((t) => t.serverCpu)),
+      scriptTime: middle(runs.map((t) => t.scriptTime)),
     };
   };
   return {
@@ -170,27 +187,34 @@ function median(rounds: readonly LibResult[]): LibResult {
   };
 }
 
-/** µs per round trip of each floor (floors.ts), one turn of it: 1 client sequential, after a warm-up. */
-async function measureTrips(url: string, embeddedUrl: string): Promise<RoundTrips> {
+/**
+ * µs per round trip of each floor (floors.ts), one turn of it: 1 client sequential, after a
+ * warm-up; and the empty script's own time in Redis.
+ */
+async function measureTrips(url: string, embeddedUrl: string): Promise<RoundTrips & { emptyScriptTime: number }> {
   const ops = await roundTripOps(url, embeddedUrl);
+  const admin = new Redis(url);
   const micros = async (op: () => Promise<unknown>): Promise<number> =>
     1e6 / (await throughput(noCpu, 1, op, FIRST_WARMUP)).rate;
   try {
+    const empty = await throughput(noCpu, 1, ops.emptyScript, FIRST_WARMUP, () => evalshaMicros(admin));
     return {
       roundTrip: await micros(ops.ping),
-      scriptRoundTrip: await micros(ops.emptyScript),
+      scriptRoundTrip: 1e6 / empty.rate,
+      emptyScriptTime: empty.scriptTime,
       embeddedRoundTrip: await micros(ops.embeddedPing),
     };
   } finally {
     ops.close();
+    admin.disconnect();
   }
 }
 
 const noCpu = async (): Promise<number> => 0;
 
-export async function runUncontended(url: string, server: HoldfastServer): Promise<{ rows: Row[]; trips: RoundTrips }> {
+export async function runUncontended(url: string, server: HoldfastServer): Promise<{ rows: Row[]; floors: Floors }> {
   const rounds = new Map<LockColumn, LibResult[]>(LOCK_COLUMNS.map((column) => [column, []]));
-  const tripRounds: RoundTrips[] = [];
+  const tripRounds: (RoundTrips & { emptyScriptTime: number })[] = [];
   for (let round = 0; round < ROUNDS; round++) {
     for (const lib of LIBS) {
       rounds.get(lib)?.push(await measureOnRedis(lib, url));
@@ -200,12 +224,15 @@ export async function runUncontended(url: string, server: HoldfastServer): Promi
     }
     tripRounds.push(await measureTrips(url, server.url));
   }
-  const trips: RoundTrips = {
+  const results = byColumn(LOCK_COLUMNS, (column) => median(rounds.get(column) ?? []));
+  const floors: Floors = {
     roundTrip: middle(tripRounds.map((t) => t.roundTrip)),
     scriptRoundTrip: middle(tripRounds.map((t) => t.scriptRoundTrip)),
     embeddedRoundTrip: middle(tripRounds.map((t) => t.embeddedRoundTrip)),
+    emptyScriptTime: middle(tripRounds.map((t) => t.emptyScriptTime)),
+    // read while holdfast's own sequential row ran
+    holdfastScripts: results.holdfast.seq.scriptTime,
   };
-  const results = byColumn(LOCK_COLUMNS, (column) => median(rounds.get(column) ?? []));
   /** One metric of one run per column; `holdfast` overrides holdfast's (on Redis) run. */
   const pick =
     (f: (r: LibResult) => Throughput | null, holdfast = f(results.holdfast)) =>
@@ -263,5 +290,5 @@ export async function runUncontended(url: string, server: HoldfastServer): Promi
       },
     },
   ];
-  return { rows, trips };
+  return { rows, floors };
 }
