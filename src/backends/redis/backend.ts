@@ -304,7 +304,7 @@ export class RedisBackend implements Backend {
     return micros === null ? args : [...args, `t:${micros}`];
   }
 
-  /** An acquire or release, sent with the others of this tick (coalescer.ts). */
+  /** An acquire or release: sent at once, or with the others of its tick (coalescer.ts). */
   #coalesced(
     what: string,
     script: 'acquire' | 'release',
