@@ -376,7 +376,7 @@ export class RedisBackend implements Backend {
       const sent = send(client, scripts);
       return await (bounded ? this.#bound(sent) : sent);
     } catch (error) {
-      throw commandFailed(client, error, what, this.#parts.lastError());
+      throw this.#failed(error, what);
     }
   }
 }

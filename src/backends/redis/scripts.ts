@@ -180,21 +180,23 @@ const MIGRATION_RETRY_DELAY_MS = 25;
  * acquire+release, and each async layer costs a promise and a turn of the microtask queue.
  */
 export function runScript(client: RedisConnection, script: Script, call: ScriptCall): Promise<unknown> {
-  const keyCount = call.keys.length;
   // One catch for both the NOSCRIPT and the migration retries: one promise per call, not two.
-  return client.evalsha(script.sha, keyCount, ...call.keys, ...call.args).catch((error: unknown) => {
-    if (isNoScript(error)) return evalAgain(client, script, call);
-    if (!isMigrating(error)) throw error;
-    return runWhileMigrating(client, script, call, Date.now() + MIGRATION_RETRY_MS);
-  });
+  return bySha(client, script, call).catch((error: unknown) =>
+    isNoScript(error)
+      ? bySource(client, script, call).catch((again: unknown) => againWhileMigrating(client, script, call, again))
+      : againWhileMigrating(client, script, call, error),
+  );
 }
 
-/** The call again with EVAL after NOSCRIPT (which also caches the script), through a migration if any. */
-function evalAgain(client: RedisConnection, script: Script, call: ScriptCall): Promise<unknown> {
-  return client.eval(script.source, call.keys.length, ...call.keys, ...call.args).catch((error: unknown) => {
-    if (!isMigrating(error)) throw error;
-    return runWhileMigrating(client, script, call, Date.now() + MIGRATION_RETRY_MS);
-  });
+/** After a refusal: the call sent again while its slot is being migrated, else `error` as it is. */
+function againWhileMigrating(
+  client: RedisConnection,
+  script: Script,
+  call: ScriptCall,
+  error: unknown,
+): Promise<unknown> {
+  if (!isMigrating(error)) return Promise.reject(error);
+  return runWhileMigrating(client, script, call, Date.now() + MIGRATION_RETRY_MS);
 }
 
 /** Sends the call again until its slot's migration is over, or `until`. */
@@ -214,12 +216,20 @@ async function runWhileMigrating(
   }
 }
 
+/** The call by SHA, and again with EVAL after NOSCRIPT (which also caches the script). */
 function runScriptOnce(client: RedisConnection, script: Script, call: ScriptCall): Promise<unknown> {
-  const keyCount = call.keys.length;
-  return client.evalsha(script.sha, keyCount, ...call.keys, ...call.args).catch((error: unknown) => {
+  return bySha(client, script, call).catch((error: unknown) => {
     if (!isNoScript(error)) throw error;
-    return client.eval(script.source, keyCount, ...call.keys, ...call.args);
+    return bySource(client, script, call);
   });
+}
+
+function bySha(client: RedisConnection, script: Script, call: ScriptCall): Promise<unknown> {
+  return client.evalsha(script.sha, call.keys.length, ...call.keys, ...call.args);
+}
+
+function bySource(client: RedisConnection, script: Script, call: ScriptCall): Promise<unknown> {
+  return client.eval(script.source, call.keys.length, ...call.keys, ...call.args);
 }
 
 /**
