@@ -160,8 +160,9 @@ export class Lease {
     const sent = this.#host.backend.release(this.name, this.token);
     this.#host.inFlight(sent);
     // The client's bookkeeping (timers, renewal, its set of leases) waits until the request is
-    // out: the Redis backend sends it from a process.nextTick queued before this one
-    // (coalescer.ts), so a waiter's hand-off starts that much sooner. Nothing outside can tell:
+    // out: the Redis backend sends it at once, or from a process.nextTick queued before this
+    // one when others are in flight (coalescer.ts), so a waiter's hand-off starts that much
+    // sooner. Nothing outside can tell:
     // what runs in between (that tick, promise callbacks already due) reads the state, which
     // turns here, as does telemetry; no timer can fire before the tick. A lease whose signal
     // was asked for ends at once, as ever, so its listeners run after all of it.
