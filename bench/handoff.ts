@@ -13,6 +13,7 @@
  * ("apart"), then on the same core as them ("same core"), see pin.ts.
  */
 import type { Acquired } from './handoff-protocol.js';
+import { type HandoffScriptTimes, handoffScriptTimes } from './handoff-script-time.js';
 import { startWorker, startWorkers, stopAll, type Worker } from './ipc.js';
 import { LIBS } from './libs.js';
 import { CLIENT_CPU, PINNING, SERVER_CPU } from './pin.js';
@@ -67,6 +68,8 @@ export interface HandoffFloor {
   readonly p99: number;
   /** The same through a bare Node relay in place of Redis (the embedded server's floor). */
   readonly relay: { readonly p50: number; readonly p99: number };
+  /** Redis's own time for holdfast's hand-off script and for the floor's PUBLISH (one probe per run). */
+  readonly scripts: HandoffScriptTimes;
 }
 
 /** The two placements of the worker processes. */
@@ -92,10 +95,11 @@ export async function runHandoff(
   const relay = await startWorker('./relay-server.ts', 'relay', '', SERVER_CPU);
   try {
     const relayUrl = `relay://127.0.0.1:${await relay.call<number>({ cmd: 'port' })}`;
+    const scripts = await handoffScriptTimes(url);
     for (const { label, cpu } of PLACEMENTS) {
       const placed = await runPlaced(url, serverUrl, relayUrl, cpu, handoffLabel(label));
       rows.push(...placed.rows);
-      floors[label] = placed.floor;
+      floors[label] = { ...placed.floor, scripts };
     }
   } finally {
     await relay.stop();
@@ -111,7 +115,7 @@ async function runPlaced(
   relayUrl: string,
   cpu: number,
   label: string,
-): Promise<{ rows: Row[]; floor: HandoffFloor }> {
+): Promise<{ rows: Row[]; floor: Omit<HandoffFloor, 'scripts'> }> {
   // Every library's workers stay up while they take turns, ROUNDS times, each time the bare
   // floors first: a spell of load elsewhere falls on all of them alike.
   const subjects: { column: Subject; lib: string; url: string; worker?: string }[] = [

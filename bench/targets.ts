@@ -9,6 +9,7 @@ import { CONTENDED, ROUND_TRIPS } from './contended.js';
 import { EXPIRY_FLOOR, TTL } from './expiry.js';
 import type { Floors } from './floors.js';
 import { type HandoffFloor, handoffLabel, PLACEMENTS, type Placement } from './handoff.js';
+import type { HandoffScriptTimes } from './handoff-script-time.js';
 import { RATE_LABEL, type RateColumn } from './rate.js';
 import { HELD_FEW, HELD_MANY, MEASURES, QUEUE_LONG } from './scale.js';
 import type { LockColumn, Row, Target } from './table.js';
@@ -177,7 +178,8 @@ function checkHandoff(check: Checker<LockColumn>, floors: Record<Placement, Hand
           `hand-off p50 ≤ 1.3× the ${subject === 'holdfast' ? 'bare PUBLISH → SUBSCRIBE' : 'bare relay'} floor (${label})${who(subject)}`,
           r <= 1.3,
           `${subject} p50 ${ms(p50)} = ${r.toFixed(2)}× the floor`,
-          `a ${bare} between the same two processes, same harness and cores: p50 ${ms(floor.p50)}, p99 ${ms(floor.p99)}`,
+          `a ${bare} between the same two processes, same harness and cores: p50 ${ms(floor.p50)}, p99 ${ms(floor.p99)}` +
+            (subject === 'holdfast' && measured ? scriptBound(p50, floor.p50, measured.scripts) : ''),
         );
       }
       const ratios = PEERS.map((peer) => advantage(row, subject, peer));
@@ -195,6 +197,15 @@ function checkHandoff(check: Checker<LockColumn>, floors: Record<Placement, Hand
       );
     }
   }
+}
+
+/**
+ * What the hand-off script's own Redis time adds to the bare hop (handoff-script-time.ts): both
+ * sent after an idle spell, as in the measure.
+ */
+function scriptBound(p50: number, floor: number, scripts: HandoffScriptTimes): string {
+  const extra = (scripts.handoff - scripts.publish) / 1000;
+  return `; holdfast's release-and-hand-off script, sent after an idle spell as here, takes ${scripts.handoff.toFixed(0)} µs of Redis time (p50) where the floor's PUBLISH takes ${scripts.publish.toFixed(0)} µs: the floor plus that difference is ${ms(floor + extra)}, holdfast at ${(p50 / (floor + extra)).toFixed(2)}× of it`;
 }
 
 /**

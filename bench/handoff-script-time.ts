@@ -1,0 +1,88 @@
+/**
+ * Redis's own time for what a hand-off asks of it, sent the way the hand-off measure sends it
+ * (handoff.ts): after an idle spell of 5–205 ms. holdfast's release-and-hand-off script (the
+ * holder leaves, the one waiter is granted and woken, in one script) against the floor's
+ * PUBLISH to one subscriber. Read from SLOWLOG, its threshold set to 0 on the bench's private
+ * Redis for the probe and put back after.
+ *
+ * Sent after an idle spell, a script runs several times slower than in a loop: its code and
+ * data (Redis's command table and dispatch, the Lua interpreter, the keys) have left the CPU's
+ * caches, and each redis.call, argument and Lua library function the script touches is fetched
+ * again. A PUBLISH is one small command. The difference lies on the hand-off's path (Redis
+ * writes the wake-up only once the script is done), so the bench prints it beside the target:
+ * the floor plus it is what a one-script hand-off could reach here.
+ */
+import { connect, type Holdfast } from 'holdfast';
+import { Redis } from 'ioredis';
+import { percentile, sleep, uniform } from './stats.js';
+
+export interface HandoffScriptTimes {
+  /** µs (p50) of Redis time of holdfast's release-and-hand-off script, after an idle spell. */
+  readonly handoff: number;
+  /** µs (p50) of Redis time of a PUBLISH to one subscriber, after an idle spell. */
+  readonly publish: number;
+}
+
+const REPS = 30;
+const MIN_IDLE = 5;
+const MAX_IDLE = 205;
+const PREFIX = 'bench:cold:';
+const CHANNEL = `${PREFIX}floor`;
+
+type SlowlogEntry = [id: number, at: number, micros: number, args: string[]];
+
+export async function handoffScriptTimes(url: string): Promise<HandoffScriptTimes> {
+  const admin = new Redis(url);
+  const subscriber = new Redis(url);
+  const clients: Holdfast[] = [];
+  const [, threshold] = (await admin.config('GET', 'slowlog-log-slower-than')) as [string, string];
+  try {
+    await subscriber.subscribe(CHANNEL);
+    const holder = await connect(url, { prefix: PREFIX });
+    clients.push(holder);
+    const waiter = await connect(url, { prefix: PREFIX });
+    clients.push(waiter);
+    await admin.config('SET', 'slowlog-log-slower-than', '0');
+    const handoff: number[] = [];
+    const publish: number[] = [];
+    for (let i = 0; i < REPS; i++) {
+      const lease = await holder.mutex('probe').acquire();
+      const waiting = waiter.mutex('probe').acquire();
+      // The waiter is queued once a wake-up would find it: its own acquire has been answered.
+      await untilQueued(admin, lease.name);
+      await admin.slowlog('RESET');
+      await sleep(uniform(MIN_IDLE, MAX_IDLE));
+      await lease.release();
+      handoff.push(await timeOf(admin, (args) => args.includes(lease.token)));
+      await (await waiting).release();
+      await admin.slowlog('RESET');
+      await sleep(uniform(MIN_IDLE, MAX_IDLE));
+      await admin.publish(CHANNEL, 'go');
+      publish.push(await timeOf(admin, (args) => args[0]?.toLowerCase() === 'publish'));
+    }
+    return { handoff: percentile(handoff, 50), publish: percentile(publish, 50) };
+  } finally {
+    await admin.config('SET', 'slowlog-log-slower-than', threshold).catch(() => {});
+    await Promise.all(clients.map((client) => client.close()));
+    subscriber.disconnect();
+    admin.disconnect();
+  }
+}
+
+/** Waits until `name` has a waiter in its queue (holdfast's inspect). */
+async function untilQueued(admin: Redis, name: string): Promise<void> {
+  const queue = `${PREFIX}{${name}}:q`;
+  for (let tries = 0; tries < 1000; tries++) {
+    if ((await admin.zcard(queue)) > 0) return;
+    await sleep(1);
+  }
+  throw new Error(`hand-off script probe: no waiter queued on ${name}`);
+}
+
+/** µs of the one SLOWLOG entry since the last RESET that `matches` (its command and arguments). */
+async function timeOf(admin: Redis, matches: (args: string[]) => boolean): Promise<number> {
+  const entries = (await admin.slowlog('GET', 16)) as SlowlogEntry[];
+  const entry = entries.find((candidate) => matches(candidate[3].map(String)));
+  if (!entry) throw new Error('hand-off script probe: the command is not in SLOWLOG');
+  return Number(entry[2]);
+}
