@@ -10,7 +10,7 @@ import type { AcquireRequest, AcquireResult } from '../../backend.js';
 import { BackendError } from '../../errors.js';
 import { acquireArgs } from '../redis/acquire-args.js';
 import { nameBase, nameKeys } from '../redis/keys.js';
-import { parseAcquire, parseCount, parseFlag } from '../redis/replies.js';
+import { parseAcquire, parseCount, parseRelease } from '../redis/replies.js';
 import { type QuorumScript, runQuorumScript } from './scripts.js';
 
 /** One node's answer to an acquire: the grant (with its numbered fence) or not, and whether anyone listens. */
@@ -65,7 +65,7 @@ export class NodeOps {
   async release(client: Redis, seed: string, name: string, token: string): Promise<boolean> {
     const what = `release "${name}"`;
     const [reply] = await this.#run(client, seed, 'r', name, [this.#prefix, name, token], what);
-    return parseFlag(reply, what);
+    return parseRelease(reply, what) !== 0;
   }
 
   async forceRelease(client: Redis, seed: string, name: string): Promise<number> {

@@ -27,12 +27,12 @@ import { asBackendError, BackendError, ClosedError, ValidationError } from '../.
 import { acquireArgs } from './acquire-args.js';
 import { isCluster, type RedisConnection, slotOf, watchMasters } from './cluster.js';
 import { Coalescer } from './coalescer.js';
-import { closeConnection, commandFailed } from './connection.js';
+import { behindPing, closeConnection, commandFailed } from './connection.js';
 import type { Deadlines } from './deadlines.js';
 import { type NameKeys, nameKeys, rateKeys, valueKey } from './keys.js';
 import { listNames } from './listing.js';
 import { ReplicaConfirmations } from './replicas.js';
-import { parseAcquire, parseCount, parseFlag, parseInspect, parseRate, parseSweep } from './replies.js';
+import { parseAcquire, parseCount, parseFlag, parseInspect, parseRate, parseRelease, parseSweep } from './replies.js';
 import { runScript, runScriptMany, type ScriptArg, type ScriptCall, type ScriptName, type Scripts } from './scripts.js';
 import type { ShardWakes } from './shard-wakes.js';
 import type { Watches } from './watches.js';
@@ -48,6 +48,8 @@ interface NameInUse {
   readonly keys: NameKeys;
   readonly acquire: string;
   readonly release: string;
+  /** Others were queued at this client's last release of the name (release.lua's reply 2). */
+  contended: boolean;
 }
 
 export interface Parts {
@@ -134,7 +136,7 @@ export class RedisBackend implements Backend {
         })
       : null;
     this.#coalescer = new Coalescer(
-      (what, script, keys, args) => this.#send(what, script, keys, args),
+      (what, script, keys, args, wakeFirst) => this.#send(what, script, keys, args, wakeFirst),
       (message, what) => new BackendError(`${what} failed: ${message}`),
       // A closed client stays a ClosedError; a failed round trip names the caller's own operation.
       (error, batchWhat, what) =>
@@ -178,7 +180,10 @@ export class RedisBackend implements Backend {
     const inUse = this.#inUse(name);
     const what = inUse.release;
     const args = [this.#prefix, name, token];
-    return parseFlag(await this.#coalesced(what, 'release', inUse.keys, args), what);
+    // On a name that had waiters last time, the wake-up this release may send goes out first.
+    const reply = parseRelease(await this.#coalesced(what, 'release', inUse.keys, args, inUse.contended), what);
+    inUse.contended = reply === 2;
+    return reply !== 0;
   }
 
   async extend(request: ExtendRequest): Promise<boolean> {
@@ -277,7 +282,12 @@ export class RedisBackend implements Backend {
     let inUse = this.#names.get(name);
     if (inUse === undefined) {
       if (this.#names.size >= NAMES_KEPT) this.#names.clear();
-      inUse = { keys: nameKeys(this.#prefix, name), acquire: `acquire "${name}"`, release: `release "${name}"` };
+      inUse = {
+        keys: nameKeys(this.#prefix, name),
+        acquire: `acquire "${name}"`,
+        release: `release "${name}"`,
+        contended: false,
+      };
       this.#names.set(name, inUse);
     }
     return inUse;
@@ -310,10 +320,11 @@ export class RedisBackend implements Backend {
     script: 'acquire' | 'release',
     keys: readonly string[],
     args: readonly ScriptArg[],
+    wakeFirst = false,
   ): Promise<unknown> {
     if (this.#closed) return Promise.reject(new ClosedError());
     try {
-      return this.#coalescer.run({ script, keys, args: this.#withTestClock(args), what });
+      return this.#coalescer.run({ script, keys, args: this.#withTestClock(args), what, wakeFirst });
     } catch (error) {
       return Promise.reject(error);
     }
@@ -341,12 +352,22 @@ export class RedisBackend implements Backend {
    * turns a failure into the caller's error (Deadlines.bound), which saves a promise and a
    * microtask on each acquire and release.
    */
-  #send(what: string, script: ScriptName, keys: readonly string[], args: readonly ScriptArg[]): Promise<unknown> {
+  #send(
+    what: string,
+    script: ScriptName,
+    keys: readonly string[],
+    args: readonly ScriptArg[],
+    wakeFirst = false,
+  ): Promise<unknown> {
     const { client, scripts, deadlines } = this.#parts;
     let sent: Promise<unknown>;
     try {
       // args carry the test clock already, per operation (#eval, #coalesced)
-      sent = runScript(client, scripts[script], { keys, args });
+      const call = { keys, args };
+      sent =
+        wakeFirst && !isCluster(client)
+          ? behindPing(client, () => runScript(client, scripts[script], call))
+          : runScript(client, scripts[script], call);
     } catch (error) {
       return Promise.reject(this.#failed(error, what));
     }

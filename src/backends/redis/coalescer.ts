@@ -27,12 +27,17 @@
  */
 import type { ScriptArg, ScriptName } from './scripts.js';
 
-/** One operation: which script, its four keys and its arguments; `what` names it in errors. */
+/**
+ * One operation: which script, its four keys and its arguments; `what` names it in errors.
+ * `wakeFirst`: a release on a name that had waiters, whose wake-up should reach Redis's
+ * output before this client's reply (backend.ts, connection.ts `behindPing`).
+ */
 export interface Operation {
   readonly script: 'acquire' | 'release';
   readonly keys: readonly string[];
   readonly args: readonly ScriptArg[];
   readonly what: string;
+  readonly wakeFirst?: boolean;
 }
 
 /** Sends one script call; rejects with a HoldfastError saying `what` failed. */
@@ -41,6 +46,7 @@ export type Send = (
   script: ScriptName,
   keys: readonly string[],
   args: readonly ScriptArg[],
+  wakeFirst: boolean,
 ) => Promise<unknown>;
 
 interface Waiting {
@@ -92,8 +98,8 @@ export class Coalescer {
   /** Resolves with the operation's reply, as its own script would return it. */
   run(operation: Operation): Promise<unknown> {
     if (this.#inFlight === 0 && this.#waiting.length === 0) {
-      const { script, keys, args, what } = operation;
-      return this.#sent(this.#send(what, script, keys, args));
+      const { script, keys, args, what, wakeFirst = false } = operation;
+      return this.#sent(this.#send(what, script, keys, args, wakeFirst));
     }
     return new Promise((resolve, reject) => {
       this.#waiting.push({ operation, resolve, reject });
@@ -140,18 +146,20 @@ export class Coalescer {
   #sendBatch(batch: readonly Waiting[]): void {
     const [first] = batch;
     if (batch.length === 1 && first) {
-      const { script, keys, args, what } = first.operation;
-      this.#sent(this.#send(what, script, keys, args)).then(first.resolve, first.reject);
+      const { script, keys, args, what, wakeFirst = false } = first.operation;
+      this.#sent(this.#send(what, script, keys, args, wakeFirst)).then(first.resolve, first.reject);
       return;
     }
     const keys: string[] = [];
     const args: ScriptArg[] = [];
+    let wakeFirst = false;
     for (const { operation } of batch) {
       keys.push(...operation.keys);
       args.push(CODE[operation.script], operation.args.length, ...operation.args);
+      if (operation.wakeFirst === true) wakeFirst = true;
     }
     const what = `${batch.length} acquire/release operations`;
-    this.#sent(this.#send(what, 'batch', keys, args)).then(
+    this.#sent(this.#send(what, 'batch', keys, args, wakeFirst)).then(
       (replies) => this.#settle(batch, replies),
       (error: unknown) => {
         // Each caller hears of its own operation, as if it had been sent alone.

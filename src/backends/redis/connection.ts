@@ -240,3 +240,26 @@ export function withTimeout<T>(promise: Promise<T>, ms: number, what: string): P
   });
   return Promise.race([promise, expired]).finally(() => clearTimeout(timer));
 }
+
+/**
+ * Sends the command `send` issues right behind a PING, both in one write, so that a wake-up
+ * the command publishes leaves Redis before the command's own reply. Redis writes a turn's
+ * output in the reverse order the connections first got some (networking.c links a client
+ * into its pending writes at the head: Redis 6 to 8, Valkey too): the PING's reply puts this
+ * connection in that list before the script publishes, so the subscriber's message is written
+ * first. When the releasing and the woken process share a core, the woken one then runs first
+ * instead of after the releaser has handled its reply (README, Performance). Where Redis
+ * orders otherwise, or reads the two apart, nothing is lost but the PING. Only when the
+ * connection is ready: a queued command is written later, on its own.
+ */
+export function behindPing<T>(client: Redis, send: () => Promise<T>): Promise<T> {
+  const stream = client.status === 'ready' ? client.stream : null;
+  if (!stream) return send();
+  stream.cork();
+  try {
+    client.ping().catch(() => {});
+    return send();
+  } finally {
+    stream.uncork();
+  }
+}

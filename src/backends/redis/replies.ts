@@ -43,6 +43,16 @@ export function parseFlag(reply: unknown, what: string): boolean {
   return value === 1;
 }
 
+/**
+ * release.lua's reply: 0 the token held nothing, 1 it held and nobody was queued, 2 it held
+ * and others were queued.
+ */
+export function parseRelease(reply: unknown, what: string): 0 | 1 | 2 {
+  const value = parseCount(reply, what);
+  if (value > 2) throw unexpected(reply, what);
+  return value as 0 | 1 | 2;
+}
+
 /** A non-negative integer reply (force-release). */
 export function parseCount(reply: unknown, what: string): number {
   const value = integer(reply, reply, what);

@@ -8,7 +8,10 @@
 
   Publishes `released` (a holder) or `left` (a queued waiter), plus what purge and drain
   report (includes/events.lua).
-  Returns 1 when the token was a holder, 0 otherwise (a waiter that left, or unknown).
+  Returns 1 when the token was a holder and nobody was queued, 2 when it was a holder and
+  others were queued (a release that may hand off: the client asks for the wake-up to be
+  written before its reply next time, backend.ts), 0 otherwise (a waiter that left, or
+  unknown).
 ]]
 --- @include "includes/stable-slot"
 --- @include "includes/now"
@@ -68,7 +71,7 @@ if listens == false and queued == 1 then
       local ttl = math.max(0, math.ceil(expiresAt - now)) + KEY_MARGIN_MS
       redis.call('PEXPIRE', KEYS[1], ttl)
       redis.call('PEXPIRE', KEYS[4], ttl)
-      return 1
+      return 2
     end
   end
 end
@@ -90,7 +93,7 @@ local result = 0
 if holds then
   local holder = removeHolder(run, token)
   if holder then run.publish('released', holder.fence, holder.permits, holder.owner) end
-  freed, result = true, 1
+  freed, result = true, queued > 0 and 2 or 1
 elseif run.queued > 0 and redis.call('ZRANK', Q, token) then
   -- a departing waiter may have been the head that blocked smaller requests behind it
   local waiter = run.listening() and parseWaiter(redis.call('HGET', D, 'w:' .. token))
