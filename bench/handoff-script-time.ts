@@ -48,8 +48,8 @@ export async function handoffScriptTimes(url: string): Promise<HandoffScriptTime
     for (let i = 0; i < REPS; i++) {
       const lease = await holder.mutex('probe').acquire();
       const waiting = waiter.mutex('probe').acquire();
-      // The waiter is queued once a wake-up would find it: its own acquire has been answered.
-      await untilQueued(admin, lease.name);
+      // The release must find the waiter queued, to hand it the name.
+      await untilQueued(holder, lease.name);
       await admin.slowlog('RESET');
       await sleep(uniform(MIN_IDLE, MAX_IDLE));
       await lease.release();
@@ -69,11 +69,10 @@ export async function handoffScriptTimes(url: string): Promise<HandoffScriptTime
   }
 }
 
-/** Waits until `name` has a waiter in its queue (holdfast's inspect). */
-async function untilQueued(admin: Redis, name: string): Promise<void> {
-  const queue = `${PREFIX}{${name}}:q`;
+/** Waits until `name` has a waiter in its queue. */
+async function untilQueued(client: Holdfast, name: string): Promise<void> {
   for (let tries = 0; tries < 1000; tries++) {
-    if ((await admin.zcard(queue)) > 0) return;
+    if (((await client.inspect(name))?.waiters.length ?? 0) > 0) return;
     await sleep(1);
   }
   throw new Error(`hand-off script probe: no waiter queued on ${name}`);
