@@ -245,7 +245,7 @@ export function withTimeout<T>(promise: Promise<T>, ms: number, what: string): P
  * Sends the command `send` issues right behind a PING, both in one write, so that a wake-up
  * the command publishes leaves Redis before the command's own reply. Redis writes a turn's
  * output in the reverse order the connections first got some (networking.c links a client
- * into its pending writes at the head: Redis 6 to 8, Valkey too): the PING's reply puts this
+ * into its pending writes at the head: Redis 7 and 8, Valkey too): the PING's reply puts this
  * connection in that list before the script publishes, so the subscriber's message is written
  * first. When the releasing and the woken process share a core, the woken one then runs first
  * instead of after the releaser has handled its reply (README, Performance). Where Redis
