@@ -14,6 +14,7 @@
  */
 import { connect, type Holdfast } from 'holdfast';
 import { Redis } from 'ioredis';
+import { waitFor } from '../test/helpers/wait.js';
 import { percentile, sleep, uniform } from './stats.js';
 
 export interface HandoffScriptTimes {
@@ -49,7 +50,9 @@ export async function handoffScriptTimes(url: string): Promise<HandoffScriptTime
       const lease = await holder.mutex('probe').acquire();
       const waiting = waiter.mutex('probe').acquire();
       // The release must find the waiter queued, to hand it the name.
-      await untilQueued(holder, lease.name);
+      await waitFor(async () => ((await holder.inspect(lease.name))?.waiters.length ?? 0) > 0, {
+        what: "the probe's waiter to queue",
+      });
       await admin.slowlog('RESET');
       await sleep(uniform(MIN_IDLE, MAX_IDLE));
       await lease.release();
@@ -67,15 +70,6 @@ export async function handoffScriptTimes(url: string): Promise<HandoffScriptTime
     subscriber.disconnect();
     admin.disconnect();
   }
-}
-
-/** Waits until `name` has a waiter in its queue. */
-async function untilQueued(client: Holdfast, name: string): Promise<void> {
-  for (let tries = 0; tries < 1000; tries++) {
-    if (((await client.inspect(name))?.waiters.length ?? 0) > 0) return;
-    await sleep(1);
-  }
-  throw new Error(`hand-off script probe: no waiter queued on ${name}`);
 }
 
 /** µs of the one SLOWLOG entry since the last RESET that `matches` (its command and arguments). */
