@@ -5,6 +5,9 @@
  * - a Redis round trip (PING, 1 client sequential, hot): acquire+release is two of them;
  * - a round trip of the emptiest script (EVALSHA of `return 1` with an acquire's 16 keys and
  *   arguments): what every script-based lock pays at least, before its script does anything;
+ * - an acquire+release of the leanest pair of scripts we could write that keeps holdfast's
+ *   contract on a free name (lean-lock/*.lua): what a lock of that contract pays at least,
+ *   whatever its layout, against a peer whose acquire is a plain SET with no script;
  * - a round trip to the embedded server (PING on its RESP port), the sequential floor there;
  * - Redis's own time for the empty script and for holdfast's two scripts (INFO commandstats).
  * All are measured inside the uncontended rounds, taking turns with the libraries
@@ -14,6 +17,7 @@
  */
 
 import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { Redis } from 'ioredis';
 
 export interface ScriptTimes {
@@ -25,8 +29,8 @@ export interface ScriptTimes {
 
 /**
  * Every floor: `roundTrip` (a PING), `scriptRoundTrip` (EVALSHA `return 1` with 4 keys and 12
- * arguments) and `embeddedRoundTrip` (a PING to the embedded server) in µs per round trip, 1
- * client sequential, and Redis's own time for scripts.
+ * arguments) and `embeddedRoundTrip` (a PING to the embedded server) in µs per round trip,
+ * `leanPair` in µs per acquire+release, 1 client sequential, and Redis's own time for scripts.
  */
 export type Floors = RoundTrips & ScriptTimes;
 
@@ -35,12 +39,15 @@ export interface RoundTrips {
   readonly roundTrip: number;
   readonly scriptRoundTrip: number;
   readonly embeddedRoundTrip: number;
+  /** µs per acquire+release of the lean scripts (two round trips). */
+  readonly leanPair: number;
 }
 
 /** One round trip of each kind that `RoundTrips` times, each on a connection of its own. */
 export interface RoundTripOps {
   readonly ping: () => Promise<unknown>;
   readonly emptyScript: () => Promise<unknown>;
+  readonly leanPair: () => Promise<unknown>;
   readonly embeddedPing: () => Promise<unknown>;
   close(): void;
 }
@@ -48,15 +55,18 @@ export interface RoundTripOps {
 export async function roundTripOps(url: string, embeddedUrl: string): Promise<RoundTripOps> {
   const redis = new Redis(url);
   const scripted = new Redis(url);
+  const lean = new Redis(url);
   // The embedded server has no INFO, which ioredis's ready check sends.
   const embedded = new Redis(embeddedUrl.replace(/^holdfast:/, 'redis:'), { enableReadyCheck: false });
-  await Promise.all([redis.ping(), scripted.ping(), embedded.ping()]);
+  await Promise.all([redis.ping(), scripted.ping(), lean.ping(), embedded.ping()]);
+  let tokens = 0;
   return {
     ping: () => redis.ping(),
     emptyScript: () => emptyScript(scripted),
+    leanPair: () => leanPair(lean, `lean-${++tokens}`),
     embeddedPing: () => embedded.ping(),
     close: () => {
-      for (const client of [redis, scripted, embedded]) client.disconnect();
+      for (const client of [redis, scripted, lean, embedded]) client.disconnect();
     },
   };
 }
@@ -93,4 +103,35 @@ function emptyScript(client: Redis): Promise<unknown> {
 export async function evalshaMicros(admin: Redis): Promise<number> {
   const stats = await admin.info('commandstats');
   return Number(/cmdstat_evalsha:calls=\d+,usec=(\d+)/.exec(stats)?.[1] ?? Number.NaN);
+}
+
+interface LeanScript {
+  readonly source: string;
+  readonly sha: string;
+}
+
+function leanScript(file: string): LeanScript {
+  const source = readFileSync(new URL(`./lean-lock/${file}`, import.meta.url), 'utf8');
+  return { source, sha: createHash('sha1').update(source).digest('hex') };
+}
+
+const LEAN_ACQUIRE = leanScript('acquire.lua');
+const LEAN_RELEASE = leanScript('release.lua');
+/** The lean lock's keys and events channel, in the shape of holdfast's (keys.ts). */
+const LEAN_KEYS = ['bench:lean:{n}:q', 'bench:lean:{n}:d'];
+const LEAN_CHANNEL = 'bench:lean:ev:n';
+
+function runLean(client: Redis, script: LeanScript, ...args: string[]): Promise<unknown> {
+  return client
+    .evalsha(script.sha, LEAN_KEYS.length, ...LEAN_KEYS, ...args)
+    .catch(() => client.eval(script.source, LEAN_KEYS.length, ...LEAN_KEYS, ...args));
+}
+
+/** One acquire+release of the lean lock (lean-lock/*.lua); throws unless both succeed. */
+async function leanPair(client: Redis, token: string): Promise<void> {
+  const granted = (await runLean(client, LEAN_ACQUIRE, LEAN_CHANNEL, token, '30000', 'bench')) as unknown[];
+  if (granted[0] !== 1) throw new Error('lean-lock floor: the acquire was not granted');
+  if ((await runLean(client, LEAN_RELEASE, LEAN_CHANNEL, token)) !== 1) {
+    throw new Error('lean-lock floor: the release did not release');
+  }
 }

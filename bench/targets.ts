@@ -96,7 +96,10 @@ function fastestPeer(row: Row): { peer: Peer; value: number } {
 
 /**
  * What bounds one client in sequence: two round trips (on Redis, two script calls, which cost
- * more than a PING before the script does anything, plus holdfast's own script time).
+ * more than a PING before the script does anything, plus holdfast's own script time), and on
+ * Redis the leanest pair of scripts that keeps holdfast's contract on a free name (floors.ts):
+ * when even that pair falls short of the target, the target lies past what a lock keeping that
+ * contract in scripts reached here.
  */
 function sequentialFloor(floors: Floors, subject: Subject, own: number, peer: Peer, best: number): string {
   const bound = (micros: number): string => `≤ ${perSecond(1e6 / micros)} = ${fmt(1e6 / micros / best)} ${peer}`;
@@ -105,13 +108,24 @@ function sequentialFloor(floors: Floors, subject: Subject, own: number, peer: Pe
     const trip = floors.embeddedRoundTrip;
     return `2 round trips to the embedded server (PING ${trip.toFixed(1)} µs each): ${bound(2 * trip)}; holdfast:// is at ${at(2 * trip)} of that floor`;
   }
-  const { roundTrip: ping, scriptRoundTrip: script, emptyScriptTime: empty, holdfastScripts: scripts } = floors;
+  const {
+    roundTrip: ping,
+    scriptRoundTrip: script,
+    emptyScriptTime: empty,
+    holdfastScripts: scripts,
+    leanPair,
+  } = floors;
+  const leanRatio = 1e6 / leanPair / best;
   // The empty script's own run is inside holdfast's script time already.
   const withScripts = 2 * (script - empty) + scripts;
   return (
     `2 Redis round trips (PING ${ping.toFixed(1)} µs each): ${bound(2 * ping)}; holdfast is at ${at(2 * ping)} of that floor. ` +
     `2 calls of an empty script with an acquire's arguments (${script.toFixed(1)} µs each, ${empty.toFixed(1)} µs of it in Redis: what any script-based lock pays) ` +
-    `with holdfast's two scripts instead (${scripts.toFixed(1)} µs of Redis time): ${bound(withScripts)}; holdfast is at ${at(withScripts)} of that`
+    `with holdfast's two scripts instead (${scripts.toFixed(1)} µs of Redis time): ${bound(withScripts)}; holdfast is at ${at(withScripts)} of that. ` +
+    `The leanest scripts we could write that keep holdfast's contract on a free name (bench/lean-lock: fence from the server's clock and the last fence, ` +
+    `no passing a queued waiter, the listeners checked, the holder recorded with its expiry, the key's TTL; 2 keys and 4 arguments), ` +
+    `${leanPair.toFixed(1)} µs per acquire+release: ${bound(leanPair)}` +
+    `${leanRatio < 0.95 ? ' (short of 0.95×: even these scripts do not reach it here)' : ''}; holdfast is at ${at(leanPair)} of that`
   );
 }
 

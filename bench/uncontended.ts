@@ -202,6 +202,7 @@ async function measureTrips(url: string, embeddedUrl: string): Promise<RoundTrip
       roundTrip: await micros(ops.ping),
       scriptRoundTrip: 1e6 / empty.rate,
       emptyScriptTime: empty.scriptTime,
+      leanPair: await micros(ops.leanPair),
       embeddedRoundTrip: await micros(ops.embeddedPing),
     };
   } finally {
@@ -229,6 +230,7 @@ export async function runUncontended(url: string, server: HoldfastServer): Promi
     roundTrip: middle(tripRounds.map((t) => t.roundTrip)),
     scriptRoundTrip: middle(tripRounds.map((t) => t.scriptRoundTrip)),
     embeddedRoundTrip: middle(tripRounds.map((t) => t.embeddedRoundTrip)),
+    leanPair: middle(tripRounds.map((t) => t.leanPair)),
     emptyScriptTime: middle(tripRounds.map((t) => t.emptyScriptTime)),
     // read while holdfast's own sequential row ran
     holdfastScripts: results.holdfast.seq.scriptTime,
