@@ -3,7 +3,10 @@
  * acquire(); A notes t0 right before release(), B notes t1 when its acquire resolves;
  * latency = t1 − t0 (one machine: both read its one monotonic clock, stats.ts sharedNow). A
  * releases at a random 5–205 ms after B started waiting, so polling peers are caught at a random
- * phase of their retry cycle. Several keys run side by side to keep the run short. holdfast:// (the embedded
+ * phase of their retry cycle. To keep the run short, LANES keys run side by side in batches:
+ * every lane of a batch takes its lock and queues its waiter first, then the lanes release at
+ * their random moments, at least GAP ms apart, so that no hand-off meets another one, nor another
+ * lane's acquires and releases (which a bare floor does not have). holdfast:// (the embedded
  * server) runs the same, as many times. The floor runs the same harness with a bare
  * PUBLISH → SUBSCRIBE between the two processes (publish-worker.ts) in place of a lock, and the
  * embedded server's floor the same through a bare Node relay on the embedded server's core
@@ -25,6 +28,8 @@ const ROUNDS = 2;
 const LANES = 10;
 const MIN_DELAY = 5;
 const MAX_DELAY = 205;
+/** ms between two releases of a batch: a hand-off and the waiter's release after it take ~1–3. */
+const GAP = 5;
 
 interface LibResult {
   readonly samples: number[];
@@ -41,25 +46,38 @@ interface Pair {
 async function openPair(lib: string, url: string, cpu: number, worker = './handoff-worker.ts'): Promise<Pair> {
   const workers = await startWorkers(worker, lib, url, 2, cpu);
   const [holder, waiter] = workers as [Worker, Worker];
-  const rep = async (key: string, into: LibResult): Promise<void> => {
+  const prepare = async (key: string): Promise<void> => {
     await holder.call({ cmd: 'hold', key });
     await waiter.call({ cmd: 'wait', key });
+  };
+  const handOff = async (key: string, delay: number, into: LibResult): Promise<void> => {
     const acquired = waiter.call<Acquired>({ cmd: 'acquired', key });
-    const t0 = await holder.call<number>({ cmd: 'release', key, delay: uniform(MIN_DELAY, MAX_DELAY) });
+    const t0 = await holder.call<number>({ cmd: 'release', key, delay });
     const { t1, error } = await acquired;
     if (t1 === null) into.failures.push(error ?? 'failed');
     else into.samples.push(t1 - t0);
   };
   return {
     run: async (reps, into) => {
-      await Promise.all(
-        Array.from({ length: LANES }, async (_, lane) => {
-          for (let i = lane; i < reps; i += LANES) await rep(`handoff:${lane}`, into);
-        }),
-      );
+      for (let done = 0; done < reps; done += LANES) {
+        const keys = Array.from({ length: Math.min(LANES, reps - done) }, (_, lane) => `handoff:${lane}`);
+        await Promise.all(keys.map(prepare));
+        const delays = releaseMoments(keys.length);
+        await Promise.all(keys.map((key, lane) => handOff(key, delays[lane] ?? MIN_DELAY, into)));
+      }
     },
     stop: () => stopAll(workers),
   };
+}
+
+/**
+ * `count` release moments (ms after the batch's waiters queued), each drawn from MIN_DELAY–
+ * MAX_DELAY and then moved later where needed to lie GAP ms after the one before.
+ */
+function releaseMoments(count: number): number[] {
+  const sorted = Array.from({ length: count }, () => uniform(MIN_DELAY, MAX_DELAY)).sort((a, b) => a - b);
+  for (let i = 1; i < sorted.length; i++) sorted[i] = Math.max(sorted[i] ?? 0, (sorted[i - 1] ?? 0) + GAP);
+  return sorted;
 }
 
 export interface HandoffFloor {
