@@ -6,8 +6,8 @@
  * - a round trip of the emptiest script (EVALSHA of `return 1` with an acquire's 16 keys and
  *   arguments): what every script-based lock pays at least, before its script does anything;
  * - an acquire+release of the leanest pair of scripts we could write that keeps holdfast's
- *   contract on a free name (lean-lock/*.lua): what a lock of that contract pays at least,
- *   whatever its layout, against a peer whose acquire is a plain SET with no script;
+ *   contract on a free name (lean-lock/*.lua): the least we found a lock of that contract to
+ *   pay, against a peer whose acquire is a plain SET with no script;
  * - a round trip to the embedded server (PING on its RESP port), the sequential floor there;
  * - Redis's own time for the empty script and for holdfast's two scripts (INFO commandstats).
  * All are measured inside the uncontended rounds, taking turns with the libraries

@@ -71,7 +71,7 @@ async function openPair(lib: string, url: string, cpu: number, worker = './hando
 }
 
 /**
- * `count` release moments (ms after the batch's waiters queued), each drawn from MIN_DELAY–
+ * `count` release moments (ms after the batch's waits began), each drawn from MIN_DELAY–
  * MAX_DELAY and then moved later where needed to lie GAP ms after the one before.
  */
 function releaseMoments(count: number): number[] {

@@ -7,7 +7,8 @@
   - a watched name publishes `acquired`: it checks for listeners (and sends a bare event);
   - the holder is recorded with its token, fence and server-clock expiry, and the key expires.
   What holdfast's acquire.lua does besides (argument checks, kind and limit, permits, the
-  general path's includes) is left out, so this is a floor for any lock with that contract.
+  general path's includes) is left out: this is as far as we could cut a lock with that
+  contract, the floor the bench holds holdfast's sequential row against.
 
   KEYS[1] queue (ZSET)   KEYS[2] data (HASH: fence, s = token|fence|expiresAt|owner)
   ARGV[1] events channel   ARGV[2] token   ARGV[3] ttl (ms)   ARGV[4] owner

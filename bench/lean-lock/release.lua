@@ -2,7 +2,9 @@
   A bench floor, not a lock holdfast ships (floors.ts): the leanest release of a sole holder
   that keeps the contract (acquire.lua beside it has the layout): only the token's own hold is
   removed, a name with waiters would hand off (here: refuses) and a watched one publishes
-  `released` (a bare event here). The fence stays in the data hash for the next holder.
+  `released` (a bare event here). The fence stays in the data hash for the next holder. A hold
+  past its expiry is released here as if it held, where holdfast reports it lost: the floor
+  only ever releases a hold it just took.
 
   KEYS[1] queue   KEYS[2] data   ARGV[1] events channel   ARGV[2] token
   Returns 1 released, 0 not the holder, -1 others queued.
