@@ -71,10 +71,29 @@ export async function roundTripOps(url: string, embeddedUrl: string): Promise<Ro
   };
 }
 
-const EMPTY_SCRIPT = 'return 1';
-const EMPTY_SHA = createHash('sha1').update(EMPTY_SCRIPT).digest('hex');
+/** A script the floors send, by SHA, and by its source the first time (NOSCRIPT). */
+interface FloorScript {
+  readonly source: string;
+  readonly sha: string;
+}
+
+function floorScript(source: string): FloorScript {
+  return { source, sha: createHash('sha1').update(source).digest('hex') };
+}
+
+function runFloorScript(
+  client: Redis,
+  script: FloorScript,
+  keyCount: number,
+  args: readonly (string | number)[],
+): Promise<unknown> {
+  // The first call meets NOSCRIPT and loads the script (as holdfast's own scripts do).
+  return client.evalsha(script.sha, keyCount, ...args).catch(() => client.eval(script.source, keyCount, ...args));
+}
+
+const EMPTY_SCRIPT = floorScript('return 1');
 /** Keys and arguments the size of holdfast's acquire (acquire.lua): 4 keys, 12 arguments. */
-const ACQUIRE_ARGS = [
+const ACQUIRE_ARGS: readonly (string | number)[] = [
   'p{n}:h',
   'p{n}:q',
   'p{n}:w',
@@ -95,8 +114,7 @@ const ACQUIRE_ARGS = [
 
 /** The emptiest script, sent with as many keys and arguments as holdfast's acquire. */
 function emptyScript(client: Redis): Promise<unknown> {
-  // The first call meets NOSCRIPT and loads it (as holdfast's own scripts do).
-  return client.evalsha(EMPTY_SHA, 4, ...ACQUIRE_ARGS).catch(() => client.eval(EMPTY_SCRIPT, 4, ...ACQUIRE_ARGS));
+  return runFloorScript(client, EMPTY_SCRIPT, 4, ACQUIRE_ARGS);
 }
 
 /** Total µs Redis spent in EVALSHA so far (a script's own calls are inside that time). */
@@ -105,14 +123,8 @@ export async function evalshaMicros(admin: Redis): Promise<number> {
   return Number(/cmdstat_evalsha:calls=\d+,usec=(\d+)/.exec(stats)?.[1] ?? Number.NaN);
 }
 
-interface LeanScript {
-  readonly source: string;
-  readonly sha: string;
-}
-
-function leanScript(file: string): LeanScript {
-  const source = readFileSync(new URL(`./lean-lock/${file}`, import.meta.url), 'utf8');
-  return { source, sha: createHash('sha1').update(source).digest('hex') };
+function leanScript(file: string): FloorScript {
+  return floorScript(readFileSync(new URL(`./lean-lock/${file}`, import.meta.url), 'utf8'));
 }
 
 const LEAN_ACQUIRE = leanScript('acquire.lua');
@@ -121,10 +133,8 @@ const LEAN_RELEASE = leanScript('release.lua');
 const LEAN_KEYS = ['bench:lean:{n}:q', 'bench:lean:{n}:d'];
 const LEAN_CHANNEL = 'bench:lean:ev:n';
 
-function runLean(client: Redis, script: LeanScript, ...args: string[]): Promise<unknown> {
-  return client
-    .evalsha(script.sha, LEAN_KEYS.length, ...LEAN_KEYS, ...args)
-    .catch(() => client.eval(script.source, LEAN_KEYS.length, ...LEAN_KEYS, ...args));
+function runLean(client: Redis, script: FloorScript, ...args: string[]): Promise<unknown> {
+  return runFloorScript(client, script, LEAN_KEYS.length, [...LEAN_KEYS, ...args]);
 }
 
 /** One acquire+release of the lean lock (lean-lock/*.lua); throws unless both succeed. */
