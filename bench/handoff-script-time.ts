@@ -1,9 +1,8 @@
 /**
  * Redis's own time for what a hand-off asks of it, sent the way the hand-off measure sends it
- * (handoff.ts): after an idle spell of 5–205 ms. holdfast's release-and-hand-off script (the
- * holder leaves, the one waiter is granted and woken, in one script) against the floor's
- * PUBLISH to one subscriber. Read from SLOWLOG, its threshold set to 0 on the bench's private
- * Redis for the probe and put back after.
+ * (handoff.ts): after an idle spell drawn from its release delays. holdfast's
+ * release-and-hand-off script (the holder leaves, the one waiter is granted and woken, in one
+ * script) against the floor's PUBLISH to one subscriber. Read from SLOWLOG (slowlog.ts).
  *
  * Sent after an idle spell, a script runs several times slower than in a loop: its code and
  * data (Redis's command table and dispatch, the Lua interpreter, the keys) have left the CPU's
@@ -15,6 +14,7 @@
 import { connect, type Holdfast } from 'holdfast';
 import { Redis } from 'ioredis';
 import { waitFor } from '../test/helpers/wait.js';
+import { logEveryCommand, slowlogEntries } from './slowlog.js';
 import { percentile, sleep, uniform } from './stats.js';
 
 export interface HandoffScriptTimes {
@@ -25,25 +25,24 @@ export interface HandoffScriptTimes {
 }
 
 const REPS = 30;
-const MIN_IDLE = 5;
-const MAX_IDLE = 205;
 const PREFIX = 'bench:cold:';
 const CHANNEL = `${PREFIX}floor`;
 
-type SlowlogEntry = [id: number, at: number, micros: number, args: string[]];
-
-export async function handoffScriptTimes(url: string): Promise<HandoffScriptTimes> {
+/** `idle`: the range of ms each command waits before it is sent, as the measure's releases do. */
+export async function handoffScriptTimes(
+  url: string,
+  idle: { readonly min: number; readonly max: number },
+): Promise<HandoffScriptTimes> {
   const admin = new Redis(url);
   const subscriber = new Redis(url);
   const clients: Holdfast[] = [];
-  const [, threshold] = (await admin.config('GET', 'slowlog-log-slower-than')) as [string, string];
+  const restoreThreshold = await logEveryCommand(admin);
   try {
     await subscriber.subscribe(CHANNEL);
     const holder = await connect(url, { prefix: PREFIX });
     clients.push(holder);
     const waiter = await connect(url, { prefix: PREFIX });
     clients.push(waiter);
-    await admin.config('SET', 'slowlog-log-slower-than', '0');
     const handoff: number[] = [];
     const publish: number[] = [];
     for (let i = 0; i < REPS; i++) {
@@ -54,18 +53,18 @@ export async function handoffScriptTimes(url: string): Promise<HandoffScriptTime
         what: "the probe's waiter to queue",
       });
       await admin.slowlog('RESET');
-      await sleep(uniform(MIN_IDLE, MAX_IDLE));
+      await sleep(uniform(idle.min, idle.max));
       await lease.release();
       handoff.push(await timeOf(admin, (args) => args.includes(lease.token)));
       await (await waiting).release();
       await admin.slowlog('RESET');
-      await sleep(uniform(MIN_IDLE, MAX_IDLE));
+      await sleep(uniform(idle.min, idle.max));
       await admin.publish(CHANNEL, 'go');
       publish.push(await timeOf(admin, (args) => args[0]?.toLowerCase() === 'publish'));
     }
     return { handoff: percentile(handoff, 50), publish: percentile(publish, 50) };
   } finally {
-    await admin.config('SET', 'slowlog-log-slower-than', threshold).catch(() => {});
+    await restoreThreshold().catch(() => {});
     await Promise.all(clients.map((client) => client.close()));
     subscriber.disconnect();
     admin.disconnect();
@@ -74,7 +73,7 @@ export async function handoffScriptTimes(url: string): Promise<HandoffScriptTime
 
 /** µs of the one SLOWLOG entry since the last RESET that `matches` (its command and arguments). */
 async function timeOf(admin: Redis, matches: (args: string[]) => boolean): Promise<number> {
-  const entries = (await admin.slowlog('GET', 16)) as SlowlogEntry[];
+  const entries = await slowlogEntries(admin, 16);
   const entry = entries.find((candidate) => matches(candidate[3].map(String)));
   if (!entry) throw new Error('hand-off script probe: the command is not in SLOWLOG');
   return Number(entry[2]);

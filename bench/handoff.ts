@@ -113,7 +113,7 @@ export async function runHandoff(
   const relay = await startWorker('./relay-server.ts', 'relay', '', SERVER_CPU);
   try {
     const relayUrl = `relay://127.0.0.1:${await relay.call<number>({ cmd: 'port' })}`;
-    const scripts = await handoffScriptTimes(url);
+    const scripts = await handoffScriptTimes(url, { min: MIN_DELAY, max: MAX_DELAY });
     for (const { label, cpu } of PLACEMENTS) {
       const placed = await runPlaced(url, serverUrl, relayUrl, cpu, handoffLabel(label));
       rows.push(...placed.rows);

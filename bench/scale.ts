@@ -12,6 +12,7 @@
 import { connect, type Holdfast, type Lease } from 'holdfast';
 import { Redis } from 'ioredis';
 import type { HoldfastServer } from './holdfast-server.js';
+import { logEveryCommand, type SlowlogEntry, slowlogEntries } from './slowlog.js';
 import { lanes, percentile, wallNow } from './stats.js';
 import type { Row } from './table.js';
 
@@ -144,7 +145,7 @@ async function chain(
  * The Redis time (µs) of the releases by `tokens` in SLOWLOG (EVALSHA with 4 keys and 3
  * arguments, the token last), newest first as SLOWLOG lists them.
  */
-function releaseTimes(log: readonly [number, number, number, string[]][], tokens: readonly string[]): number[] {
+function releaseTimes(log: readonly SlowlogEntry[], tokens: readonly string[]): number[] {
   const wanted = new Set(tokens);
   return log
     .filter(([, , , args]) => args.length === 10 && args[0]?.toLowerCase() === 'evalsha' && wanted.has(args[9] ?? ''))
@@ -155,9 +156,10 @@ async function queues(
   hf: Holdfast,
   admin: Redis | null,
 ): Promise<Pick<Side, 'one' | 'long' | 'releaseOne' | 'releaseLong' | 'releaseShort'>> {
+  let restoreThreshold: (() => Promise<void>) | null = null;
   if (admin) {
     await admin.config('SET', 'slowlog-max-len', '100000');
-    await admin.config('SET', 'slowlog-log-slower-than', '0');
+    restoreThreshold = await logEveryCommand(admin);
     await admin.slowlog('RESET');
   }
   const one: number[] = [];
@@ -172,8 +174,8 @@ async function queues(
   let releaseLong: number | null = null;
   let releaseShort: number | null = null;
   if (admin) {
-    const log = (await admin.slowlog('GET', 100_000)) as [number, number, number, string[]][];
-    await admin.config('SET', 'slowlog-log-slower-than', '10000');
+    const log = await slowlogEntries(admin, 100_000);
+    await restoreThreshold?.();
     await admin.slowlog('RESET');
     releaseOne = percentile(releaseTimes(log, oneHanding), 50);
     // SLOWLOG lists the newest first: the first CHAIN releases of the long queue are its last
