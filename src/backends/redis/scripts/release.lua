@@ -51,7 +51,9 @@ end
 -- waiter that expired, has no record or does not fit takes the general path, which drops it.
 if listens == false and queued == 1 then
   local head = redis.call('ZRANGE', KEYS[2], 0, 0)[1]
-  if head and head ~= token and not redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', now, 'LIMIT', 0, 1)[1] then
+  -- the waiters' set holds exactly the queued tokens, so the head's entry is its only one
+  local waiterUntil = head and head ~= token and redis.call('ZSCORE', KEYS[3], head)
+  if waiterUntil and tonumber(waiterUntil) > now then
     local stored = redis.call('HMGET', KEYS[4], 'fence', 'w:' .. head)
     local waiter = parseWaiter(stored[2])
     if waiter and waiter.permits <= waiter.limit then
@@ -61,10 +63,10 @@ if listens == false and queued == 1 then
       redis.call('HSET', KEYS[4], 'fence', fence, 'used', int(waiter.permits),
         'h:' .. head, int(waiter.permits) .. '|' .. fence .. '|' .. waiter.owner)
       redis.call('HDEL', KEYS[4], 'h:' .. token, 'w:' .. head)
+      -- the holder and the head were the only members of their sets: empty all three, then
+      -- record the head as holder (fewer calls, and no command a cold Redis has not just run)
+      redis.call('DEL', KEYS[1], KEYS[2], KEYS[3])
       redis.call('ZADD', KEYS[1], expiresAt, head)
-      redis.call('ZREM', KEYS[1], token)
-      redis.call('ZREM', KEYS[2], head)
-      redis.call('ZREM', KEYS[3], head)
       -- includes/drain.lua's wakeWaiter; KEYS[1] is `<prefix>{<name>}:h`
       wakeClient(ARGV[1] .. 'wake:', string.sub(KEYS[1], 1, -3), waiter.clientId, head .. '|' .. fence .. '|' .. int(micros))
       -- includes/touch-keys.lua for one holder this run armed and nobody queued
