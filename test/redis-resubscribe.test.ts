@@ -34,7 +34,7 @@ async function subscribed(prefix: string) {
   let resyncs = 0;
   const subscriber = await openSubscriber(
     client,
-    channel,
+    [channel],
     (message) => messages.push(message),
     () => {
       resyncs += 1;

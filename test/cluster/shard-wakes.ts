@@ -2,8 +2,9 @@
  * Wake-ups by sharded pub/sub on the test file's cluster (src/backends/redis/shard-wakes.ts):
  * a waiting client SSUBSCRIBEs the name's shard channel on the name's master, its waiters are
  * then woken by SPUBLISH there (asserted on the path, with a spy connection subscribed to both
- * the shard channel and the plain one), the subscription follows a slot to its new master, and
- * it ends after the idle time and on close.
+ * the shard channel and the plain one), a hand-off that an older client's script publishes to
+ * the marked address still reaches the waiter, the subscription follows a slot to its new
+ * master, and it ends after the idle time and on close.
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
@@ -152,6 +153,27 @@ export function clusterShardWakes(cluster: () => RedisCluster): void {
       } finally {
         watching?.close();
         await Promise.all([a.close(), b.close()]);
+      }
+    });
+
+    it('hears a hand-off that an older client’s script publishes to the marked address (a rolling upgrade)', async () => {
+      // Scripts from before sharded wake-ups PUBLISH a marked waiter's hand-off to
+      // `<prefix>wake:#<clientId>`, the address as the record names it (includes/wake.lua then).
+      const p = prefix();
+      const [holder, waiter] = [await openClusterBackend(cluster(), p), await openClusterBackend(cluster(), p)];
+      const name = 'upgrading';
+      try {
+        const held = newToken();
+        assert.ok((await holder.backend.acquire(request(name, held))).granted);
+        const token = newToken();
+        await queueMarked(waiter, name, token);
+        const woken = waiter.wake(token);
+        const port = await portOf(name, p);
+        // Plain PUBLISH reaches every node, wherever the client's subscriber is connected.
+        await admin(port, (r) => r.publish(wakeChannel(p, `#${waiter.clientId}`), `${token}|42|7`));
+        assert.deepEqual(await woken, { fence: 42n, serverTime: 7 });
+      } finally {
+        await Promise.all([holder.backend.close(), waiter.backend.close()]);
       }
     });
 

@@ -114,7 +114,7 @@ export function quietErrors(connection: RedisConnection): () => Error | undefine
 }
 
 /**
- * A duplicate of `client` (same server, credentials, TLS) subscribed to `channel`; resolves
+ * A duplicate of `client` (same server, credentials, TLS) subscribed to `channels`; resolves
  * once the server has confirmed the subscription, so a hand-off published right after
  * connecting is not missed. After a reconnect it subscribes again and, once the server has
  * confirmed, calls `onResync`: wake-ups published during the gap are gone.
@@ -126,7 +126,7 @@ export function quietErrors(connection: RedisConnection): () => Error | undefine
  */
 export async function openSubscriber<C extends RedisConnection>(
   client: C,
-  channel: string,
+  channels: readonly string[],
   onMessage: (message: string) => void,
   onResync: () => void,
   timeout: number,
@@ -136,14 +136,14 @@ export async function openSubscriber<C extends RedisConnection>(
   const lastError = quietErrors(subscriber);
   keepSentinelConnection(subscriber);
   subscriber.on('message', (from: string, message: string) => {
-    if (from === channel) onMessage(message);
+    if (channels.includes(from)) onMessage(message);
   });
   try {
     if (connectTimeout !== undefined) await untilReady(subscriber, connectTimeout);
-    await withTimeout(subscriber.subscribe(channel), timeout, 'subscribing to wake-ups');
+    await withTimeout(subscriber.subscribe(...channels), timeout, 'subscribing to wake-ups');
     subscriber.on('ready', () => {
       // Subscribing twice is harmless; waiting for the confirmation is what matters.
-      subscriber.subscribe(channel).then(onResync, () => {});
+      subscriber.subscribe(...channels).then(onResync, () => {});
     });
     // On a cluster, ioredis keeps the subscriptions on one node of its choice and moves them
     // to another when that node leaves (its ClusterSubscriber), without telling us: wake-ups

@@ -13,7 +13,7 @@ import { isCluster, openCluster, type RedisConnection } from './cluster.js';
 import { drop, openClient, openSubscriber, quietErrors, untilReady } from './connection.js';
 import { Deadlines } from './deadlines.js';
 import { refuseEviction } from './eviction.js';
-import { wakeChannel } from './keys.js';
+import { SHARD_WAKE_MARK, wakeChannel } from './keys.js';
 import { parseWake } from './replies.js';
 import { loadScripts } from './scripts.js';
 import { ShardWakes } from './shard-wakes.js';
@@ -82,11 +82,10 @@ export async function createRedisBackend(
       throw asBackendError(error, 'loading the Lua scripts');
     });
     if (owned && options.connectTimeout !== undefined) await untilReady(client, options.connectTimeout);
-    const channel = wakeChannel(context.prefix, context.clientId);
     const shardWakes = isCluster(client) ? openShardWakes(client, context, timeout) : null;
     const subscriber = await openSubscriber(
       client,
-      channel,
+      wakeChannels(context, shardWakes !== null),
       (message) => wake(context, message, shardWakes),
       () => context.onResync(),
       timeout,
@@ -126,6 +125,18 @@ export async function createRedisBackend(
     if (owned && client) drop(client);
     throw asBackendError(error, 'connecting to Redis');
   }
+}
+
+/**
+ * The plain channels this client hears wake-ups on. On a cluster also `<prefix>wake:#<clientId>`:
+ * a waiter there marks its client `#<clientId>` so that the scripts SPUBLISH its wake-ups on the
+ * name's shard channel (shard-wakes.ts), and the scripts of a client from before that change,
+ * sharing the prefix during a rolling upgrade, PUBLISH them to the marked address as it stands.
+ * Heard here, such a hand-off reaches the waiter at once instead of at its next re-ask.
+ */
+function wakeChannels(context: BackendContext, sharded: boolean): string[] {
+  const channel = wakeChannel(context.prefix, context.clientId);
+  return sharded ? [channel, wakeChannel(context.prefix, SHARD_WAKE_MARK + context.clientId)] : [channel];
 }
 
 /** Sharded wake-ups on a cluster (shard-wakes.ts): heard like the others, by `wake`. */
