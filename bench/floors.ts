@@ -10,9 +10,9 @@
  *   pay, against a peer whose acquire is a plain SET with no script;
  * - a round trip to the embedded server (PING on its RESP port), the sequential floor there;
  * - Redis's own time for the empty script and for holdfast's two scripts (INFO commandstats).
- * All are measured inside the uncontended rounds, taking turns with the libraries
- * (uncontended.ts: `roundTripOps`), so a spell of load falls on floor and rows alike; holdfast's
- * script time is read while its own sequential row runs.
+ * All are timed in alternation with the libraries' sequential rows (sequential.ts), so a spell
+ * of load falls on floor and rows alike; holdfast's script time is read while its own sequential
+ * row runs.
  * Ceilings derived from these (and from the rows) are printed beside the targets (targets.ts).
  */
 
@@ -34,7 +34,7 @@ export interface ScriptTimes {
  */
 export type Floors = RoundTrips & ScriptTimes;
 
-/** The round trips timed beside the libraries (uncontended.ts), µs each, 1 client sequential. */
+/** The round trips timed beside the libraries (sequential.ts), µs each, 1 client sequential. */
 export interface RoundTrips {
   readonly roundTrip: number;
   readonly scriptRoundTrip: number;

@@ -1,16 +1,17 @@
 /**
- * Measure 1: uncontended acquire + release throughput, in this process. Sequential (one loop)
- * and 64 loops in parallel on 64 distinct keys, each library on its own connection. holdfast runs
- * with `autoExtend: false` for the like-for-like rows and again with its defaults. holdfast:// (the
- * embedded server) runs the like-for-like rows only. The libraries take turns for ROUNDS rounds
- * and each figure is the median of its rounds, so that a spell of load elsewhere on the machine
- * falls on every library alike instead of on whichever ran then. The round-trip floors
- * (floors.ts) take their turns in the same rounds, for the same reason.
+ * Measure 1: uncontended acquire + release throughput, in this process. 64 loops in parallel on
+ * 64 distinct keys, each library on its own connection; one client in sequence is timed apart,
+ * in fine alternation with its floors (sequential.ts). holdfast runs with `autoExtend: false` for
+ * the like-for-like rows and again with its defaults. holdfast:// (the embedded server) runs the
+ * like-for-like rows only. The libraries take turns for ROUNDS rounds and each figure is the
+ * median of its rounds, so that a spell of load elsewhere on the machine falls on every library
+ * alike instead of on whichever ran then.
  */
 import { Redis } from 'ioredis';
-import { evalshaMicros, type Floors, type RoundTrips, roundTripOps } from './floors.js';
+import type { Floors } from './floors.js';
 import type { HoldfastServer } from './holdfast-server.js';
 import { LIBS, type LibName, type Locker, type LockOptions, openLocker, type Release } from './libs.js';
+import { runSequential } from './sequential.js';
 import { lanes } from './stats.js';
 import { byColumn, LOCK_COLUMNS, type LockColumn, type Row } from './table.js';
 
@@ -37,8 +38,6 @@ interface Throughput {
   /** CPU time per acquire+release, in µs: this process, and the (private) Redis server. */
   readonly clientCpu: number;
   readonly serverCpu: number;
-  /** µs of Redis's EVALSHA time per acquire+release (INFO commandstats); NaN where not read. */
-  readonly scriptTime: number;
 }
 
 /** The Redis server's CPU seconds so far (user + system), from INFO. */
@@ -48,16 +47,12 @@ async function redisCpu(admin: Redis): Promise<number> {
   return field('used_cpu_user') + field('used_cpu_sys');
 }
 
-/**
- * acquire+release per second over `DURATION` ms with `parallel` loops, after `warmup` ms of the
- * same; `scripts` reads Redis's EVALSHA µs so far, for the script time of each.
- */
+/** acquire+release per second over `DURATION` ms with `parallel` loops, after `warmup` ms of the same. */
 async function throughput(
   serverCpu: () => Promise<number>,
   parallel: number,
   cycle: Cycle,
   warmup = WARMUP,
-  scripts: (() => Promise<number>) | null = null,
 ): Promise<Throughput> {
   const warm = performance.now() + warmup;
   await lanes(parallel, async (lane) => {
@@ -65,7 +60,6 @@ async function throughput(
   });
   let ops = 0;
   const server = await serverCpu();
-  const scriptsBefore = scripts ? await scripts() : Number.NaN;
   const client = process.cpuUsage();
   const start = performance.now();
   const end = start + DURATION;
@@ -78,14 +72,11 @@ async function throughput(
   const elapsed = performance.now() - start;
   const { user, system } = process.cpuUsage(client);
   const serverUs = ((await serverCpu()) - server) * 1e6;
-  const scriptTime = scripts ? ((await scripts()) - scriptsBefore) / ops : Number.NaN;
-  return { rate: (ops * 1000) / elapsed, clientCpu: (user + system) / ops, serverCpu: serverUs / ops, scriptTime };
+  return { rate: (ops * 1000) / elapsed, clientCpu: (user + system) / ops, serverCpu: serverUs / ops };
 }
 
 interface LibResult {
-  seq: Throughput;
   par: Throughput;
-  seqDefault: Throughput | null;
   parDefault: Throughput | null;
   semaphore: Throughput | null;
 }
@@ -99,32 +90,19 @@ async function measureLib(
   url: string,
   serverCpu: () => Promise<number>,
   full = true,
-  scripts: (() => Promise<number>) | null = null,
+  warmup = WARMUP,
 ): Promise<LibResult> {
   const locker: Locker = await openLocker(lib, url);
   try {
     // The like-for-like setting: holdfast without renewal; peers exactly as they come.
     const fair: LockOptions = lib === 'holdfast' ? { renew: false } : {};
-    const seq = await throughput(
-      serverCpu,
-      1,
-      cycleOf(() => locker.acquire('u:seq', fair)),
-      FIRST_WARMUP,
-      scripts,
-    );
     const par = await throughput(
       serverCpu,
       PARALLEL,
       cycleOf((lane) => locker.acquire(`u:par:${lane}`, fair)),
+      warmup,
     );
     const defaults = lib === 'holdfast' && full;
-    const seqDefault = defaults
-      ? await throughput(
-          serverCpu,
-          1,
-          cycleOf(() => locker.acquire('u:seq-default')),
-        )
-      : null;
     const parDefault = defaults
       ? await throughput(
           serverCpu,
@@ -140,22 +118,16 @@ async function measureLib(
           cycleOf(() => permit('u:sem', SEMAPHORE_LIMIT)),
         )
       : null;
-    return { seq, par, seqDefault, parDefault, semaphore };
+    return { par, parDefault, semaphore };
   } finally {
     await locker.close();
   }
 }
 
-async function measureOnRedis(lib: LibName, url: string): Promise<LibResult> {
+async function measureOnRedis(lib: LibName, url: string, warmup: number): Promise<LibResult> {
   const admin = new Redis(url);
   try {
-    return await measureLib(
-      lib,
-      url,
-      () => redisCpu(admin),
-      true,
-      () => evalshaMicros(admin),
-    );
+    return await measureLib(lib, url, () => redisCpu(admin), true, warmup);
   } finally {
     admin.disconnect();
   }
@@ -175,66 +147,32 @@ function median(rounds: readonly LibResult[]): LibResult {
       rate: middle(runs.map((t) => t.rate)),
       clientCpu: middle(runs.map((t) => t.clientCpu)),
       serverCpu: middle(runs.map((t) => t.serverCpu)),
-      scriptTime: middle(runs.map((t) => t.scriptTime)),
     };
   };
   return {
-    seq: of((r) => r.seq) as Throughput,
     par: of((r) => r.par) as Throughput,
-    seqDefault: of((r) => r.seqDefault),
     parDefault: of((r) => r.parDefault),
     semaphore: of((r) => r.semaphore),
   };
 }
 
-/**
- * µs per round trip of each floor (floors.ts), one turn of it: 1 client sequential, after a
- * warm-up; and the empty script's own time in Redis.
- */
-async function measureTrips(url: string, embeddedUrl: string): Promise<RoundTrips & { emptyScriptTime: number }> {
-  const ops = await roundTripOps(url, embeddedUrl);
-  const admin = new Redis(url);
-  const micros = async (op: () => Promise<unknown>): Promise<number> =>
-    1e6 / (await throughput(noCpu, 1, op, FIRST_WARMUP)).rate;
-  try {
-    const empty = await throughput(noCpu, 1, ops.emptyScript, FIRST_WARMUP, () => evalshaMicros(admin));
-    return {
-      roundTrip: await micros(ops.ping),
-      scriptRoundTrip: 1e6 / empty.rate,
-      emptyScriptTime: empty.scriptTime,
-      leanPair: await micros(ops.leanPair),
-      embeddedRoundTrip: await micros(ops.embeddedPing),
-    };
-  } finally {
-    ops.close();
-    admin.disconnect();
-  }
-}
-
-const noCpu = async (): Promise<number> => 0;
-
 export async function runUncontended(url: string, server: HoldfastServer): Promise<{ rows: Row[]; floors: Floors }> {
   const rounds = new Map<LockColumn, LibResult[]>(LOCK_COLUMNS.map((column) => [column, []]));
-  const tripRounds: (RoundTrips & { emptyScriptTime: number })[] = [];
   for (let round = 0; round < ROUNDS; round++) {
+    // The JIT takes about FIRST_WARMUP to settle: the first round warms each library that long.
+    const warmup = round === 0 ? FIRST_WARMUP : WARMUP;
     for (const lib of LIBS) {
-      rounds.get(lib)?.push(await measureOnRedis(lib, url));
+      rounds.get(lib)?.push(await measureOnRedis(lib, url, warmup));
       if (lib === 'holdfast') {
-        rounds.get('holdfast://')?.push(await measureLib(lib, server.url, server.cpuSeconds, false));
+        rounds.get('holdfast://')?.push(await measureLib(lib, server.url, server.cpuSeconds, false, warmup));
       }
     }
-    tripRounds.push(await measureTrips(url, server.url));
   }
   const results = byColumn(LOCK_COLUMNS, (column) => median(rounds.get(column) ?? []));
-  const floors: Floors = {
-    roundTrip: middle(tripRounds.map((t) => t.roundTrip)),
-    scriptRoundTrip: middle(tripRounds.map((t) => t.scriptRoundTrip)),
-    embeddedRoundTrip: middle(tripRounds.map((t) => t.embeddedRoundTrip)),
-    leanPair: middle(tripRounds.map((t) => t.leanPair)),
-    emptyScriptTime: middle(tripRounds.map((t) => t.emptyScriptTime)),
-    // read while holdfast's own sequential row ran
-    holdfastScripts: results.holdfast.seq.scriptTime,
-  };
+  const sequential = await runSequential(url, server.url);
+  const floors = sequential.floors;
+  const perSecond = (micros: number): number => 1e6 / micros;
+  const seq = byColumn(LOCK_COLUMNS, (column) => perSecond(sequential.pair[column]));
   /** One metric of one run per column; `holdfast` overrides holdfast's (on Redis) run. */
   const pick =
     (f: (r: LibResult) => Throughput | null, holdfast = f(results.holdfast)) =>
@@ -257,7 +195,7 @@ export async function runUncontended(url: string, server: HoldfastServer): Promi
   const fair = 'hf autoExtend:false';
   const par = pick((r) => r.par);
   // Peers run at their defaults in every row, so the "hf defaults" rows reuse their runs; for
-  // holdfast:// those rows are not measured (its seqDefault/parDefault are null).
+  // holdfast:// those rows are not measured.
   const defaults = (
     f: (r: LibResult) => Throughput | null,
     d: Throughput | null,
@@ -266,12 +204,13 @@ export async function runUncontended(url: string, server: HoldfastServer): Promi
     'holdfast://': null,
   });
   const rows: Row[] = [
-    rate(`uncontended, 1 client sequential (${fair})`, pick((r) => r.seq)('rate')),
+    rate(`uncontended, 1 client sequential (${fair})`, seq),
     rate(`uncontended, ${PARALLEL} keys in parallel (${fair})`, par('rate')),
-    rate(
-      'uncontended, 1 client sequential (hf defaults)',
-      defaults((r) => r.seq, results.holdfast.seqDefault),
-    ),
+    rate('uncontended, 1 client sequential (hf defaults)', {
+      ...seq,
+      holdfast: perSecond(sequential.pair['holdfast defaults']),
+      'holdfast://': null,
+    }),
     rate(
       `uncontended, ${PARALLEL} keys in parallel (hf defaults)`,
       defaults((r) => r.par, results.holdfast.parDefault),
