@@ -63,8 +63,8 @@ if listens == false and queued == 1 then
       redis.call('HSET', KEYS[4], 'fence', fence, 'used', int(waiter.permits),
         'h:' .. head, int(waiter.permits) .. '|' .. fence .. '|' .. waiter.owner)
       redis.call('HDEL', KEYS[4], 'h:' .. token, 'w:' .. head)
-      -- the holder and the head were the only members of their sets: empty all three, then
-      -- record the head as holder (fewer calls, and no command a cold Redis has not just run)
+      -- the holder and the head were the only members of their sets: empty all three in one
+      -- call (where three ZREMs were), then record the head as the holder
       redis.call('DEL', KEYS[1], KEYS[2], KEYS[3])
       redis.call('ZADD', KEYS[1], expiresAt, head)
       -- includes/drain.lua's wakeWaiter; KEYS[1] is `<prefix>{<name>}:h`
