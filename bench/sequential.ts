@@ -40,7 +40,7 @@ interface Contender {
   readonly scripts?: () => Promise<number>;
 }
 
-/** The same name as the uncontended rows use; holdfast with its defaults on a name of its own. */
+/** One acquire+release of `key` through `locker`, renewing as `renew` says (undefined: the library's default). */
 const cycle = (locker: Locker, key: string, renew?: boolean) => async (): Promise<void> => {
   const release = await locker.acquire(key, renew === undefined ? {} : { renew });
   await release();
