@@ -14,12 +14,12 @@
 import { Redis } from 'ioredis';
 import { evalshaMicros, type Floors, roundTripOps } from './floors.js';
 import { LIBS, type LibName, type Locker, openLocker } from './libs.js';
+import { JIT_WARMUP, median } from './stats.js';
 
 const ROUNDS = 12;
 const SLICE = 250;
-/** Before each slice; every contender first runs FIRST_WARMUP once (the JIT settles). */
+/** Before each slice; every contender first runs JIT_WARMUP once. */
 const WARMUP = 50;
-const FIRST_WARMUP = 1000;
 
 /** What is timed: the libraries' rows and the floors. */
 export type SequentialSubject = LibName | 'holdfast defaults' | 'holdfast://' | FloorName;
@@ -62,8 +62,6 @@ async function timeSlice(contender: Contender, warmup: number): Promise<{ micros
   return { micros, scripts };
 }
 
-const median = (values: number[]): number => values.sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? Number.NaN;
-
 /** `url`: the bench's Redis; `embeddedUrl`: its holdfast:// server. */
 export async function runSequential(url: string, embeddedUrl: string): Promise<SequentialResult> {
   const admin = new Redis(url);
@@ -91,7 +89,7 @@ export async function runSequential(url: string, embeddedUrl: string): Promise<S
     ];
     const micros = new Map<SequentialSubject, number[]>(contenders.map((c) => [c.subject, []]));
     const scriptMicros = new Map<SequentialSubject, number[]>(contenders.map((c) => [c.subject, []]));
-    for (const contender of contenders) await timeSlice(contender, FIRST_WARMUP);
+    for (const contender of contenders) await timeSlice(contender, JIT_WARMUP);
     for (let round = 0; round < ROUNDS; round++) {
       for (let i = 0; i < contenders.length; i++) {
         const contender = contenders[(round + i) % contenders.length] as Contender;

@@ -20,6 +20,14 @@ export function sharedNow(): number {
   return Number(process.hrtime.bigint()) / 1e6;
 }
 
+/** The upper middle of `values` (sorted in place); NaN when there are none. */
+export function median(values: number[]): number {
+  return values.sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? Number.NaN;
+}
+
+/** The JIT takes about this long (ms) to settle: with less a measure's first row came out ~30% low. */
+export const JIT_WARMUP = 1000;
+
 /** Nearest-rank percentile (p in 0..100) of unsorted samples; NaN when there are none. */
 export function percentile(samples: readonly number[], p: number): number {
   if (samples.length === 0) return Number.NaN;

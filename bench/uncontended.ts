@@ -12,15 +12,13 @@ import type { Floors } from './floors.js';
 import type { HoldfastServer } from './holdfast-server.js';
 import { LIBS, type LibName, type Locker, type LockOptions, openLocker, type Release } from './libs.js';
 import { runSequential } from './sequential.js';
-import { lanes } from './stats.js';
+import { JIT_WARMUP, lanes, median } from './stats.js';
 import { byColumn, LOCK_COLUMNS, type LockColumn, type Row } from './table.js';
 
 const ROUNDS = 3;
 const DURATION = 600;
-/** Before each row; the first row of a library is preceded by a longer `FIRST_WARMUP`. */
+/** Before each row; the first round warms each library up for JIT_WARMUP instead. */
 const WARMUP = 200;
-/** The JIT takes about this long to settle: with less the first row came out ~30% low. */
-const FIRST_WARMUP = 1000;
 const PARALLEL = 64;
 const SEMAPHORE_LIMIT = 4;
 
@@ -135,18 +133,15 @@ async function measureOnRedis(lib: LibName, url: string, warmup: number): Promis
 
 export const CEILING = 'embedded server ceiling: acquire+release/s on one core (1 s ÷ its CPU per op, 64 in parallel)';
 
-/** The median of `values` (sorted in place). */
-const middle = (values: number[]): number => values.sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? Number.NaN;
-
 /** The median of each figure over the rounds (null where a round has none). */
-function median(rounds: readonly LibResult[]): LibResult {
+function medianOf(rounds: readonly LibResult[]): LibResult {
   const of = (f: (r: LibResult) => Throughput | null): Throughput | null => {
     const runs = rounds.map(f).filter((t): t is Throughput => t !== null);
     if (runs.length === 0) return null;
     return {
-      rate: middle(runs.map((t) => t.rate)),
-      clientCpu: middle(runs.map((t) => t.clientCpu)),
-      serverCpu: middle(runs.map((t) => t.serverCpu)),
+      rate: median(runs.map((t) => t.rate)),
+      clientCpu: median(runs.map((t) => t.clientCpu)),
+      serverCpu: median(runs.map((t) => t.serverCpu)),
     };
   };
   return {
@@ -159,8 +154,7 @@ function median(rounds: readonly LibResult[]): LibResult {
 export async function runUncontended(url: string, server: HoldfastServer): Promise<{ rows: Row[]; floors: Floors }> {
   const rounds = new Map<LockColumn, LibResult[]>(LOCK_COLUMNS.map((column) => [column, []]));
   for (let round = 0; round < ROUNDS; round++) {
-    // The JIT takes about FIRST_WARMUP to settle: the first round warms each library that long.
-    const warmup = round === 0 ? FIRST_WARMUP : WARMUP;
+    const warmup = round === 0 ? JIT_WARMUP : WARMUP;
     for (const lib of LIBS) {
       rounds.get(lib)?.push(await measureOnRedis(lib, url, warmup));
       if (lib === 'holdfast') {
@@ -168,7 +162,7 @@ export async function runUncontended(url: string, server: HoldfastServer): Promi
       }
     }
   }
-  const results = byColumn(LOCK_COLUMNS, (column) => median(rounds.get(column) ?? []));
+  const results = byColumn(LOCK_COLUMNS, (column) => medianOf(rounds.get(column) ?? []));
   const sequential = await runSequential(url, server.url);
   const floors = sequential.floors;
   const perSecond = (micros: number): number => 1e6 / micros;
