@@ -104,7 +104,6 @@ describe('server fuzz', () => {
     // A server process of its own: a crash is a crash here, not an exception a test runner catches.
     const proc = await spawnServer();
     const bystander = await RawClient.open(proc.port);
-    const started = performance.now();
     try {
       await fc.assert(
         fc.asyncProperty(session, async (chunks) => {
@@ -128,7 +127,6 @@ describe('server fuzz', () => {
       bystander.close();
       proc.child.kill('SIGTERM');
       assert.equal(await withTimeout(proc.exited, 10_000, 'the server to exit'), 0, 'a clean exit after the abuse');
-      assert.ok(performance.now() - started < 20_000, 'the fuzz run stays short');
     } finally {
       bystander.close();
       proc.child.kill('SIGKILL');
