@@ -12,6 +12,7 @@
  * embedded server's floor the same through a bare Node relay on the embedded server's core
  * (relay-server.ts, relay-worker.ts). All of them take turns, ROUNDS times, so that they meet
  * the machine in the same state.
+ * Each pair first hands off WARM_HANDOFFS times untimed, so that what is timed runs compiled code.
  * It runs twice: the two worker processes on another core than Redis and the embedded server
  * ("apart"), then on the same core as them ("same core"), see pin.ts.
  */
@@ -30,6 +31,16 @@ const MIN_DELAY = 5;
 const MAX_DELAY = 205;
 /** ms between two releases of a batch: a hand-off and the waiter's release after it take ~1–3. */
 const GAP = 5;
+/**
+ * Untimed hand-offs each pair runs back to back before its first timed one, WARM_LANES at a
+ * time, for at most WARM_MS (a polling peer hands off once per retry interval). Without them the
+ * code a hand-off runs is still interpreted when it is timed: 200 hand-offs leave every function
+ * on holdfast's wake path unoptimized (node --trace-opt), as they leave ioredis's; a service that
+ * has handed off a few thousand times runs it compiled. Every library and both floors get the same.
+ */
+const WARM_HANDOFFS = 2000;
+const WARM_LANES = 50;
+const WARM_MS = 6000;
 
 interface LibResult {
   readonly samples: number[];
@@ -40,6 +51,8 @@ interface LibResult {
 interface Pair {
   /** Runs `reps` hand-offs; adds their latencies (ms) and failures to `into`. */
   run(reps: number, into: LibResult): Promise<void>;
+  /** WARM_HANDOFFS hand-offs at once after each other (or WARM_MS of them), timed by nobody. */
+  warm(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -64,6 +77,15 @@ async function openPair(lib: string, url: string, cpu: number, worker = './hando
         await Promise.all(keys.map(prepare));
         const delays = releaseMoments(keys.length);
         await Promise.all(keys.map((key, lane) => handOff(key, delays[lane] ?? MIN_DELAY, into)));
+      }
+    },
+    warm: async () => {
+      const until = performance.now() + WARM_MS;
+      const discarded: LibResult = { samples: [], failures: [] };
+      const keys = Array.from({ length: WARM_LANES }, (_, lane) => `handoff:warm:${lane}`);
+      for (let done = 0; done < WARM_HANDOFFS && performance.now() < until; done += WARM_LANES) {
+        await Promise.all(keys.map(prepare));
+        await Promise.all(keys.map((key) => handOff(key, 0, discarded)));
       }
     },
     stop: () => stopAll(workers),
@@ -148,7 +170,9 @@ async function runPlaced(
   const results = new Map<Subject, LibResult>();
   try {
     for (const subject of subjects) {
-      pairs.push(await openPair(subject.lib, subject.url, cpu, subject.worker));
+      const pair = await openPair(subject.lib, subject.url, cpu, subject.worker);
+      pairs.push(pair);
+      await pair.warm();
       results.set(subject.column, { samples: [], failures: [] });
     }
     for (let round = 0; round < ROUNDS; round++) {
