@@ -72,7 +72,7 @@ export async function roundTripOps(url: string, embeddedUrl: string): Promise<Ro
 }
 
 /** A script the floors send, by SHA, and by its source the first time (NOSCRIPT). */
-interface FloorScript {
+export interface FloorScript {
   readonly source: string;
   readonly sha: string;
 }
@@ -127,13 +127,15 @@ function leanScript(file: string): FloorScript {
   return floorScript(readFileSync(new URL(`./lean-lock/${file}`, import.meta.url), 'utf8'));
 }
 
-const LEAN_ACQUIRE = leanScript('acquire.lua');
-const LEAN_RELEASE = leanScript('release.lua');
+export const LEAN_ACQUIRE = leanScript('acquire.lua');
+export const LEAN_RELEASE = leanScript('release.lua');
+/** The lean lock's release that hands the name to the head of its queue (handoff-script-time.ts). */
+export const LEAN_HANDOFF = leanScript('handoff.lua');
 /** The lean lock's keys and events channel, in the shape of holdfast's (keys.ts). */
-const LEAN_KEYS = ['bench:lean:{n}:q', 'bench:lean:{n}:d'];
-const LEAN_CHANNEL = 'bench:lean:ev:n';
+export const LEAN_KEYS = ['bench:lean:{n}:q', 'bench:lean:{n}:d'] as const;
+export const LEAN_CHANNEL = 'bench:lean:ev:n';
 
-function runLean(client: Redis, script: FloorScript, ...args: string[]): Promise<unknown> {
+export function runLean(client: Redis, script: FloorScript, ...args: string[]): Promise<unknown> {
   return runFloorScript(client, script, LEAN_KEYS.length, [...LEAN_KEYS, ...args]);
 }
 

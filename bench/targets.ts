@@ -219,7 +219,11 @@ function checkHandoff(check: Checker<LockColumn>, floors: Record<Placement, Hand
  */
 function scriptBound(p50: number, floor: number, scripts: HandoffScriptTimes): string {
   const extra = (scripts.handoff - scripts.publish) / 1000;
-  return `; holdfast's release-and-hand-off script, sent after an idle spell as here, takes ${scripts.handoff.toFixed(0)} µs of Redis time (p50) where the floor's PUBLISH takes ${scripts.publish.toFixed(0)} µs: the floor plus that difference is ${ms(floor + extra)}, holdfast at ${(p50 / (floor + extra)).toFixed(2)}× of it`;
+  const lean = floor + (scripts.lean - scripts.publish) / 1000;
+  return (
+    `; holdfast's release-and-hand-off script, sent after an idle spell as here, takes ${scripts.handoff.toFixed(0)} µs of Redis time (p50) where the floor's PUBLISH takes ${scripts.publish.toFixed(0)} µs: the floor plus that difference is ${ms(floor + extra)}, holdfast at ${(p50 / (floor + extra)).toFixed(2)}× of it. ` +
+    `The leanest hand-off script we could write that keeps holdfast's contract (bench/lean-lock/handoff.lua) takes ${scripts.lean.toFixed(0)} µs: the floor plus its difference is ${ms(lean)} = ${(lean / floor).toFixed(2)}× the floor`
+  );
 }
 
 /**
