@@ -3,7 +3,10 @@
  * - Held locks: HELD_MANY locks held at once (distinct names, taken with tryAcquire, long TTL,
  *   no renewal); the server's memory per held lock (Redis: INFO used_memory; the embedded server:
  *   its process's heap), and one client's sequential acquire+release of another name, p50, with
- *   HELD_FEW vs HELD_MANY held.
+ *   HELD_FEW vs HELD_MANY held. The two are two servers of the same kind, side by side on the
+ *   server core, one holding HELD_FEW and the other HELD_MANY, probed in turns (ROUNDS each),
+ *   so that load on the machine falls on both alike: probed one after the other, seconds apart,
+ *   their ratio read 0.68–1.47× for the same code.
  * - A long queue: QUEUE_LONG waiters on one key in one client, then a chain of hand-offs (each
  *   new holder releases at once, noting when): hand-off p50 over the first CHAIN hand-offs vs the
  *   same with one waiter; on Redis also each release's own time in Redis (SLOWLOG, µs), p50,
@@ -11,7 +14,9 @@
  */
 import { connect, type Holdfast, type Lease } from 'holdfast';
 import { Redis } from 'ioredis';
-import type { HoldfastServer } from './holdfast-server.js';
+import { startRedis } from '../test/helpers/redis-server.js';
+import { type HoldfastServer, startHoldfastServer } from './holdfast-server.js';
+import { pin, SERVER_CPU } from './pin.js';
 import { logEveryCommand, type SlowlogEntry, slowlogEntries } from './slowlog.js';
 import { lanes, percentile, wallNow } from './stats.js';
 import type { Row } from './table.js';
@@ -20,8 +25,9 @@ export const HELD_FEW = 100;
 export const HELD_MANY = 100_000;
 export const QUEUE_LONG = 1000;
 const CHAIN = 200;
-const PROBES = 2000;
-const ROUNDS = 5;
+/** Sequential acquire+release per round of a probe; the two servers take ROUNDS turns each. */
+const PROBES = 200;
+const ROUNDS = 10;
 const LANES = 64;
 const TTL = 300_000;
 const PREFIX = 'bench:scale:';
@@ -53,23 +59,30 @@ interface Side {
   releaseShort: number | null;
 }
 
-/**
- * Sequential acquire+release of one name, ms: the median of ROUNDS rounds' p50s, so that one
- * round the machine spent elsewhere does not decide it.
- */
-async function probe(hf: Holdfast): Promise<number> {
+/** One round of sequential acquire+release of one name: its p50, ms. */
+async function probeRound(hf: Holdfast): Promise<number> {
   const mutex = hf.mutex('probe', { ttl: 10_000, autoExtend: false });
-  const rounds: number[] = [];
-  for (let round = 0; round < ROUNDS; round++) {
-    const samples: number[] = [];
-    for (let i = 0; i < PROBES / ROUNDS; i++) {
-      const start = performance.now();
-      await (await mutex.acquire()).release();
-      samples.push(performance.now() - start);
-    }
-    rounds.push(percentile(samples, 50));
+  const samples: number[] = [];
+  for (let i = 0; i < PROBES; i++) {
+    const start = performance.now();
+    await (await mutex.acquire()).release();
+    samples.push(performance.now() - start);
   }
-  return percentile(rounds, 50);
+  return percentile(samples, 50);
+}
+
+/**
+ * The probe on `few` and on `many` in turns, ROUNDS each, the first of each pair alternating:
+ * the median of each one's round p50s (ms), so that a round the machine spent elsewhere does
+ * not decide it.
+ */
+async function probeInTurns(few: Holdfast, many: Holdfast): Promise<{ few: number; many: number }> {
+  const rounds = { few: [] as number[], many: [] as number[] };
+  for (let round = 0; round < ROUNDS; round++) {
+    const order = round % 2 === 0 ? (['few', 'many'] as const) : (['many', 'few'] as const);
+    for (const side of order) rounds[side].push(await probeRound(side === 'few' ? few : many));
+  }
+  return { few: percentile(rounds.few, 50), many: percentile(rounds.many, 50) };
 }
 
 async function hold(hf: Holdfast, from: number, to: number, held: Lease[]): Promise<void> {
@@ -84,18 +97,28 @@ async function hold(hf: Holdfast, from: number, to: number, held: Lease[]): Prom
   });
 }
 
-async function heldLocks(hf: Holdfast, memory: Memory): Promise<Pick<Side, 'memoryPerLock' | 'few' | 'many'>> {
+/**
+ * HELD_FEW locks held on `few`'s server and HELD_MANY on `many`'s (the memory they take read
+ * there), then the probe on both in turns.
+ */
+async function heldLocks(
+  few: Holdfast,
+  many: Holdfast,
+  memory: Memory,
+): Promise<Pick<Side, 'memoryPerLock' | 'few' | 'many'>> {
   const held: Lease[] = [];
-  await probe(hf); // warm-up
-  await hold(hf, 0, HELD_FEW, held);
-  const few = await probe(hf);
+  // warm-up: the JIT, and both servers' first commands
+  await probeRound(few);
+  await probeRound(many);
+  await hold(few, 0, HELD_FEW, held);
+  await hold(many, 0, HELD_FEW, held);
   const before = await memory();
-  await hold(hf, HELD_FEW, HELD_MANY, held);
+  await hold(many, HELD_FEW, HELD_MANY, held);
   const after = await memory();
-  const many = await probe(hf);
+  const probed = await probeInTurns(few, many);
   // Left to expire on the server: releasing them all would only make the run longer.
   for (const lease of held) lease.detach();
-  return { memoryPerLock: (after - before) / (HELD_MANY - HELD_FEW), few, many };
+  return { memoryPerLock: (after - before) / (HELD_MANY - HELD_FEW), ...probed };
 }
 
 async function until(condition: () => Promise<boolean>, what: string): Promise<void> {
@@ -187,29 +210,41 @@ async function queues(
   return { one: percentile(one, 50), long: percentile(long, 50), releaseOne, releaseLong, releaseShort };
 }
 
-async function measure(url: string, memory: Memory, admin: Redis | null): Promise<Side> {
+/** `url` holds HELD_MANY locks and runs the queues; `fewUrl`, a server of the same kind, HELD_FEW. */
+async function measure(url: string, fewUrl: string, memory: Memory, admin: Redis | null): Promise<Side> {
   const hf = await connect(url, { prefix: PREFIX });
+  const few = await connect(fewUrl, { prefix: PREFIX });
   try {
-    const held = await heldLocks(hf, memory);
+    const held = await heldLocks(few, hf, memory);
     return { ...held, ...(await queues(hf, admin)) };
   } finally {
-    await hf.close();
+    await Promise.all([hf.close(), few.close()]);
   }
 }
 
 export async function runScale(url: string, server: HoldfastServer): Promise<Row[]> {
   const admin = new Redis(url);
+  // The servers that hold HELD_FEW, beside the run's own, on the same core.
+  const fewRedis = await startRedis();
+  pin(fewRedis.pid, SERVER_CPU);
   let redis: Side;
   try {
     const usedMemory = async (): Promise<number> =>
       Number(/used_memory:(\d+)/.exec(await admin.info('memory'))?.[1] ?? Number.NaN);
-    redis = await measure(url, usedMemory, admin);
+    redis = await measure(url, fewRedis.url, usedMemory, admin);
     // The held locks would otherwise stay for their TTL.
     await admin.flushdb();
   } finally {
     admin.disconnect();
+    await fewRedis.stop();
   }
-  const embedded = await measure(server.url, server.heapBytes, null);
+  const fewServer = await startHoldfastServer();
+  let embedded: Side;
+  try {
+    embedded = await measure(server.url, fewServer.url, server.heapBytes, null);
+  } finally {
+    await fewServer.stop();
+  }
   const row = (measure: string, unit: string, f: (s: Side) => number | null): Row => ({
     measure,
     unit,
