@@ -37,9 +37,14 @@ const GAP = 5;
  * code a hand-off runs is still interpreted when it is timed: 200 hand-offs leave every function
  * on holdfast's wake path unoptimized (node --trace-opt), as they leave ioredis's; a service that
  * has handed off a few thousand times runs it compiled. Every library and both floors get the same.
+ * A lane's release comes WARM_GAP ms after the one before, so that each goes out on its own as
+ * the timed ones do: released in the same tick, holdfast's would go out batched (coalescer.ts),
+ * down another path than the one timed (50 lanes at once: 1.23–1.41× the floor apart over five
+ * runs; 1 ms apart: 1.01–1.26× over three).
  */
 const WARM_HANDOFFS = 2000;
-const WARM_LANES = 50;
+const WARM_LANES = 10;
+const WARM_GAP = 1;
 const WARM_MS = 6000;
 
 interface LibResult {
@@ -51,7 +56,7 @@ interface LibResult {
 interface Pair {
   /** Runs `reps` hand-offs; adds their latencies (ms) and failures to `into`. */
   run(reps: number, into: LibResult): Promise<void>;
-  /** WARM_HANDOFFS hand-offs at once after each other (or WARM_MS of them), timed by nobody. */
+  /** WARM_HANDOFFS hand-offs one after another (or WARM_MS of them), timed by nobody. */
   warm(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -85,7 +90,7 @@ async function openPair(lib: string, url: string, cpu: number, worker = './hando
       const keys = Array.from({ length: WARM_LANES }, (_, lane) => `handoff:warm:${lane}`);
       for (let done = 0; done < WARM_HANDOFFS && performance.now() < until; done += WARM_LANES) {
         await Promise.all(keys.map(prepare));
-        await Promise.all(keys.map((key) => handOff(key, 0, discarded)));
+        await Promise.all(keys.map((key, lane) => handOff(key, (lane + 1) * WARM_GAP, discarded)));
       }
     },
     stop: () => stopAll(workers),
