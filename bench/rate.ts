@@ -33,7 +33,11 @@ const HAMMER_WARMUP = 500;
 const LATENCY_WARMUP = 300;
 const LATENCY_DURATION = 1000;
 const WAIT_LANES = 10;
-const WAIT_REPS_PER_LANE = 2;
+/**
+ * 100 waits in all, so that the p99 is the second slowest: of the 20 there were, the p99 was
+ * the slowest, one stall of the machine.
+ */
+const WAIT_REPS_PER_LANE = 10;
 /** Lanes start this far apart, so their slots do not all open in the same ms. */
 const WAIT_STAGGER = 40;
 const WAIT_MAX_DELAY = 200;

@@ -323,6 +323,16 @@ export interface RateResult {
   readonly at: number;
   /** 0-based queue position of a waiter that was not admitted; -1 otherwise. */
   readonly position: number;
+  /**
+   * `retryAfter` before it was rounded up to whole ms (fractional ms), where the backend gives
+   * it: a waiter asks again exactly then. Absent: `retryAfter` is all there is.
+   */
+  readonly exactRetryAfter?: number;
+  /**
+   * The backend's clock at the decision (integer µs), where it gives it: `exactRetryAfter` then
+   * counts from the decision, which came after the request was sent.
+   */
+  readonly serverTime?: number;
 }
 
 /**

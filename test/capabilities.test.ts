@@ -202,6 +202,37 @@ describe("waiting on a backend without wake-ups (wakeups: 'poll')", () => {
       await Promise.all([a.close(), b.close()]);
     }
   });
+
+  it("poll: a rate limiter's head waiter is admitted when its slot opens, to the µs (it asks exactly then)", async () => {
+    const clock = new FakeClock();
+    const store = new MemoryStore({ clock });
+    const a = client(store);
+    const b = client(store, undefined, 'poll');
+    try {
+      const options = { limit: 1, window: 1000 };
+      // The one admission at 0.4 ms leaves the window at 1000.4 ms. The waiter asks at 0.9 ms
+      // and then at each poll: 999.5 ms to wait then, 249.5 after its third poll (750.9 ms).
+      // Rounded up to whole ms, it would ask again at 1000.9 ms.
+      await clock.advance(0.4);
+      assert.equal((await a.rateLimiter('r', options).tryTake()).allowed, true);
+      await clock.advance(0.5);
+      let got = false;
+      const waiting = b
+        .rateLimiter('r', options)
+        .take()
+        .then((result) => {
+          got = true;
+          return result;
+        });
+      await clock.advance(999.45); // 1000.35 ms
+      assert.equal(got, false, 'not before the slot opens');
+      await clock.advance(0.1); // 1000.45 ms
+      assert.equal(got, true, 'admitted at the slot: no whole-ms rounding');
+      assert.equal((await waiting).allowed, true);
+    } finally {
+      await Promise.all([a.close(), b.close()]);
+    }
+  });
 });
 
 function memoryStoreForTest() {

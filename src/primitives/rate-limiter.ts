@@ -7,6 +7,7 @@ import {
 } from '../backend.js';
 import { requireRateAlgorithm } from '../capabilities.js';
 import type { ClientCore } from '../engine/core.js';
+import { rateRetry } from '../engine/rate-retry.js';
 import { type Line, waitInLine } from '../engine/waiter.js';
 import { asBackendError, RateLimitTimeoutError, ValidationError } from '../errors.js';
 import { type GrantPath, NO_ACQUISITION } from '../telemetry/telemetry.js';
@@ -146,7 +147,7 @@ export class RateLimiter {
           return { done: toTake(result) };
         }
         path = 'retry';
-        return { retryAfter: result.retryAfter >= 0 ? result.retryAfter : null };
+        return rateRetry(result);
       },
       leave: (token) => rates.leave(this.name, token),
       timeout: (waited) => new RateLimitTimeoutError(this.name, waited),

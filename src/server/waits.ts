@@ -6,6 +6,7 @@
  */
 import type { AcquireRequest, LockKind, RateRequest, RateResult } from '../backend.js';
 import { claimTtl } from '../defaults.js';
+import { rateRetry } from '../engine/rate-retry.js';
 import { waitInLine } from '../engine/waiter.js';
 import { LockTimeoutError, RateLimitTimeoutError } from '../errors.js';
 import type { Caller } from './caller.js';
@@ -85,7 +86,7 @@ export async function takeFor(
         name: first.name,
         async ask(token) {
           last = await caller.backend.rateTake(request(token), false);
-          return last.allowed ? { done: last } : { retryAfter: last.retryAfter >= 0 ? last.retryAfter : null };
+          return last.allowed ? { done: last } : rateRetry(last);
         },
         leave: (token) => caller.backend.rateLeave(first.name, token),
         timeout: (waited) => new RateLimitTimeoutError(first.name, waited),

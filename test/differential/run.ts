@@ -11,11 +11,22 @@
  * serverTime becomes ms since the start, each engine having its own origin.
  */
 import assert from 'node:assert/strict';
-import type { AcquireResult, Backend, HandoffGrant, LockState } from '../../src/backend.js';
+import type { AcquireResult, Backend, HandoffGrant, LockState, RateResult } from '../../src/backend.js';
 import { waitFor } from '../helpers/wait.js';
 import { type Engine, WALL_ORIGIN } from './engines.js';
 import { events, FenceLog, instant, type Normal, outcome, rates, simultaneousSorted } from './normal.js';
 import { CLIENTS, describeOp, type LimiterConfig, LOCKS, type Op, ownerOf, permitsOf } from './ops.js';
+
+/** A rate decision as the engines must agree on it exactly: whole ms, without the exact wait. */
+function wholeMsOf(result: Normal): Normal {
+  if (!isRateResult(result)) return result;
+  const { exactRetryAfter: _exact, serverTime: _time, ...whole } = result;
+  return whole;
+}
+
+function isRateResult(value: Normal): value is RateResult {
+  return typeof value === 'object' && value !== null && 'remaining' in value && 'resetIn' in value;
+}
 
 /** How long Redis's wake-ups (pub/sub) may take to arrive after the last operation, in real ms. */
 const DELIVERY_TIMEOUT = 5000;
@@ -97,6 +108,35 @@ export class DifferentialRun {
         results[0],
         `${what}: ${side.engine.label} (actual) and ${reference?.engine.label} (expected) differ\n${this.#history()}`,
       );
+    }
+  }
+
+  /**
+   * The exact waits of a rate decision (`exactRetryAfter`, whole µs): equal within 2 µs on the
+   * engines that give one (a token bucket's `tat` is kept to 0.001 ms in Redis, to the double in
+   * memory), and each within the ms of its own rounded `retryAfter`. The embedded server's
+   * reply carries none (its clients wait on whole ms).
+   */
+  #agreeExact(what: string, results: readonly Normal[]): void {
+    let reference: { label: string; exact: number } | null = null;
+    for (const [i, result] of results.entries()) {
+      if (!isRateResult(result) || result.exactRetryAfter === undefined) continue;
+      const label = this.#sides[i]?.engine.label ?? '?';
+      const exact = result.exactRetryAfter;
+      // rate-take.lua: a refusal rounds up to whole ms, a try to at least 1
+      const whole = exact <= 0 ? 0 : Math.max(1, Math.ceil(exact));
+      const expected = result.allowed ? 0 : result.position === -1 ? Math.max(1, whole) : whole;
+      assert.ok(
+        result.serverTime !== undefined && result.retryAfter === expected && (!result.allowed || exact === 0),
+        `${what}: ${label}: exactRetryAfter ${exact} against retryAfter ${result.retryAfter}\n${this.#history()}`,
+      );
+      if (reference === null) reference = { label, exact };
+      else {
+        assert.ok(
+          Math.abs(exact - reference.exact) <= 0.002,
+          `${what}: exactRetryAfter ${exact} on ${label}, ${reference.exact} on ${reference.label}\n${this.#history()}`,
+        );
+      }
     }
   }
 
@@ -184,7 +224,12 @@ export class DifferentialRun {
           token: op.token === null ? null : this.#token(`r${op.limiter}`, op.token),
           waiterTtl: op.waiterTtl,
         };
-        return this.#both(what, (side) => rates(client(side, op.token ?? 0)).take(request));
+        const results = await Promise.all(
+          this.#sides.map((side) => outcome(() => rates(client(side, op.token ?? 0)).take(request))),
+        );
+        this.#agree(what, results.map(wholeMsOf));
+        this.#agreeExact(what, results);
+        return;
       }
       case 'rateLeave':
         return this.#both(what, (side) =>

@@ -72,8 +72,8 @@ export class RateTable {
     this.#emit(state, 'rate-limited', req.cost);
     if (req.token === null) {
       const queued = [...state.queue.values()].reduce((sum, w) => sum + w.cost, 0);
-      const retryAfter = Math.max(1, this.#fitIn(state, req, req.cost + queued, now));
-      return this.#settle(state, req, this.#result(state, req, now, false, retryAfter, -1));
+      const exact = this.#fitIn(state, req, req.cost + queued, now);
+      return this.#settle(state, req, this.#result(state, req, now, false, Math.max(1, exact), -1, exact));
     }
     const entry = state.queue.get(req.token);
     if (entry) {
@@ -88,7 +88,7 @@ export class RateTable {
     }
     const position = [...state.queue.keys()].indexOf(req.token);
     const retryAfter = position === 0 ? Math.max(0, this.#fitIn(state, req, req.cost, now)) : -1;
-    return this.#settle(state, req, this.#result(state, req, now, false, retryAfter, position));
+    return this.#settle(state, req, this.#result(state, req, now, false, retryAfter, position, retryAfter));
   }
 
   leave(name: string, token: string): void {
@@ -142,7 +142,9 @@ export class RateTable {
     if (excess <= 0) return 0;
     for (const admission of state.log) {
       excess -= admission.cost;
-      if (excess <= 0) return admission.at + req.window - now;
+      // still in the window, so later than now by a float's rounding at least: never 0 (fits),
+      // as rate-algorithms.lua
+      if (excess <= 0) return Math.max(admission.at + req.window - now, 0.001);
     }
     return req.window;
   }
@@ -165,6 +167,7 @@ export class RateTable {
     allowed: boolean,
     retryAfter: number,
     position: number,
+    exact = 0,
   ): RateResult {
     let remaining: number;
     let resetIn: number;
@@ -182,7 +185,9 @@ export class RateTable {
       const newest = state.log[state.log.length - 1];
       resetIn = newest ? newest.at + req.window - now : 0;
     }
-    // Whole ms, as from Redis: waiting times rounded up (never early), the instant down.
+    // Whole ms, as from Redis: waiting times rounded up (never early), the instant down; the
+    // exact wait in whole µs rounded up, as rate-take.lua gives it, and the store's µs clock
+    // (the one lock results carry).
     return {
       allowed,
       remaining: Math.max(0, remaining),
@@ -190,6 +195,8 @@ export class RateTable {
       resetIn: Math.ceil(resetIn),
       at: Math.floor(now),
       position,
+      ...(exact >= 0 ? { exactRetryAfter: Math.ceil(Math.max(0, exact) * 1000) / 1000 } : {}),
+      serverTime: Math.floor(this.#services.clock.now() * 1000),
     };
   }
 

@@ -67,13 +67,17 @@ export function parseSweep(reply: unknown, what: string): number | null {
   return value === -1 ? null : value;
 }
 
-/** The rate-take reply: { allowed, remaining, retryAfter, resetIn, at, position } (rate-take.lua). */
+/**
+ * The rate-take reply: { allowed, remaining, retryAfter, resetIn, at, position,
+ * retryAfterMicros, serverMicros } (rate-take.lua).
+ */
 export function parseRate(reply: unknown, what: string): RateResult {
   if (!Array.isArray(reply)) throw unexpected(reply, what);
   const status = integer(reply[0], reply, what);
   if (status < 0) throw scriptError(status, what);
   if (status > 1) throw unexpected(reply, what);
   const field = (index: number): number => integer(reply[index], reply, what);
+  const exactMicros = field(6);
   return {
     allowed: status === 1,
     remaining: field(1),
@@ -81,6 +85,8 @@ export function parseRate(reply: unknown, what: string): RateResult {
     resetIn: field(3),
     at: field(4),
     position: field(5),
+    ...(exactMicros >= 0 ? { exactRetryAfter: exactMicros / 1000 } : {}),
+    serverTime: field(7),
   };
 }
 

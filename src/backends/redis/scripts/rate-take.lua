@@ -19,10 +19,14 @@
   does not fit joins or refreshes the queue. Every refusal publishes `rate-limited` (then
   `waiting` for a waiter that joined); waiters whose entry expired are `left`; admissions
   publish nothing.
-  Returns { allowed (1|0), remaining, retryAfter, resetIn, at, position }: retryAfter is
-  0 when allowed; for the head, ms until its cost fits; for a waiter behind it, -1; for a
-  refused try, ms until its cost and all the queued costs would fit (at least 1). at is the
-  server's ms; position is the 0-based place of a queued waiter, else -1.
+  Returns { allowed (1|0), remaining, retryAfter, resetIn, at, position, retryAfterMicros,
+  serverMicros }: retryAfter is 0 when allowed; for the head, ms until its cost fits; for a
+  waiter behind it, -1; for a refused try, ms until its cost and all the queued costs would fit
+  (at least 1); whole ms, rounded up. at is the server's ms; position is the 0-based place of a
+  queued waiter, else -1. retryAfterMicros is retryAfter before rounding, in µs (rounded up;
+  -1 where retryAfter is), and serverMicros the script's clock in µs (includes/now.lua): the
+  head waiter asks again exactly then, counted from its request, as a lock's waiter does
+  (acquire.lua), instead of a whole ms after the reply reached it.
   {ERR_ARGS} | {ERR_COST} when refused; nothing changed.
 ]]
 --- @include "includes/stable-slot"
@@ -64,10 +68,11 @@ local function touchRateKeys(now, stateUntil)
   for _, key in ipairs(KEYS) do redis.call('PEXPIRE', key, ttl) end
 end
 
--- A refusal: the try's retryAfter, or the waiter's place and retryAfter in the queue.
+-- A refusal: the try's exact wait, or the waiter's place and exact wait in the queue (-1:
+-- behind others, so unknown).
 local function refuse(limiter, now, wait, publish)
   publish('rate-limited', nil, cost)
-  if token == '' then return -1, math.max(1, limiter.wait(cost + queuedCost(KEYS))) end
+  if token == '' then return -1, limiter.wait(cost + queuedCost(KEYS)) end
   local position = queueRateWaiter(KEYS, token, now, waiterTtl, cost, clientId, publish)
   return position, position == 0 and wait or -1
 end
@@ -85,10 +90,14 @@ if wait == 0 and (not head or (token ~= '' and head == token)) then
     removeRateWaiter(KEYS, token)
     wakeNewHead(KEYS, token, wakePrefix, nil)
   end
-  result = { 1, limiter.remaining(), 0, limiter.resetIn(), math.floor(now), -1 }
+  result = { 1, limiter.remaining(), 0, limiter.resetIn(), math.floor(now), -1, 0, nowMicros }
 else
-  local position, retryAfter = refuse(limiter, now, wait, publish)
-  result = { 0, limiter.remaining(), retryAfter, limiter.resetIn(), math.floor(now), position }
+  local position, exact = refuse(limiter, now, wait, publish)
+  -- a try always gets a time (at least 1 ms); a head may fit at once (0) when its own ask
+  -- came behind another waiter's that has since gone
+  local retryAfter = exact < 0 and -1 or (token == '' and math.max(1, wholeMs(exact)) or wholeMs(exact))
+  local micros = exact < 0 and -1 or math.ceil(math.max(0, exact) * 1000)
+  result = { 0, limiter.remaining(), retryAfter, limiter.resetIn(), math.floor(now), position, micros, nowMicros }
 end
 touchRateKeys(now, limiter.stateUntil())
 return result

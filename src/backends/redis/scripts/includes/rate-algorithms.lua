@@ -1,7 +1,8 @@
 --[[
   The three rate-limiter algorithms (see RateAlgorithm in src/backend.ts), all on the server's
   clock. Each constructor brings its state up to now and returns a table of:
-    wait(amount)  ms until amount fits (0: it fits now), ignoring the queue
+    wait(amount)  ms until amount fits (0: it fits now), ignoring the queue: exact (fractional);
+                  the reply rounds it up to whole ms (wholeMs) and also gives it in µs
     admit(cost)   records an admission now
     remaining()   how much more fits now
     resetIn()     ms until the limiter is back to full capacity
@@ -17,6 +18,13 @@
 -- if that is less, so that rounding never refuses what the formula admits.
 local RATE_EPSILON = 0.001
 local LOG_BATCH = 100
+
+-- A wait(amount) as the reply's whole ms: rounded up, and at least 1 when it does not fit now
+-- (so a refusal never says 0).
+local function wholeMs(wait)
+  if wait <= 0 then return 0 end
+  return math.max(1, math.ceil(wait))
+end
 
 local function costOf(id)
   return tonumber(string.match(id, ':(%d+)$')) or 0
@@ -50,7 +58,8 @@ local function logWait(keys, excess, now, window)
     if #batch == 0 then return window end
     for i = 1, #batch, 2 do
       excess = excess - costOf(batch[i])
-      if excess <= 0 then return math.max(1, math.ceil(tonumber(batch[i + 1]) + window - now)) end
+      -- still in the window, so later than now by a float's rounding at least: never 0 (fits)
+      if excess <= 0 then return math.max(tonumber(batch[i + 1]) + window - now, 0.001) end
     end
     start = start + count
   end
@@ -87,7 +96,7 @@ local function tokenBucket(keys, now, limit, window, burst)
   function self.wait(amount)
     local over = offset + amount * T - burst * T
     if over <= eps then return 0 end
-    return math.ceil(over - eps)
+    return over - eps
   end
   function self.admit(cost)
     offset = offset + cost * T
@@ -113,7 +122,7 @@ local function fixedWindow(keys, now, limit, window)
   local self = {}
   function self.wait(amount)
     if count + amount <= limit then return 0 end
-    return math.max(1, math.ceil(ends - now))
+    return ends - now
   end
   function self.admit(cost)
     count = count + cost
