@@ -197,6 +197,41 @@ describe('redis specifics', () => {
     }
   });
 
+  // scripts.ts sends its script calls as commands it builds itself, except on a client whose
+  // options would change what ioredis sends: those go through ioredis's own evalsha.
+  for (const [label, options] of [
+    ['a key prefix', { keyPrefix: 'app:' }],
+    ['auto-pipelining', { enableAutoPipelining: true }],
+    ['friendly error stacks', { showFriendlyErrorStack: true }],
+    ['none of those', {}],
+  ] as const) {
+    it(`works on the caller's ioredis client with ${label}`, async () => {
+      const prefix = `t-${randomBytes(6).toString('hex')}:`;
+      const client = new Redis(server().url, options);
+      const hf = await connect({ redis: client }, { prefix });
+      try {
+        const [first, second] = await Promise.all([hf.mutex('m').acquire(), hf.mutex('n').acquire()]);
+        assert.ok(first && second);
+        const waiting = hf.mutex('m').acquire({ wait: 10_000 });
+        await untilQueued(hf, 'm', 1);
+        await first.release();
+        const next = await waiting;
+        assert.ok(next.fence > first.fence, 'handed off with a larger fence');
+        const keyPrefix = 'keyPrefix' in options ? options.keyPrefix : '';
+        assert.equal(
+          await redis().exists(`${keyPrefix}${prefix}{m}:h`),
+          1,
+          "the holder's key, with the client's key prefix",
+        );
+        await Promise.all([next.release(), second.release()]);
+        assert.equal(await redis().exists(`${keyPrefix}${prefix}{m}:h`), 0, 'gone once released');
+      } finally {
+        await hf.close();
+        client.disconnect();
+      }
+    });
+  }
+
   it('leaves no key without an expiry and no holder or queue key once idle', async () => {
     const prefix = `t-${randomBytes(6).toString('hex')}:`;
     const hfs = [await connect(server().url, { prefix }), await connect(server().url, { prefix })];
