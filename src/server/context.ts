@@ -19,4 +19,9 @@ export interface ServerContext {
 
 /** What a HELLO reply names. */
 export const SERVER_NAME = 'holdfast';
-export const PROTOCOL_VERSION = '1';
+/**
+ * The protocol's version in the HELLO reply. 2: `HOLDFAST.RATETAKE … EXACT` (the exact wait in
+ * µs and the backend's clock after the whole-ms reply), which a client sends only to a server
+ * that says 2 or more.
+ */
+export const PROTOCOL_VERSION = '2';

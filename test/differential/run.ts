@@ -112,12 +112,17 @@ export class DifferentialRun {
   }
 
   /**
-   * The exact waits of a rate decision (`exactRetryAfter`, whole µs): equal within 2 µs on the
-   * engines that give one (a token bucket's `tat` is kept to 0.001 ms in Redis, to the double in
-   * memory), and each within the ms of its own rounded `retryAfter`. The embedded server's
-   * reply carries none (its clients wait on whole ms).
+   * The exact waits of a rate decision (`exactRetryAfter`, whole µs): given by every engine or
+   * by none (a waiter behind others), equal within 2 µs (a token bucket's `tat` is kept to
+   * 0.001 ms in Redis, to the double in memory), and each the same whole ms as its own rounded
+   * `retryAfter`.
    */
   #agreeExact(what: string, results: readonly Normal[]): void {
+    const given = results.map((result) => isRateResult(result) && result.exactRetryAfter !== undefined);
+    assert.ok(
+      given.every((g) => g === given[0]),
+      `${what}: exactRetryAfter given by ${given.map((g, i) => `${this.#sides[i]?.engine.label}: ${g}`).join(', ')}\n${this.#history()}`,
+    );
     let reference: { label: string; exact: number } | null = null;
     for (const [i, result] of results.entries()) {
       if (!isRateResult(result) || result.exactRetryAfter === undefined) continue;

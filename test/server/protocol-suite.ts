@@ -256,6 +256,32 @@ export function protocolSuite(backend: ServerBackend): void {
         raw.close();
       }
     });
+
+    it('tells a rate waiter when its slot opens: whole ms, and with EXACT (protocol 2) in µs too', async () => {
+      const raw = await RawClient.open(server().port);
+      try {
+        const hello = await raw.call('HELLO', '3');
+        assert.ok(Array.isArray(hello), 'a HELLO reply');
+        assert.equal(hello[hello.indexOf('version') + 1], '2', 'protocol 2');
+        const take = (token: string, ...exact: string[]): Promise<RespValue> =>
+          raw.call('HOLDFAST.RATETAKE', 'exact:r', 'sliding-window', 1, 60_000, 1, 1, token, 6000, ...exact);
+        assert.equal(((await take('')) as RespValue[])[0], 1, 'the one slot');
+        // An older client's form: the six fields it checks for, nothing more.
+        const plain = await take('tok-a');
+        assert.ok(Array.isArray(plain) && plain.length === 6, `six fields: ${JSON.stringify(plain)}`);
+        const exact = await take('tok-a', 'EXACT');
+        assert.ok(Array.isArray(exact) && exact.length === 8, `eight fields: ${JSON.stringify(exact)}`);
+        const [allowed, , ms, , , position, micros, serverTime] = exact as number[];
+        assert.deepEqual([allowed, position], [0, 0], 'refused, at the head');
+        assert.ok((micros ?? 0) > 0 && (micros ?? 0) <= 60_000_000, `retryAfter ${micros} µs within the window`);
+        assert.equal(ms, Math.ceil((micros ?? 0) / 1000), 'the ms field is the µs one rounded up');
+        assert.ok((serverTime ?? -1) >= 0, `serverTime ${serverTime}`);
+        assert.equal(code(await take('tok-a', 'PRECISE')), 'VALIDATION', 'EXACT or nothing');
+        await raw.call('HOLDFAST.RATELEAVE', 'exact:r', 'tok-a');
+      } finally {
+        raw.close();
+      }
+    });
   });
 
   describe(`server protocol: authentication (${backend.kind})`, () => {

@@ -40,6 +40,8 @@ import { Watches } from './watches.js';
 
 export type ServerBackendOptions = NetworkBackendOptions;
 
+/** The server protocol from which HOLDFAST.RATETAKE takes EXACT (src/server/context.ts). */
+const EXACT_RATES_PROTOCOL = 2;
 /** Leases per EXTENDMANY, well inside the server's default limit on arguments. */
 const EXTEND_BATCH = 256;
 
@@ -195,6 +197,8 @@ class ServerBackend implements Backend {
   async #rateTake(r: RateRequest): Promise<RateResult> {
     const what = `rateTake "${r.name}"`;
     const args = [r.name, r.algorithm, r.limit, r.window, r.burst, r.cost, r.token ?? '', r.waiterTtl];
+    // The exact wait, from a server that has it (protocol 2); an older one refuses the argument.
+    if (this.#connection.protocol >= EXACT_RATES_PROTOCOL) args.push('EXACT');
     return parseRate(await this.#call(['HOLDFAST.RATETAKE', ...args], what), what);
   }
 

@@ -57,6 +57,7 @@ export class ServerConnection {
   /** Requests in #outbox. */
   #outboxCount = 0;
   #retries = 0;
+  #protocol = 0;
   #reconnect: NodeJS.Timeout | null = null;
   #heartbeat: NodeJS.Timeout | null = null;
   /** The one timer for every pending request's deadline; null when none is armed. */
@@ -172,7 +173,16 @@ export class ServerConnection {
     if (refused instanceof RespError) {
       throw new BackendError(`the holdfast server refused the connection: ${refused.code} ${refused.message}`);
     }
+    this.#protocol = protocolOf(replies[0]);
     this.#startHeartbeat(replies[0]);
+  }
+
+  /**
+   * The server's protocol version, from its HELLO reply on the current connection (0 until that
+   * reply came, and while there is no connection): what the commands sent now may ask of it.
+   */
+  get protocol(): number {
+    return this.#protocol;
   }
 
   #onData(socket: Socket, parser: ReplyParser, chunk: Buffer): void {
@@ -207,6 +217,7 @@ export class ServerConnection {
     if (socket !== this.#socket) return;
     this.#socket = null;
     this.#ready = false;
+    this.#protocol = 0;
     this.#outbox = '';
     this.#outboxCount = 0;
     if (this.#heartbeat) clearInterval(this.#heartbeat);
@@ -381,4 +392,10 @@ function encode(args: readonly (string | number)[]): string {
     frame += `$${Buffer.byteLength(text, 'utf8')}\r\n${text}\r\n`;
   }
   return frame;
+}
+
+/** The `version` a HELLO reply (a map, read as a flat array) names, as a number; 0 if none. */
+function protocolOf(hello: RespValue | undefined): number {
+  const version = Array.isArray(hello) ? hello[hello.indexOf('version') + 1] : undefined;
+  return typeof version === 'string' && /^\d{1,6}$/.test(version) ? Number(version) : 0;
 }

@@ -97,10 +97,15 @@ export function parseWake(items: readonly RespValue[]): { token: string; grant: 
   return { token, grant: valid ? { fence: BigInt(f), serverTime: micros } : null };
 }
 
-/** `[allowed, remaining, retryAfter, resetIn, at, position]`. */
+/**
+ * `[allowed, remaining, retryAfter, resetIn, at, position]`, and with EXACT
+ * `[…, retryAfter µs | -1, serverTime µs | -1]`.
+ */
 export function parseRate(reply: RespValue, what: string): RateResult {
-  if (!Array.isArray(reply) || reply.length !== 6) throw unexpected(reply, what);
-  const [allowed, remaining, retryAfter, resetIn, at, position] = reply.map((v) => integer(v, reply, what));
+  if (!Array.isArray(reply) || (reply.length !== 6 && reply.length !== 8)) throw unexpected(reply, what);
+  const [allowed, remaining, retryAfter, resetIn, at, position, exactMicros = -1, serverTime = -1] = reply.map((v) =>
+    integer(v, reply, what),
+  );
   if (allowed !== 0 && allowed !== 1) throw unexpected(reply, what);
   return {
     allowed: allowed === 1,
@@ -109,6 +114,8 @@ export function parseRate(reply: RespValue, what: string): RateResult {
     resetIn: resetIn ?? 0,
     at: at ?? 0,
     position: position ?? -1,
+    ...(exactMicros >= 0 ? { exactRetryAfter: exactMicros / 1000 } : {}),
+    ...(serverTime >= 0 ? { serverTime } : {}),
   };
 }
 
