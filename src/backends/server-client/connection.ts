@@ -251,7 +251,7 @@ export class ServerConnection {
   }
 
   #startHeartbeat(hello: RespValue | undefined): void {
-    const idle = Array.isArray(hello) ? hello[hello.indexOf('idle-timeout') + 1] : undefined;
+    const idle = helloField(hello, 'idle-timeout');
     const every = typeof idle === 'number' && idle > 0 ? Math.min(idle / 3, MAX_HEARTBEAT_MS) : MAX_HEARTBEAT_MS;
     // Keeps the server from closing a quiet connection, and finds a dead one (its PING times out).
     this.#heartbeat = setInterval(() => {
@@ -394,8 +394,15 @@ function encode(args: readonly (string | number)[]): string {
   return frame;
 }
 
-/** The `version` a HELLO reply (a map, read as a flat array) names, as a number; 0 if none. */
+/** The value of `field` in a HELLO reply (a map, read as a flat array), or undefined. */
+function helloField(hello: RespValue | undefined, field: string): RespValue | undefined {
+  if (!Array.isArray(hello)) return undefined;
+  const at = hello.indexOf(field);
+  return at < 0 ? undefined : hello[at + 1];
+}
+
+/** The `version` a HELLO reply names, as a number; 0 if none. */
 function protocolOf(hello: RespValue | undefined): number {
-  const version = Array.isArray(hello) ? hello[hello.indexOf('version') + 1] : undefined;
+  const version = helloField(hello, 'version');
   return typeof version === 'string' && /^\d{1,6}$/.test(version) ? Number(version) : 0;
 }
