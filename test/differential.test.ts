@@ -59,6 +59,31 @@ describe('differential: memory://, Redis and holdfast:// agree on every reply', 
     );
   });
 
+  // Found by the random sequences: a try behind a waiter, on a token bucket where it would fit,
+  // is refused; memory said its exact wait (none: the bucket had room) as absent, Redis as 0.
+  it('a sequence found once: a try that would fit, refused behind a waiter', async () => {
+    const engine = redis as RedisEngine;
+    const tag = 'found-try-behind-waiter';
+    await engine.reset(tag);
+    const memory = memoryEngine();
+    const holdfast = await holdfastEngine();
+    try {
+      const limiters = [
+        { algorithm: 'sliding-window', limit: 2, window: 500, burst: 0 },
+        { algorithm: 'token-bucket', limit: 1, window: 500, burst: 3 },
+        { algorithm: 'fixed-window', limit: 2, window: 500, burst: 0 },
+      ] as const;
+      await new DifferentialRun([memory, engine, holdfast], tag, limiters).run([
+        { op: 'rateTake', limiter: 1, cost: 2, token: null, waiterTtl: 300 },
+        { op: 'rateTake', limiter: 1, cost: 2, token: 0, waiterTtl: 6000 },
+        { op: 'advance', ms: 1000 },
+        { op: 'rateTake', limiter: 1, cost: 1, token: null, waiterTtl: 300 },
+      ]);
+    } finally {
+      await Promise.all([memory.close(), holdfast.close()]);
+    }
+  });
+
   it("the scripts' test clock is checked: a bad clock is refused, an unknown extra argument fails the script", async () => {
     const context = { clientId: 'clock-check', prefix: 'clock:', onWake: () => {}, onResync: () => {} };
     const url = server().url;

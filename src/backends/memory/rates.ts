@@ -72,7 +72,9 @@ export class RateTable {
     this.#emit(state, 'rate-limited', req.cost);
     if (req.token === null) {
       const queued = [...state.queue.values()].reduce((sum, w) => sum + w.cost, 0);
-      const exact = this.#fitIn(state, req, req.cost + queued, now);
+      // fitIn is negative when it would fit (a token bucket's room): an exact wait of 0, as
+      // rate-take.lua says; a negative one would read as "not known" (-1)
+      const exact = Math.max(0, this.#fitIn(state, req, req.cost + queued, now));
       return this.#settle(state, req, this.#result(state, req, now, false, Math.max(1, exact), -1, exact));
     }
     const entry = state.queue.get(req.token);
