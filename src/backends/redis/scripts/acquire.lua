@@ -54,11 +54,13 @@ local listens = nil
 if redis.call('EXISTS', KEYS[1], KEYS[2]) == 0 then
   listens = anyListener(ARGV[1] .. 'ev:' .. ARGV[2])
   if not listens then
-    local holders, data, margin = KEYS[1], KEYS[4], ttl + KEY_MARGIN_MS
-    local fence = string.format('%.0f', math.max(tonumber(redis.call('HGET', data, 'fence') or '0') + 1, micros))
-    local held = string.format('%.0f', permits)
+    -- whole numbers as '%d' strings, as int() in includes/records.lua writes them (and why)
+    local holders, data, margin = KEYS[1], KEYS[4], string.format('%d', ttl + KEY_MARGIN_MS)
+    -- (adding to the stored string converts it once; tonumber() would parse it twice)
+    local fence = string.format('%d', math.max((redis.call('HGET', data, 'fence') or 0) + 1, micros))
+    local held = string.format('%d', permits)
     redis.call('HSET', data, 'fence', fence, 'used', held, 'h:' .. token, held .. '|' .. fence .. '|' .. owner,
-      'kind', kind, 'limit', string.format('%.0f', limit))
+      'kind', kind, 'limit', string.format('%d', limit))
     redis.call('ZADD', holders, now + ttl, token)
     redis.call('PEXPIRE', holders, margin)
     redis.call('PEXPIRE', data, margin)

@@ -28,8 +28,9 @@ if holds and holders == 1 and queued == 0 then
   -- off, and the latest expiry is this one (a shorter lease needs no longer-lived keys).
   redis.call('ZADD', H, expiresAt, token)
   if expiresAt > tonumber(heldUntil) then
-    redis.call('PEXPIRE', H, ttl + KEY_MARGIN_MS)
-    redis.call('PEXPIRE', D, ttl + KEY_MARGIN_MS)
+    local margin = int(ttl + KEY_MARGIN_MS)
+    redis.call('PEXPIRE', H, margin)
+    redis.call('PEXPIRE', D, margin)
   end
   return 1
 end

@@ -64,7 +64,7 @@ end
 local function touchRateKeys(now, stateUntil)
   local lastWaiter = redis.call('ZRANGE', KEYS[3], -1, -1, 'WITHSCORES')[2]
   local latest = math.max(stateUntil, tonumber(lastWaiter or '0'))
-  local ttl = math.max(0, math.ceil(latest - now)) + IDLE_MS
+  local ttl = int(math.max(0, math.ceil(latest - now)) + IDLE_MS)
   for _, key in ipairs(KEYS) do redis.call('PEXPIRE', key, ttl) end
 end
 

@@ -58,7 +58,7 @@ if listens == false and queued == 1 then
     local waiter = parseWaiter(stored[2])
     if waiter and waiter.permits <= waiter.limit then
       -- as includes/grant.lua, with nobody else holding (so `used` is the waiter's permits)
-      local fence = int(math.max(tonumber(stored[1] or '0') + 1, micros))
+      local fence = int(math.max((stored[1] or 0) + 1, micros))
       local expiresAt = now + waiter.claimTtl
       redis.call('HSET', KEYS[4], 'fence', fence, 'used', int(waiter.permits),
         'h:' .. head, int(waiter.permits) .. '|' .. fence .. '|' .. waiter.owner)
@@ -70,7 +70,7 @@ if listens == false and queued == 1 then
       -- includes/drain.lua's wakeWaiter; KEYS[1] is `<prefix>{<name>}:h`
       wakeClient(ARGV[1] .. 'wake:', string.sub(KEYS[1], 1, -3), waiter.clientId, head .. '|' .. fence .. '|' .. int(micros))
       -- includes/touch-keys.lua for one holder this run armed and nobody queued
-      local ttl = math.max(0, math.ceil(expiresAt - now)) + KEY_MARGIN_MS
+      local ttl = int(math.max(0, math.ceil(expiresAt - now)) + KEY_MARGIN_MS)
       redis.call('PEXPIRE', KEYS[1], ttl)
       redis.call('PEXPIRE', KEYS[4], ttl)
       return 2

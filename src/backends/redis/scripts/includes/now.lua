@@ -27,7 +27,9 @@ local function serverTime(arity)
   if SHARED and SHARED.micros then return SHARED.now, SHARED.micros end
   if redis.replicate_commands then redis.replicate_commands() end
   local t = redis.call('TIME')
-  local sec, usec = tonumber(t[1]), tonumber(t[2])
+  -- adding 0 converts each string once; tonumber() parses it twice (Lua 5.1: lua_isnumber, then
+  -- lua_tonumber), and this runs in every script
+  local sec, usec = t[1] + 0, t[2] + 0
   local now, micros = sec * 1000 + usec / 1000, sec * 1000000 + usec
   if SHARED then SHARED.now, SHARED.micros = now, micros end
   return now, micros

@@ -26,7 +26,7 @@ local function touchKeys(run)
   if run.queued > 0 then
     latest = math.max(latest, tonumber(redis.call('ZRANGE', W, -1, -1, 'WITHSCORES')[2] or '0'))
   end
-  local ttl = math.max(0, math.ceil(latest - run.now)) + KEY_MARGIN_MS
+  local ttl = int(math.max(0, math.ceil(latest - run.now)) + KEY_MARGIN_MS)
   redis.call('PEXPIRE', H, ttl)
   redis.call('PEXPIRE', D, ttl)
   if run.queued > 0 then
