@@ -8,6 +8,9 @@
  * - an acquire+release of the leanest pair of scripts we could write that keeps holdfast's
  *   contract on a free name (lean-lock/*.lua): the least we found a lock of that contract to
  *   pay, against a peer whose acquire is a plain SET with no script;
+ * - the same pair at 64 in parallel, each name its own, each script its own EVALSHA: Redis's CPU
+ *   per acquire+release, the least a lock of that contract costs Redis's one core unbatched
+ *   (uncontended.ts, timed in the rounds of the 64-in-parallel row);
  * - a round trip to the embedded server (PING on its RESP port), the sequential floor there;
  * - Redis's own time for the empty script and for holdfast's two scripts (INFO commandstats).
  * All are timed in alternation with the libraries' sequential rows (sequential.ts), so a spell
@@ -32,7 +35,13 @@ export interface ScriptTimes {
  * arguments) and `embeddedRoundTrip` (a PING to the embedded server) in µs per round trip,
  * `leanPair` in µs per acquire+release, 1 client sequential, and Redis's own time for scripts.
  */
-export type Floors = RoundTrips & ScriptTimes;
+export type Floors = RoundTrips & ScriptTimes & ParallelFloors;
+
+/** Measured in the 64-in-parallel rounds (uncontended.ts). */
+export interface ParallelFloors {
+  /** µs of Redis CPU per acquire+release of the lean scripts, 64 names in parallel, unbatched. */
+  readonly leanParallelCpu: number;
+}
 
 /** The round trips timed beside the libraries (sequential.ts), µs each, 1 client sequential. */
 export interface RoundTrips {
@@ -139,11 +148,27 @@ export function runLean(client: Redis, script: FloorScript, ...args: string[]): 
   return runFloorScript(client, script, LEAN_KEYS.length, [...LEAN_KEYS, ...args]);
 }
 
-/** One acquire+release of the lean lock (lean-lock/*.lua); throws unless both succeed. */
-async function leanPair(client: Redis, token: string): Promise<void> {
-  const granted = (await runLean(client, LEAN_ACQUIRE, LEAN_CHANNEL, token, '30000', 'bench')) as unknown[];
-  if (granted[0] !== 1) throw new Error('lean-lock floor: the acquire was not granted');
-  if ((await runLean(client, LEAN_RELEASE, LEAN_CHANNEL, token)) !== 1) {
+/**
+ * One acquire+release of the lean lock (lean-lock/*.lua) on `name` (default: the name of
+ * LEAN_KEYS); throws unless both succeed.
+ */
+export async function leanPair(client: Redis, token: string, name?: string): Promise<void> {
+  const keys = name === undefined ? LEAN_KEYS : leanKeys(name);
+  const channel = name === undefined ? LEAN_CHANNEL : `bench:lean:ev:${name}`;
+  const acquired = (await runFloorScript(client, LEAN_ACQUIRE, 2, [
+    ...keys,
+    channel,
+    token,
+    '30000',
+    'bench',
+  ])) as unknown[];
+  if (acquired[0] !== 1) throw new Error('lean-lock floor: the acquire was not granted');
+  if ((await runFloorScript(client, LEAN_RELEASE, 2, [...keys, channel, token])) !== 1) {
     throw new Error('lean-lock floor: the release did not release');
   }
+}
+
+/** The lean lock's keys for `name`, in the shape of LEAN_KEYS. */
+function leanKeys(name: string): readonly [string, string] {
+  return [`bench:lean:{${name}}:q`, `bench:lean:{${name}}:d`];
 }

@@ -12,7 +12,7 @@
  * 400 ms it read 0.85–0.95× in five.
  */
 import { Redis } from 'ioredis';
-import { evalshaMicros, type Floors, roundTripOps } from './floors.js';
+import { evalshaMicros, type Floors, type ParallelFloors, roundTripOps } from './floors.js';
 import { LIBS, type LibName, type Locker, openLocker } from './libs.js';
 import { JIT_WARMUP, median } from './stats.js';
 
@@ -28,8 +28,8 @@ type FloorName = 'ping' | 'empty script' | 'lean pair' | 'embedded ping';
 export interface SequentialResult {
   /** µs per acquire+release (for a floor: its two round trips), median of the slices. */
   readonly pair: Readonly<Record<SequentialSubject, number>>;
-  /** The floors in the shape the targets read them (floors.ts). */
-  readonly floors: Floors;
+  /** The floors in the shape the targets read them (floors.ts), but the parallel one. */
+  readonly floors: Omit<Floors, keyof ParallelFloors>;
 }
 
 interface Contender {
@@ -102,7 +102,7 @@ export async function runSequential(url: string, embeddedUrl: string): Promise<S
       SequentialSubject,
       number
     >;
-    const floors: Floors = {
+    const floors: SequentialResult['floors'] = {
       roundTrip: pair.ping / 2,
       scriptRoundTrip: pair['empty script'] / 2,
       embeddedRoundTrip: pair['embedded ping'] / 2,

@@ -129,6 +129,18 @@ function sequentialFloor(floors: Floors, subject: Subject, own: number, peer: Pe
   );
 }
 
+/**
+ * The lean scripts' Redis CPU at 64 in parallel (floors.ts): what the least we found a lock of
+ * holdfast's contract to cost lets Redis's one core reach, unbatched (batching, as holdfast
+ * does, only takes cost away).
+ */
+function parallelLeanFloor(lean: number, own: number, peer: Peer, best: number): string {
+  return (
+    `. The leanest scripts that keep holdfast's contract (bench/lean-lock), one EVALSHA each, cost Redis ${lean.toFixed(1)} µs per acquire+release at 64 in parallel: ` +
+    `where Redis's core is the limit ≤ ${perSecond(1e6 / lean)} = ${fmt(1e6 / lean / best)} ${peer}; holdfast costs Redis ${fmt(own / lean)} what they do`
+  );
+}
+
 function checkUncontended(check: Checker<LockColumn>, floors: Floors | null): void {
   const seq = check.find('uncontended, 1 client sequential (hf autoExtend:false)');
   const par = check.find('uncontended, 64 keys in parallel (hf autoExtend:false)');
@@ -144,7 +156,8 @@ function checkUncontended(check: Checker<LockColumn>, floors: Floors | null): vo
         r >= 1.2,
         `${perSecond(par.values[subject])} vs ${peer} ${perSecond(value)} = ${fmt(r)}`,
         `the server's one core at ${serverCpu.toFixed(1)} µs of CPU per acquire+release: ≤ ${perSecond(1e6 / serverCpu)} = ${fmt(1e6 / serverCpu / value)} ${peer}; ` +
-          `${peer} costs Redis ${(cpu?.values[peer] ?? Number.NaN).toFixed(1)} µs, so where Redis's core is the limit ${subject} reaches ≤ ${fmt((cpu?.values[peer] ?? Number.NaN) / serverCpu)} of it`,
+          `${peer} costs Redis ${(cpu?.values[peer] ?? Number.NaN).toFixed(1)} µs, so where Redis's core is the limit ${subject} reaches ≤ ${fmt((cpu?.values[peer] ?? Number.NaN) / serverCpu)} of it` +
+          (subject === 'holdfast' && floors ? parallelLeanFloor(floors.leanParallelCpu, serverCpu, peer, value) : ''),
       );
     }
     if (seq) {

@@ -8,7 +8,7 @@
  * alike instead of on whichever ran then.
  */
 import { Redis } from 'ioredis';
-import type { Floors } from './floors.js';
+import { type Floors, leanPair } from './floors.js';
 import type { HoldfastServer } from './holdfast-server.js';
 import { LIBS, type LibName, type Locker, type LockOptions, openLocker, type Release } from './libs.js';
 import { runSequential } from './sequential.js';
@@ -131,6 +131,30 @@ async function measureOnRedis(lib: LibName, url: string, warmup: number): Promis
   }
 }
 
+/**
+ * The lean lock's acquire+release (floors.ts) on PARALLEL names in parallel, each script its own
+ * EVALSHA on one connection: Redis's CPU per pair, µs. Timed in the rounds of the libraries, so
+ * the same spells of load fall on it.
+ */
+async function leanParallelCpu(url: string, warmup: number): Promise<number> {
+  const admin = new Redis(url);
+  const lean = new Redis(url);
+  let tokens = 0;
+  try {
+    await lean.ping();
+    const run = await throughput(
+      () => redisCpu(admin),
+      PARALLEL,
+      (lane) => leanPair(lean, `lean-par-${++tokens}`, `u:lean:${lane}`),
+      warmup,
+    );
+    return run.serverCpu;
+  } finally {
+    admin.disconnect();
+    lean.disconnect();
+  }
+}
+
 export const CEILING = 'embedded server ceiling: acquire+release/s on one core (1 s ÷ its CPU per op, 64 in parallel)';
 
 /** The median of each figure over the rounds (null where a round has none). */
@@ -153,6 +177,7 @@ function medianOf(rounds: readonly LibResult[]): LibResult {
 
 export async function runUncontended(url: string, server: HoldfastServer): Promise<{ rows: Row[]; floors: Floors }> {
   const rounds = new Map<LockColumn, LibResult[]>(LOCK_COLUMNS.map((column) => [column, []]));
+  const lean: number[] = [];
   for (let round = 0; round < ROUNDS; round++) {
     const warmup = round === 0 ? JIT_WARMUP : WARMUP;
     for (const lib of LIBS) {
@@ -161,10 +186,11 @@ export async function runUncontended(url: string, server: HoldfastServer): Promi
         rounds.get('holdfast://')?.push(await measureLib(lib, server.url, server.cpuSeconds, false, warmup));
       }
     }
+    lean.push(await leanParallelCpu(url, warmup));
   }
   const results = byColumn(LOCK_COLUMNS, (column) => medianOf(rounds.get(column) ?? []));
   const sequential = await runSequential(url, server.url);
-  const floors = sequential.floors;
+  const floors: Floors = { ...sequential.floors, leanParallelCpu: median(lean) };
   const perSecond = (micros: number): number => 1e6 / micros;
   const seq = byColumn(LOCK_COLUMNS, (column) => perSecond(sequential.pair[column]));
   /** One metric of one run per column; `holdfast` overrides holdfast's (on Redis) run. */
