@@ -58,9 +58,10 @@ if redis.call('EXISTS', KEYS[1], KEYS[2]) == 0 then
     local holders, data, margin = KEYS[1], KEYS[4], string.format('%d', ttl + KEY_MARGIN_MS)
     -- (adding to the stored string converts it once; tonumber() would parse it twice)
     local fence = string.format('%d', math.max((redis.call('HGET', data, 'fence') or 0) + 1, micros))
-    local held = string.format('%d', permits)
+    -- permits and limit as the client wrote them: positiveInt() took only plain digits
+    local held = ARGV[4]
     redis.call('HSET', data, 'fence', fence, 'used', held, 'h:' .. token, held .. '|' .. fence .. '|' .. owner,
-      'kind', kind, 'limit', string.format('%d', limit))
+      'kind', kind, 'limit', ARGV[5])
     redis.call('ZADD', holders, now + ttl, token)
     redis.call('PEXPIRE', holders, margin)
     redis.call('PEXPIRE', data, margin)

@@ -20,14 +20,15 @@ local now, micros = serverTime(4)
 local heldUntil = redis.call('ZSCORE', H, token)
 local holders, queued = redis.call('ZCARD', H), redis.call('ZCARD', Q)
 -- purge removes only expiries <= now, and drain removes no holder (it may add the caller: below)
-local holds = heldUntil and tonumber(heldUntil) > now
+-- (a score read is a string; adding 0 converts it once, where tonumber() parses it twice)
+local holds = heldUntil and heldUntil + 0 > now
 local expiresAt = now + ttl
 
 if holds and holders == 1 and queued == 0 then
   -- The common case: the only holder, unexpired, and nobody waits: nothing to purge or hand
   -- off, and the latest expiry is this one (a shorter lease needs no longer-lived keys).
   redis.call('ZADD', H, expiresAt, token)
-  if expiresAt > tonumber(heldUntil) then
+  if expiresAt > heldUntil + 0 then
     local margin = int(ttl + KEY_MARGIN_MS)
     redis.call('PEXPIRE', H, margin)
     redis.call('PEXPIRE', D, margin)

@@ -22,7 +22,8 @@ local now, micros = serverTime(3)
 local heldUntil = redis.call('ZSCORE', KEYS[1], token)
 local holders, queued = redis.call('ZCARD', KEYS[1]), redis.call('ZCARD', KEYS[2])
 -- purge removes only expiries <= now, and nothing else here removes a holder before it
-local holds = heldUntil and tonumber(heldUntil) > now
+-- (a score read is a string; adding 0 converts it once, where tonumber() parses it twice)
+local holds = heldUntil and heldUntil + 0 > now
 
 -- The common case: the only holder leaves, nobody waits and nobody watches, so the name goes
 -- idle: the sorted sets go and the data hash keeps its fence (as in includes/touch-keys.lua).
@@ -53,7 +54,7 @@ if listens == false and queued == 1 then
   local head = redis.call('ZRANGE', KEYS[2], 0, 0)[1]
   -- the waiters' set holds exactly the queued tokens, so the head's entry is its only one
   local waiterUntil = head and head ~= token and redis.call('ZSCORE', KEYS[3], head)
-  if waiterUntil and tonumber(waiterUntil) > now then
+  if waiterUntil and waiterUntil + 0 > now then
     local stored = redis.call('HMGET', KEYS[4], 'fence', 'w:' .. head)
     local waiter = parseWaiter(stored[2])
     if waiter and waiter.permits <= waiter.limit then

@@ -7,9 +7,9 @@ local ERR_ARGS = -1
 local ERR_PERMITS = -2
 local ERR_COST = -3
 
--- The number in s when it is a whole number >= 1, else nil.
+-- The number in s when s is a whole number >= 1 in plain digits (as the client writes it),
+-- else nil. Matched, then converted once: tonumber() parses a string twice in Lua 5.1.
 local function positiveInt(s)
-  local n = tonumber(s)
-  if n and n >= 1 and n == math.floor(n) then return n end
+  if s and string.find(s, '^[1-9]%d*$') then return s + 0 end
   return nil
 end

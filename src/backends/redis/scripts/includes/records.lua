@@ -24,7 +24,8 @@ local function parseHolder(raw)
   if not raw then return nil end
   local permits, fence, owner = string.match(raw, '^(%d+)|(%d+)|(.*)$')
   if not permits then return nil end
-  return { permits = tonumber(permits), fence = fence, owner = owner }
+  -- the digits matched: adding 0 converts them once, where tonumber() parses twice
+  return { permits = permits + 0, fence = fence, owner = owner }
 end
 
 local function parseWaiter(raw)
@@ -33,7 +34,7 @@ local function parseWaiter(raw)
     string.match(raw, '^(%d+)|(%d+)|(%d+)|([^|]*)|(.*)$')
   if not permits then return nil end
   return {
-    permits = tonumber(permits), limit = tonumber(limit), claimTtl = tonumber(claimTtl),
+    permits = permits + 0, limit = limit + 0, claimTtl = claimTtl + 0,
     clientId = clientId, owner = owner,
   }
 end
