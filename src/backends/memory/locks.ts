@@ -2,7 +2,7 @@ import type { AcquireRequest, AcquireResult, BackendEvent, LockEventType, LockKi
 import { decodeOwner, type Json } from '../../owner.js';
 import type { Timer } from '../../util/clock.js';
 import { globToRegExp } from '../../util/glob.js';
-import type { StoreServices } from './services.js';
+import { micros, type StoreServices } from './services.js';
 
 interface Holder {
   readonly permits: number;
@@ -30,11 +30,6 @@ interface NameState {
   /** Map iteration order is insertion order: the FIFO queue. Refreshing keeps the place. */
   readonly queue: Map<string, QueuedWaiter>;
   timer: Timer | null;
-}
-
-/** The backend clock in µs, as `serverTime` carries it: whole µs of the store's monotonic clock. */
-function micros(now: number): number {
-  return Math.floor(now * 1000);
 }
 
 /**

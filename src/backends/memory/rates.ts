@@ -1,6 +1,6 @@
 import type { LockEventType, RateRequest, RateResult } from '../../backend.js';
 import type { Timer } from '../../util/clock.js';
-import type { StoreServices } from './services.js';
+import { micros, type StoreServices } from './services.js';
 
 interface Admission {
   readonly at: number;
@@ -198,7 +198,7 @@ export class RateTable {
       at: Math.floor(now),
       position,
       ...(exact >= 0 ? { exactRetryAfter: Math.ceil(Math.max(0, exact) * 1000) / 1000 } : {}),
-      serverTime: Math.floor(this.#services.clock.now() * 1000),
+      serverTime: micros(this.#services.clock.now()),
     };
   }
 

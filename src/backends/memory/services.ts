@@ -2,6 +2,14 @@ import type { HandoffGrant } from '../../backend.js';
 import type { Clock } from '../../util/clock.js';
 import type { EventHub } from './events.js';
 
+/**
+ * The backend clock in µs, as `serverTime` carries it (lock and rate results, wake-ups): whole
+ * µs of the store's monotonic clock reading `now` (ms).
+ */
+export function micros(now: number): number {
+  return Math.floor(now * 1000);
+}
+
 /** What the memory backend's tables share: one clock, one fence sequence, events, wake-ups. */
 export interface StoreServices {
   readonly clock: Clock;
