@@ -141,8 +141,8 @@ export const LEAN_RELEASE = leanScript('release.lua');
 /** The lean lock's release that hands the name to the head of its queue (handoff-script-time.ts). */
 export const LEAN_HANDOFF = leanScript('handoff.lua');
 /** The lean lock's keys and events channel, in the shape of holdfast's (keys.ts). */
-export const LEAN_KEYS = ['bench:lean:{n}:q', 'bench:lean:{n}:d'] as const;
-export const LEAN_CHANNEL = 'bench:lean:ev:n';
+export const LEAN_KEYS = leanKeys('n');
+export const LEAN_CHANNEL = leanChannel('n');
 
 export function runLean(client: Redis, script: FloorScript, ...args: string[]): Promise<unknown> {
   return runFloorScript(client, script, LEAN_KEYS.length, [...LEAN_KEYS, ...args]);
@@ -152,9 +152,9 @@ export function runLean(client: Redis, script: FloorScript, ...args: string[]): 
  * One acquire+release of the lean lock (lean-lock/*.lua) on `name` (default: the name of
  * LEAN_KEYS); throws unless both succeed.
  */
-export async function leanPair(client: Redis, token: string, name?: string): Promise<void> {
-  const keys = name === undefined ? LEAN_KEYS : leanKeys(name);
-  const channel = name === undefined ? LEAN_CHANNEL : `bench:lean:ev:${name}`;
+export async function leanPair(client: Redis, token: string, name = 'n'): Promise<void> {
+  const keys = leanKeys(name);
+  const channel = leanChannel(name);
   const acquired = (await runFloorScript(client, LEAN_ACQUIRE, 2, [
     ...keys,
     channel,
@@ -168,7 +168,12 @@ export async function leanPair(client: Redis, token: string, name?: string): Pro
   }
 }
 
-/** The lean lock's keys for `name`, in the shape of LEAN_KEYS. */
-function leanKeys(name: string): readonly [string, string] {
+/** The lean lock's keys for `name`: its queue and its data hash, in holdfast's shape (keys.ts). */
+function leanKeys(name: string): readonly [queue: string, data: string] {
   return [`bench:lean:{${name}}:q`, `bench:lean:{${name}}:d`];
+}
+
+/** The lean lock's events channel for `name`. */
+function leanChannel(name: string): string {
+  return `bench:lean:ev:${name}`;
 }
