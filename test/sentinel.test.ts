@@ -81,7 +81,7 @@ describe('{ sentinel } target', () => {
       const lease = await hf.mutex('by-url', { ttl: 30_000 }).acquire();
       const admin = new Redis((await set().primary()).url, { db: 2 });
       try {
-        assert.equal(await admin.exists(nameKeys(prefix, 'by-url')[0]), 1, 'the lease is in db 2 of the primary');
+        assert.equal(await admin.exists(nameKeys(prefix, 'by-url')[3]), 1, 'the lease is in db 2 of the primary');
       } finally {
         admin.disconnect();
       }
@@ -104,7 +104,7 @@ describe('{ sentinel } target', () => {
       const admin = new Redis((await set().primary()).url, { db: 3 });
       try {
         assert.equal(
-          await admin.exists(nameKeys('holdfast:', lease.name)[0]),
+          await admin.exists(nameKeys('holdfast:', lease.name)[3]),
           1,
           'the lease is in db 3 of the primary',
         );
@@ -139,8 +139,10 @@ describe('waitReplicas', () => {
       replicas.map(async (node) => {
         const admin = new Redis(node.url);
         try {
-          const [holders] = nameKeys(prefix, lease.name);
-          return (await admin.zscore(holders, lease.token)) !== null;
+          // a holder in the holders' set, or the sole holder in the data hash's `fence` (keys.ts)
+          const [holders, , , data] = nameKeys(prefix, lease.name);
+          if ((await admin.zscore(holders, lease.token)) !== null) return true;
+          return (await admin.hget(data, 'fence'))?.split('|')[1] === lease.token;
         } finally {
           admin.disconnect();
         }

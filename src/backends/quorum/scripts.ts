@@ -37,7 +37,8 @@ function operations(): string {
   return (
     scriptFunction('acquire', 'acquire') +
     scriptFunction('release', 'release') +
-    scriptFunction('force-release', 'forceRelease')
+    scriptFunction('force-release', 'forceRelease') +
+    scriptFunction('unfold', 'unfold')
   );
 }
 

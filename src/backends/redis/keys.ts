@@ -14,6 +14,11 @@
  * | `P{E}:w`  | ZSET | waiter token → waiter expiresAt (ms)                           |
  * | `P{E}:d`  | HASH | `h:<token>`, `w:<token>` records; `used`, `seq`, `fence`, `kind`, `limit` |
  *
+ * A name with one holder, nobody waiting and nobody watching when it was granted has no
+ * sorted sets: its sole holder is `fence` = `<fence>|<token>|<permits>|<armed µs>|<ttl ms>|<owner>`
+ * (expiry: armed / 1000 + ttl), rewritten in the form above as soon as anything needs more
+ * (scripts/includes/sole.lua; {@link soleExpiry} reads it).
+ *
  * A rate limiter named N has keys of its own (a lock and a limiter of one name never mix):
  *
  * | key       | type | content                                                        |
@@ -38,6 +43,17 @@
  * about name N on `P` + `ev:` + N (payload: JSON, see scripts/includes/events.lua). The scripts
  * get `P` and build both names the same way as the functions below.
  */
+
+const SOLE_HOLDER = /^\d+\|[^|]+\|\d+\|(\d+)\|(\d+)\|/;
+
+/**
+ * The expiry (server ms) of the sole holder that a data hash's `fence` field holds, or null when
+ * the field is a bare fence (or absent): what scripts/includes/sole.lua's parseSole computes.
+ */
+export function soleExpiry(fence: string | null): number | null {
+  const match = fence === null ? null : SOLE_HOLDER.exec(fence);
+  return match ? Number(match[1]) / 1000 + Number(match[2]) : null;
+}
 
 /** The four keys of one name, in the order every script takes them as KEYS[1..4]. */
 export type NameKeys = readonly [holders: string, queue: string, waiters: string, data: string];

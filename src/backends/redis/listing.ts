@@ -6,7 +6,7 @@
  */
 import type { Redis } from 'ioredis';
 import { bySlot, isCluster, mastersOf, type RedisConnection } from './cluster.js';
-import { dataKeyPattern, nameKeys, nameOfDataKey } from './keys.js';
+import { dataKeyPattern, nameKeys, nameOfDataKey, soleExpiry } from './keys.js';
 
 const SCAN_COUNT = 500;
 
@@ -57,15 +57,16 @@ async function scanNode(listing: Listing, node: Redis, match: string, base: stri
 
 /**
  * A name is live while its latest holder or waiter expiry lies ahead of the server's now (on a
- * cluster, the clock of the node that holds the names: TIME rides in the same pipeline).
+ * cluster, the clock of the node that holds the names: TIME rides in the same pipeline). A
+ * sole holder has its expiry in the data hash's `fence` field (keys.ts).
  */
 async function liveNames(listing: Listing, client: RedisConnection, names: readonly string[]): Promise<string[]> {
   // On a cluster the pipeline goes to the node of its keys' slot, keyless TIME included.
   const pipeline = client.pipeline().time();
   const skip = 0;
   for (const name of names) {
-    const [holders, , waiters] = nameKeys(listing.prefix, name);
-    pipeline.zrange(holders, -1, -1, 'WITHSCORES').zrange(waiters, -1, -1, 'WITHSCORES');
+    const [holders, , waiters, data] = nameKeys(listing.prefix, name);
+    pipeline.zrange(holders, -1, -1, 'WITHSCORES').zrange(waiters, -1, -1, 'WITHSCORES').hget(data, 'fence');
   }
   const replies = (await listing.bound(pipeline.exec())) ?? [];
   const values = replies.map(([error, value]) => {
@@ -76,5 +77,6 @@ async function liveNames(listing: Listing, client: RedisConnection, names: reado
   const testNow = listing.testNow();
   const now = testNow === null ? Number(sec) * 1000 + Number(usec) / 1000 : testNow / 1000;
   const latest = (index: number): number => Number((values[skip + index] as string[] | undefined)?.[1] ?? 0);
-  return names.filter((_, i) => latest(1 + 2 * i) > now || latest(2 + 2 * i) > now);
+  const sole = (index: number): number => soleExpiry((values[skip + index] as string | null | undefined) ?? null) ?? 0;
+  return names.filter((_, i) => latest(1 + 3 * i) > now || latest(2 + 3 * i) > now || sole(3 + 3 * i) > now);
 }

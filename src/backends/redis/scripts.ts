@@ -23,6 +23,7 @@ export type ScriptName =
   | 'inspect'
   | 'force-release'
   | 'sweep'
+  | 'unfold'
   | 'rate-take'
   | 'rate-leave'
   | 'batch';
@@ -34,6 +35,7 @@ const SCRIPT_NAMES: readonly ScriptName[] = [
   'inspect',
   'force-release',
   'sweep',
+  'unfold',
   'rate-take',
   'rate-leave',
   'batch',

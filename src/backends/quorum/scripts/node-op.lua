@@ -1,10 +1,10 @@
 --[[
   One lock operation on one node of a quorum, then the numbering of its grants (see
-  ../fences.ts). scripts.ts puts the Redis backend's acquire.lua, release.lua and
-  force-release.lua in front of this text, each unchanged inside a function of its own
-  (`local function acquire(KEYS, ARGV)`, likewise `release`, `forceRelease`), so the operation
-  runs exactly as on a single Redis; what this script adds is one step after it, in the same
-  atomic run.
+  ../fences.ts). scripts.ts puts the Redis backend's acquire.lua, release.lua,
+  force-release.lua and unfold.lua in front of this text, each unchanged inside a function of
+  its own (`local function acquire(KEYS, ARGV)`, likewise `release`, `forceRelease`, `unfold`),
+  so the operation runs exactly as on a single Redis; what this script adds is one step after
+  it, in the same atomic run.
 
   Numbering: a grant the operation made (or any earlier one that was never numbered, such as
   a hand-off by a drain in another script) gets the next number after the node's fence memory
@@ -45,6 +45,9 @@ for i = 5, #ARGV do args[#args + 1] = ARGV[i] end
 local token = ARGV[1] == 'a' and args[3] or nil
 local caller = token and not redis.call('ZSCORE', H, token) and token or nil
 local reply = operation({ KEYS[1], KEYS[2], KEYS[3], KEYS[4] }, args)
+-- what follows reads the holders' set and their records: a grant the operation made in the
+-- sole holder's form (the Redis backend's includes/sole.lua) is rewritten in the general form
+unfold({ KEYS[1], KEYS[2], KEYS[3], KEYS[4] }, {})
 
 local function int(x)
   return string.format('%.0f', x)

@@ -34,6 +34,7 @@
 --- @include "includes/now"
 --- @include "includes/listeners"
 --- @include "includes/margin"
+--- @include "includes/sole"
 
 local token, clientId, owner, kind = ARGV[3], ARGV[9], ARGV[10], ARGV[11]
 local permits, limit = positiveInt(ARGV[4]), positiveInt(ARGV[5])
@@ -46,25 +47,25 @@ if permits > limit then return { ERR_PERMITS } end
 
 local now, micros = serverTime(12)
 -- The common case, a free name that nobody watches: nothing to purge, nobody queued, no event,
--- so grant at once (as grant() in includes/grant.lua would, with used = 0) and arm the two keys
--- that exist. It comes before every other include: a run creates a function only when it
--- reaches its definition, and this path needs none of them. (A watched name takes the general
--- path below, which grants a free name the same way and publishes `acquired`.)
-local listens = nil
+-- so grant at once, in the sole holder's form (includes/sole.lua): one HSET and one key expiry.
+-- It comes before the includes it does not need: a run creates a function only when it reaches
+-- its definition. (A watched name takes the general path below, which grants a free name in the
+-- general form and publishes `acquired`.)
+-- sole: the `fence` field of a name without sorted sets when it holds a sole holder's record,
+-- which the general path unfolds first
+local listens, sole = nil, nil
 if redis.call('EXISTS', KEYS[1], KEYS[2]) == 0 then
+  local data = KEYS[4]
+  local stored = redis.call('HGET', data, 'fence')
   listens = anyListener(ARGV[1] .. 'ev:' .. ARGV[2])
-  if not listens then
-    -- whole numbers as '%d' strings, as int() in includes/records.lua writes them (and why)
-    local holders, data, margin = KEYS[1], KEYS[4], string.format('%d', ttl + KEY_MARGIN_MS)
-    -- (adding to the stored string converts it once; tonumber() would parse it twice)
-    local fence = string.format('%d', math.max((redis.call('HGET', data, 'fence') or 0) + 1, micros))
-    -- permits and limit as the client wrote them: positiveInt() took only plain digits
-    local held = ARGV[4]
-    redis.call('HSET', data, 'fence', fence, 'used', held, 'h:' .. token, held .. '|' .. fence .. '|' .. owner,
+  sole = stored and string.find(stored, '|', 1, true) and stored
+  if not sole and not listens and not string.find(token, '|', 1, true) then
+    -- adding to the stored fence converts it once (tonumber() would parse it twice); permits
+    -- and ttl go in as the client wrote them (positiveInt() took only plain digits)
+    local fence = int(math.max((stored or 0) + 1, micros))
+    redis.call('HSET', data, 'fence', soleRecord(fence, token, ARGV[4], int(micros), ARGV[6], owner),
       'kind', kind, 'limit', ARGV[5])
-    redis.call('ZADD', holders, now + ttl, token)
-    redis.call('PEXPIRE', holders, margin)
-    redis.call('PEXPIRE', data, margin)
+    redis.call('PEXPIRE', data, int(ttl + KEY_MARGIN_MS))
     return { 1, fence }
   end
 end
@@ -126,6 +127,7 @@ local function decide()
   return { 0, -1, -1, run.micros }
 end
 
+if sole then unfoldSole(H, D, parseSole(sole), now) end
 run.holders, run.queued = redis.call('ZCARD', H), redis.call('ZCARD', Q)
 if purge(run) then drain(run, token) end
 local result = decide()

@@ -13,16 +13,31 @@
 --- @include "includes/stable-slot"
 --- @include "includes/args"
 --- @include "includes/name"
+--- @include "includes/sole"
 
 local token, ttl = ARGV[3], positiveInt(ARGV[4])
 if not ttl then return ERR_ARGS end
 local now, micros = serverTime(4)
+local expiresAt = now + ttl
+
+-- The sole holder (includes/sole.lua) re-armed in place, its data hash kept as long as the new
+-- expiry needs; any other name in that form is unfolded and goes on in the general form.
+local sole = parseSole(redis.call('HGET', D, 'fence'))
+if sole then
+  if sole.expiresAt > now then
+    if sole.token ~= token then return 0 end
+    redis.call('HSET', D, 'fence', soleRecord(sole.fence, token, sole.permits, int(micros), ARGV[4], sole.owner))
+    if expiresAt > sole.expiresAt then redis.call('PEXPIRE', D, int(ttl + KEY_MARGIN_MS)) end
+    return 1
+  end
+  unfoldSole(H, D, sole, now)
+end
+
 local heldUntil = redis.call('ZSCORE', H, token)
 local holders, queued = redis.call('ZCARD', H), redis.call('ZCARD', Q)
 -- purge removes only expiries <= now, and drain removes no holder (it may add the caller: below)
 -- (a score read is a string; adding 0 converts it once, where tonumber() parses it twice)
 local holds = heldUntil and heldUntil + 0 > now
-local expiresAt = now + ttl
 
 if holds and holders == 1 and queued == 0 then
   -- The common case: the only holder, unexpired, and nobody waits: nothing to purge or hand

@@ -13,8 +13,12 @@
 --- @include "includes/purge"
 --- @include "includes/drain"
 --- @include "includes/touch-keys"
+--- @include "includes/sole"
 
 local run = newRun(nil, 2)
+-- a sole holder (includes/sole.lua) is removed like any other, in the general form
+local sole = parseSole(redis.call('HGET', D, 'fence'))
+if sole then unfoldSole(H, D, sole, run.now) end
 run.holders, run.queued = redis.call('ZCARD', H), redis.call('ZCARD', Q)
 local freed = purge(run)
 local tokens = run.holders > 0 and redis.call('ZRANGE', H, 0, -1) or {}

@@ -11,6 +11,7 @@
 ]]
 --- @include "includes/now"
 --- @include "includes/records"
+--- @include "includes/sole"
 
 local function readHolder(token)
   return parseHolder(redis.call('HGET', KEYS[4], 'h:' .. token))
@@ -22,6 +23,11 @@ end
 
 local now = serverTime(0)
 local holders, waiters = {}, {}
+-- a sole holder (includes/sole.lua): a name in that form has neither sorted set
+local sole = parseSole(redis.call('HGET', KEYS[4], 'fence'))
+if sole and sole.expiresAt > now then
+  table.insert(holders, { sole.fence, sole.permits + 0, math.ceil(sole.expiresAt - now), sole.owner })
+end
 local scored = redis.call('ZRANGE', KEYS[1], 0, -1, 'WITHSCORES')
 for i = 1, #scored, 2 do
   local expiresAt, holder = tonumber(scored[i + 1]), readHolder(scored[i])

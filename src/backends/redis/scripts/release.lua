@@ -16,22 +16,41 @@
 --- @include "includes/stable-slot"
 --- @include "includes/now"
 --- @include "includes/listeners"
+--- @include "includes/sole"
 
 local token = ARGV[3]
 local now, micros = serverTime(3)
+local listens = nil
+
+-- The common case: the sole holder (includes/sole.lua) leaves and nobody watches, so the name
+-- goes idle: its `fence` field goes back to the bare fence, for the next holder. A name in that
+-- form has no waiter, so another token has nothing to release there while the holder lives.
+-- Anything else (a watched name, an expired holder) unfolds it and goes on in the general form.
+local sole = parseSole(redis.call('HGET', KEYS[4], 'fence'))
+if sole then
+  if sole.expiresAt > now then
+    if sole.token ~= token then return 0 end
+    listens = anyListener(ARGV[1] .. 'ev:' .. ARGV[2])
+    if not listens then
+      redis.call('HSET', KEYS[4], 'fence', sole.fence)
+      return 1
+    end
+  end
+  unfoldSole(KEYS[1], KEYS[4], sole, now)
+end
+
 local heldUntil = redis.call('ZSCORE', KEYS[1], token)
 local holders, queued = redis.call('ZCARD', KEYS[1]), redis.call('ZCARD', KEYS[2])
 -- purge removes only expiries <= now, and nothing else here removes a holder before it
 -- (a score read is a string; adding 0 converts it once, where tonumber() parses it twice)
 local holds = heldUntil and heldUntil + 0 > now
 
--- The common case: the only holder leaves, nobody waits and nobody watches, so the name goes
--- idle: the sorted sets go and the data hash keeps its fence (as in includes/touch-keys.lua).
--- Like acquire.lua's, it comes before the includes it does not need. (A watched name takes the
--- general path below, which does the same and publishes `released`.)
-local listens = nil
+-- The general form's common case: the only holder leaves, nobody waits and nobody watches, so
+-- the name goes idle: the sorted sets go and the data hash keeps its fence (as in
+-- includes/touch-keys.lua). Like acquire.lua's, it comes before the includes it does not need.
+-- (A watched name takes the general path below, which does the same and publishes `released`.)
 if holds and holders == 1 and queued <= 1 then
-  listens = anyListener(ARGV[1] .. 'ev:' .. ARGV[2])
+  if listens == nil then listens = anyListener(ARGV[1] .. 'ev:' .. ARGV[2]) end
   if not listens and queued == 0 then
     redis.call('HDEL', KEYS[4], 'h:' .. token)
     redis.call('DEL', KEYS[1], KEYS[2], KEYS[3])

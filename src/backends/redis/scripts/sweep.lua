@@ -11,14 +11,25 @@
 ]]
 --- @include "includes/stable-slot"
 --- @include "includes/name"
+--- @include "includes/sole"
 
-if redis.call('EXISTS', H, W) == 0 then return -1 end
+-- A name without sorted sets is idle or has a sole holder (includes/sole.lua): one that lives
+-- is left as it is (its expiry is the answer); one that expired is unfolded, to be purged and
+-- reported below like any other.
+local now, micros = nil, nil
+if redis.call('EXISTS', H, W) == 0 then
+  local sole = parseSole(redis.call('HGET', D, 'fence'))
+  if not sole then return -1 end
+  now, micros = serverTime(2)
+  if sole.expiresAt > now then return math.ceil(sole.expiresAt - now) end
+  unfoldSole(H, D, sole, now)
+end
 
 --- @include "includes/purge"
 --- @include "includes/drain"
 --- @include "includes/touch-keys"
 
-local run = newRun(nil, 2)
+local run = newRun(nil, 2, now, micros)
 run.holders, run.queued = redis.call('ZCARD', H), redis.call('ZCARD', Q)
 if purge(run) then drain(run, nil) end
 touchKeys(run)

@@ -27,10 +27,12 @@ local function serverTime(arity)
   if SHARED and SHARED.micros then return SHARED.now, SHARED.micros end
   if redis.replicate_commands then redis.replicate_commands() end
   local t = redis.call('TIME')
-  -- adding 0 converts each string once; tonumber() parses it twice (Lua 5.1: lua_isnumber, then
-  -- lua_tonumber), and this runs in every script
-  local sec, usec = t[1] + 0, t[2] + 0
-  local now, micros = sec * 1000 + usec / 1000, sec * 1000000 + usec
+  -- arithmetic converts each string once; tonumber() parses it twice (Lua 5.1: lua_isnumber,
+  -- then lua_tonumber), and this runs in every script
+  local micros = t[1] * 1000000 + t[2]
+  -- now is µs / 1000 on both clocks, so an expiry kept as (µs, ttl) in a sole holder's record
+  -- (includes/sole.lua) comes back as exactly the `now + ttl` it was armed with
+  local now = micros / 1000
   if SHARED then SHARED.now, SHARED.micros = now, micros end
   return now, micros
 end

@@ -1,0 +1,58 @@
+--[[
+  The sole holder's form of a name: while one token holds a name that nobody waits on and
+  nobody watched when it was granted, the name has no sorted sets at all. Its holder lives in
+  the data hash's `fence` field, in place of the bare fence:
+
+    fence = <fence>|<token>|<permits>|<armed µs>|<ttl ms>|<owner>
+
+  so a free name's acquire and its release each touch one key (the general form, with the
+  holders' and the queue's sorted sets and an h:<token> record, costs a sorted set and two
+  key expiries more per acquire+release). The holder's expiry is <armed µs> / 1000 + <ttl>:
+  the very `now + ttl` the general form stores as its score (includes/now.lua computes now as
+  µs / 1000), so unfolding it gives the same bits.
+
+  Any operation that needs more than the sole holder (a second holder or a waiter, a watched
+  name, an expiry to purge, a force-release) first unfolds it into the general form
+  (unfoldSole below) and then runs as before: the general paths never see this form. A name in
+  this form has neither sorted set, and a name with either has no holder in `fence`.
+
+  A client from before this form finds no holders' set and goes on to read `fence` as a
+  number: its acquire then stops with a Lua error before it writes anything, in its fast path
+  and in its general path alike (arithmetic on a non-number), so during a rolling upgrade an
+  older client fails on a name a newer one holds this way; it never grants it a second time.
+  Its release, extend, sweep and force-release find no holder in the sorted sets and change
+  nothing of the data hash.
+
+  A token with '|' in it (never one the client makes) takes the general form.
+]]
+--- @include "records"
+--- @include "margin"
+
+-- nil unless raw is a sole holder's `fence` field; else its parts, with the expiry in ms.
+local function parseSole(raw)
+  if not raw or not string.find(raw, '|', 1, true) then return nil end
+  local fence, token, permits, armed, ttl, owner =
+    string.match(raw, '^(%d+)|([^|]+)|(%d+)|(%d+)|(%d+)|(.*)$')
+  if not fence then return nil end
+  return {
+    fence = fence, token = token, permits = permits, owner = owner,
+    armed = armed, ttl = ttl, expiresAt = armed / 1000 + ttl,
+  }
+end
+
+-- The `fence` field that makes token the sole holder (every part already a string: fence and
+-- armed as int() writes them, permits and ttl as the client sent them, plain digits).
+local function soleRecord(fence, token, permits, armed, ttl, owner)
+  return fence .. '|' .. token .. '|' .. permits .. '|' .. armed .. '|' .. ttl .. '|' .. owner
+end
+
+-- Rewrites a sole holder (parsed) in the general form: the bare fence and `used` back in the
+-- data hash, its h:<token> record, and its expiry in the holders' set, whose key then lives
+-- as long as the data hash must (includes/touch-keys.lua). An expired holder is unfolded too:
+-- the general path's purge then drops it and reports it, as it would any other.
+local function unfoldSole(holders, data, sole, now)
+  redis.call('HSET', data, 'fence', sole.fence, 'used', sole.permits,
+    'h:' .. sole.token, sole.permits .. '|' .. sole.fence .. '|' .. sole.owner)
+  redis.call('ZADD', holders, sole.expiresAt, sole.token)
+  redis.call('PEXPIRE', holders, int(math.max(0, math.ceil(sole.expiresAt - now)) + KEY_MARGIN_MS))
+end
