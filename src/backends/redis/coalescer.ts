@@ -168,16 +168,23 @@ export class Coalescer {
     );
   }
 
+  /** batch.lua's flat reply: per operation, its status, a count (-1: one value) and the values. */
   #settle(batch: readonly Waiting[], replies: unknown): void {
-    batch.forEach((waiting, index) => {
-      const entry = Array.isArray(replies) ? (replies[index] as unknown) : undefined;
-      if (!Array.isArray(entry) || entry.length !== 2) {
+    const flat: readonly unknown[] = Array.isArray(replies) ? replies : [];
+    let at = 0;
+    for (const waiting of batch) {
+      const status = flat[at];
+      const count = flat[at + 1];
+      const end = at + 2 + (count === -1 ? 1 : typeof count === 'number' ? count : 0);
+      if ((status !== 0 && status !== 1) || typeof count !== 'number' || count < -1 || end > flat.length) {
         waiting.reject(this.#failed('the batch script returned no reply for it', waiting.operation.what));
-      } else if (entry[0] === 1) {
-        waiting.resolve(entry[1]);
-      } else {
-        waiting.reject(this.#failed(String(entry[1]), waiting.operation.what));
+        at = flat.length;
+        continue;
       }
-    });
+      const reply = count === -1 ? flat[at + 2] : flat.slice(at + 2, end);
+      if (status === 1) waiting.resolve(reply);
+      else waiting.reject(this.#failed(String(reply), waiting.operation.what));
+      at = end;
+    }
   }
 }

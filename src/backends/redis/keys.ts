@@ -15,7 +15,7 @@
  * | `P{E}:d`  | HASH | `h:<token>`, `w:<token>` records; `used`, `seq`, `fence`, `kind`, `limit` |
  *
  * A name with one holder, nobody waiting and nobody watching when it was granted has no
- * sorted sets: its sole holder is `fence` = `<fence>|<token>|<permits>|<armed µs>|<ttl ms>|<owner>`
+ * sorted sets: its sole holder is `fence` = `<fence>|<token>|<armed µs>|<ttl ms>|<permits>|<owner>`
  * (expiry: armed / 1000 + ttl), rewritten in the form above as soon as anything needs more
  * (scripts/includes/sole.lua; {@link soleExpiry} reads it).
  *
@@ -44,7 +44,7 @@
  * get `P` and build both names the same way as the functions below.
  */
 
-const SOLE_HOLDER = /^\d+\|[^|]+\|\d+\|(\d+)\|(\d+)\|/;
+const SOLE_HOLDER = /^\d+\|[^|]+\|(\d+)\|(\d+)\|\d+\|/;
 
 /**
  * The expiry (server ms) of the sole holder that a data hash's `fence` field holds, or null when

@@ -14,6 +14,7 @@
 --- @include "includes/args"
 --- @include "includes/name"
 --- @include "includes/sole"
+--- @include "includes/unfold-sole"
 
 local token, ttl = ARGV[3], positiveInt(ARGV[4])
 if not ttl then return ERR_ARGS end
@@ -26,7 +27,8 @@ local sole = parseSole(redis.call('HGET', D, 'fence'))
 if sole then
   if sole.expiresAt > now then
     if sole.token ~= token then return 0 end
-    redis.call('HSET', D, 'fence', soleRecord(sole.fence, token, sole.permits, int(micros), ARGV[4], sole.owner))
+    local permits, owner = soleHolding(sole)
+    redis.call('HSET', D, 'fence', soleRecord(sole.fence, token, int(micros), ARGV[4], permits, owner))
     if expiresAt > sole.expiresAt then redis.call('PEXPIRE', D, int(ttl + KEY_MARGIN_MS)) end
     return 1
   end

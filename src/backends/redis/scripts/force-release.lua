@@ -14,6 +14,7 @@
 --- @include "includes/drain"
 --- @include "includes/touch-keys"
 --- @include "includes/sole"
+--- @include "includes/unfold-sole"
 
 local run = newRun(nil, 2)
 -- a sole holder (includes/sole.lua) is removed like any other, in the general form

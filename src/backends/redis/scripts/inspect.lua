@@ -26,7 +26,8 @@ local holders, waiters = {}, {}
 -- a sole holder (includes/sole.lua): a name in that form has neither sorted set
 local sole = parseSole(redis.call('HGET', KEYS[4], 'fence'))
 if sole and sole.expiresAt > now then
-  table.insert(holders, { sole.fence, sole.permits + 0, math.ceil(sole.expiresAt - now), sole.owner })
+  local permits, owner = soleHolding(sole)
+  table.insert(holders, { sole.fence, permits + 0, math.ceil(sole.expiresAt - now), owner })
 end
 local scored = redis.call('ZRANGE', KEYS[1], 0, -1, 'WITHSCORES')
 for i = 1, #scored, 2 do

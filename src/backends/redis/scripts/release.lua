@@ -27,17 +27,18 @@ local listens = nil
 -- form has no waiter, so another token has nothing to release there while the holder lives.
 -- Anything else (a watched name, an expired holder) unfolds it and goes on in the general form.
 local sole = parseSole(redis.call('HGET', KEYS[4], 'fence'))
-if sole then
-  if sole.expiresAt > now then
-    if sole.token ~= token then return 0 end
-    listens = anyListener(ARGV[1] .. 'ev:' .. ARGV[2])
-    if not listens then
-      redis.call('HSET', KEYS[4], 'fence', sole.fence)
-      return 1
-    end
+if sole and sole.expiresAt > now then
+  if sole.token ~= token then return 0 end
+  listens = anyListener(ARGV[1] .. 'ev:' .. ARGV[2])
+  if not listens then
+    redis.call('HSET', KEYS[4], 'fence', sole.fence)
+    return 1
   end
-  unfoldSole(KEYS[1], KEYS[4], sole, now)
 end
+
+--- @include "includes/unfold-sole"
+
+if sole then unfoldSole(KEYS[1], KEYS[4], sole, now) end
 
 local heldUntil = redis.call('ZSCORE', KEYS[1], token)
 local holders, queued = redis.call('ZCARD', KEYS[1]), redis.call('ZCARD', KEYS[2])

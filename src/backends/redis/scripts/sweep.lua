@@ -12,6 +12,7 @@
 --- @include "includes/stable-slot"
 --- @include "includes/name"
 --- @include "includes/sole"
+--- @include "includes/unfold-sole"
 
 -- A name without sorted sets is idle or has a sole holder (includes/sole.lua): one that lives
 -- is left as it is (its expiry is the answer); one that expired is unfolded, to be purged and

@@ -10,6 +10,7 @@
 --- @include "includes/stable-slot"
 --- @include "includes/now"
 --- @include "includes/sole"
+--- @include "includes/unfold-sole"
 
 local sole = parseSole(redis.call('HGET', KEYS[4], 'fence'))
 if not sole then return 0 end

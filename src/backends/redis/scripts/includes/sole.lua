@@ -3,7 +3,7 @@
   nobody watched when it was granted, the name has no sorted sets at all. Its holder lives in
   the data hash's `fence` field, in place of the bare fence:
 
-    fence = <fence>|<token>|<permits>|<armed µs>|<ttl ms>|<owner>
+    fence = <fence>|<token>|<armed µs>|<ttl ms>|<permits>|<owner>
 
   so a free name's acquire and its release each touch one key (the general form, with the
   holders' and the queue's sorted sets and an h:<token> record, costs a sorted set and two
@@ -13,7 +13,7 @@
 
   Any operation that needs more than the sole holder (a second holder or a waiter, a watched
   name, an expiry to purge, a force-release) first unfolds it into the general form
-  (unfoldSole below) and then runs as before: the general paths never see this form. A name in
+  (includes/unfold-sole.lua) and then runs as before: the general paths never see this form. A name in
   this form has neither sorted set, and a name with either has no holder in `fence`.
 
   A client from before this form finds no holders' set and goes on to read `fence` as a
@@ -25,34 +25,23 @@
 
   A token with '|' in it (never one the client makes) takes the general form.
 ]]
---- @include "records"
---- @include "margin"
-
--- nil unless raw is a sole holder's `fence` field; else its parts, with the expiry in ms.
+-- nil unless raw is a sole holder's `fence` field; else its fence and token, its expiry in ms,
+-- and the raw field. The match stops at the owner, and captures neither it nor the permits:
+-- only soleHolding() reads those (Lua's matcher costs per character; an owner can be long).
 local function parseSole(raw)
   if not raw or not string.find(raw, '|', 1, true) then return nil end
-  local fence, token, permits, armed, ttl, owner =
-    string.match(raw, '^(%d+)|([^|]+)|(%d+)|(%d+)|(%d+)|(.*)$')
+  local fence, token, armed, ttl = string.match(raw, '^(%d+)|([^|]+)|(%d+)|(%d+)|%d+|')
   if not fence then return nil end
-  return {
-    fence = fence, token = token, permits = permits, owner = owner,
-    armed = armed, ttl = ttl, expiresAt = armed / 1000 + ttl,
-  }
+  return { fence = fence, token = token, expiresAt = armed / 1000 + ttl, raw = raw }
+end
+
+-- A parsed sole holder's permits and owner, as strings.
+local function soleHolding(sole)
+  return string.match(sole.raw, '^%d+|[^|]+|%d+|%d+|(%d+)|(.*)$')
 end
 
 -- The `fence` field that makes token the sole holder (every part already a string: fence and
--- armed as int() writes them, permits and ttl as the client sent them, plain digits).
-local function soleRecord(fence, token, permits, armed, ttl, owner)
-  return fence .. '|' .. token .. '|' .. permits .. '|' .. armed .. '|' .. ttl .. '|' .. owner
-end
-
--- Rewrites a sole holder (parsed) in the general form: the bare fence and `used` back in the
--- data hash, its h:<token> record, and its expiry in the holders' set, whose key then lives
--- as long as the data hash must (includes/touch-keys.lua). An expired holder is unfolded too:
--- the general path's purge then drops it and reports it, as it would any other.
-local function unfoldSole(holders, data, sole, now)
-  redis.call('HSET', data, 'fence', sole.fence, 'used', sole.permits,
-    'h:' .. sole.token, sole.permits .. '|' .. sole.fence .. '|' .. sole.owner)
-  redis.call('ZADD', holders, sole.expiresAt, sole.token)
-  redis.call('PEXPIRE', holders, int(math.max(0, math.ceil(sole.expiresAt - now)) + KEY_MARGIN_MS))
+-- armed as int() writes them, ttl and permits as the client sent them, plain digits).
+local function soleRecord(fence, token, armed, ttl, permits, owner)
+  return fence .. '|' .. token .. '|' .. armed .. '|' .. ttl .. '|' .. permits .. '|' .. owner
 end
