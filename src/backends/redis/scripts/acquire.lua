@@ -136,7 +136,8 @@ local function decide()
   return { 0, -1, -1, run.micros }
 end
 
-if sole then unfoldSole(H, D, parseSole(sole), now) end
+local soleHolder = parseSole(sole)
+if soleHolder then unfoldSole(H, D, soleHolder, now) end
 run.holders, run.queued = redis.call('ZCARD', H), redis.call('ZCARD', Q)
 if purge(run) then drain(run, token) end
 local result = decide()
