@@ -232,6 +232,27 @@ describe('redis specifics', () => {
     });
   }
 
+  it('keeps a sole holder in the data hash alone, compact (a listpack) through a renewal', async () => {
+    const prefix = `t-${randomBytes(6).toString('hex')}:`;
+    const hf = await connect(server().url, { prefix });
+    try {
+      const lease = await hf.mutex('compact', { ttl: 30_000, autoExtend: false }).acquire();
+      const [holders, queue, data] = [`${prefix}{compact}:h`, `${prefix}{compact}:q`, `${prefix}{compact}:d`];
+      assert.equal(await redis().exists(holders, queue), 0, 'no sorted set');
+      assert.equal(await redis().object('ENCODING', data), 'listpack');
+      await lease.extend(60_000);
+      assert.equal(await redis().object('ENCODING', data), 'listpack', 'renewed');
+      const state = await hf.inspect('compact');
+      assert.equal(state?.holders[0]?.fence, lease.fence);
+      assert.ok((state?.holders[0]?.expiresIn ?? 0) > 30_000, 'the renewal moved its expiry');
+      assert.ok((await redis().pttl(data)) > 60_000, 'the data hash outlives the renewed expiry');
+      assert.equal(await lease.release(), true);
+      assert.equal(await redis().hget(data, 'fence'), lease.fence.toString(), 'the bare fence stays');
+    } finally {
+      await hf.close();
+    }
+  });
+
   it('leaves no key without an expiry and no holder or queue key once idle', async () => {
     const prefix = `t-${randomBytes(6).toString('hex')}:`;
     const hfs = [await connect(server().url, { prefix }), await connect(server().url, { prefix })];

@@ -15,8 +15,8 @@
  * | `P{E}:d`  | HASH | `h:<token>`, `w:<token>` records; `used`, `seq`, `fence`, `kind`, `limit` |
  *
  * A name with one holder, nobody waiting and nobody watching when it was granted has no
- * sorted sets: its sole holder is `fence` = `<fence>|<token>|<armed µs>|<ttl ms>|<permits>|<owner>`
- * (expiry: armed / 1000 + ttl), rewritten in the form above as soon as anything needs more
+ * sorted sets: its sole holder is `fence` = `<fence>|<token>|<offset µs>|<ttl ms>|<permits>|<owner>`
+ * (expiry: (fence + offset) / 1000 + ttl), rewritten in the form above as soon as anything needs more
  * (scripts/includes/sole.lua; {@link soleExpiry} reads it).
  *
  * A rate limiter named N has keys of its own (a lock and a limiter of one name never mix):
@@ -44,7 +44,7 @@
  * get `P` and build both names the same way as the functions below.
  */
 
-const SOLE_HOLDER = /^\d+\|[^|]+\|(\d+)\|(\d+)\|\d+\|/;
+const SOLE_HOLDER = /^(\d+)\|[^|]+\|(-?\d+)\|(\d+)\|\d+\|/;
 
 /**
  * The expiry (server ms) of the sole holder that a data hash's `fence` field holds, or null when
@@ -52,7 +52,7 @@ const SOLE_HOLDER = /^\d+\|[^|]+\|(\d+)\|(\d+)\|\d+\|/;
  */
 export function soleExpiry(fence: string | null): number | null {
   const match = fence === null ? null : SOLE_HOLDER.exec(fence);
-  return match ? Number(match[1]) / 1000 + Number(match[2]) : null;
+  return match ? (Number(match[1]) + Number(match[2])) / 1000 + Number(match[3]) : null;
 }
 
 /** The four keys of one name, in the order every script takes them as KEYS[1..4]. */

@@ -66,12 +66,12 @@ if redis.call('EXISTS', KEYS[1], KEYS[2]) == 0 then
   listens = anyListener(ARGV[1] .. 'ev:' .. ARGV[2])
   sole = stored and string.find(stored, '|', 1, true) and stored
   if not sole and not listens and not string.find(token, '|', 1, true) then
-    -- adding to the stored fence converts it once (tonumber() would parse it twice); permits
-    -- and ttl go in as the client wrote them (checked above as plain digits)
-    -- (whole numbers as '%d' strings, as int() in includes/records.lua writes them, which this
-    -- path does not include)
-    local fence = string.format('%d', math.max((stored or 0) + 1, micros))
-    redis.call('HSET', data, 'fence', soleRecord(fence, token, string.format('%d', micros), ARGV[6], ARGV[4], owner),
+    -- the fence as a '%d' string, as int() in includes/records.lua writes it (this path does not
+    -- include that); adding to the stored fence converts it once (tonumber() would parse it
+    -- twice); ttl and permits go in as the client wrote them (checked above as plain digits)
+    local granted = math.max((stored or 0) + 1, micros)
+    local fence = string.format('%d', granted)
+    redis.call('HSET', data, 'fence', soleRecord(fence, token, micros - granted, ARGV[6], ARGV[4], owner),
       'kind', kind, 'limit', ARGV[5])
     redis.call('PEXPIRE', data, string.format('%d', ttl + KEY_MARGIN_MS))
     return { 1, fence }

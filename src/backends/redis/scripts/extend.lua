@@ -28,7 +28,7 @@ if sole then
   if sole.expiresAt > now then
     if sole.token ~= token then return 0 end
     local permits, owner = soleHolding(sole)
-    redis.call('HSET', D, 'fence', soleRecord(sole.fence, token, int(micros), ARGV[4], permits, owner))
+    redis.call('HSET', D, 'fence', soleRecord(sole.fence, token, micros - sole.fence, ARGV[4], permits, owner))
     if expiresAt > sole.expiresAt then redis.call('PEXPIRE', D, int(ttl + KEY_MARGIN_MS)) end
     return 1
   end

@@ -30,7 +30,7 @@ local function serverTime(arity)
   -- arithmetic converts each string once; tonumber() parses it twice (Lua 5.1: lua_isnumber,
   -- then lua_tonumber), and this runs in every script
   local micros = t[1] * 1000000 + t[2]
-  -- now is µs / 1000 on both clocks, so an expiry kept as (µs, ttl) in a sole holder's record
+  -- now is µs / 1000 on both clocks, so an expiry kept as µs and ttl in a sole holder's record
   -- (includes/sole.lua) comes back as exactly the `now + ttl` it was armed with
   local now = micros / 1000
   if SHARED then SHARED.now, SHARED.micros = now, micros end
