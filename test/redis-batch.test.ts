@@ -106,7 +106,10 @@ describe('redis: a call at once when none is in flight, the others of its tick a
       runScript(admin as Redis, batch, { keys, args }),
     );
     // batch.lua's flat reply: per operation 1 (ran), -1 (one value) and release.lua's 0
-    assert.deepEqual(replies, names.flatMap(() => [1, -1, 0]));
+    assert.deepEqual(
+      replies,
+      names.flatMap(() => [1, -1, 0]),
+    );
     assert.equal(clusterProbes, 1);
   });
 
