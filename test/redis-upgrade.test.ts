@@ -1,6 +1,6 @@
 /**
- * A rolling upgrade: clients of the previous version (0.1.0, whose acquire.lua is kept verbatim
- * in fixtures/) and of this one on the same Redis and prefix. This version keeps a name's sole
+ * A rolling upgrade: clients of the previous version (0.1.0, whose writing scripts are kept
+ * verbatim in fixtures/0.1.0/) and of this one on the same Redis and prefix. This version keeps a name's sole
  * holder in the data hash and no sorted set (scripts/includes/sole.lua), where an older client
  * looks for a holder in the holders' set only: it must fail on such a name, never grant it a
  * second time, and the two versions must otherwise read each other's holds.
@@ -15,7 +15,10 @@ import { connect, type Holdfast } from '../src/index.js';
 import { waitFor } from './helpers/wait.js';
 import { useRedisServer } from './helpers/world.js';
 
-const OLD_ACQUIRE = readFileSync(new URL('./fixtures/acquire-0.1.0.lua', import.meta.url), 'utf8');
+/** A script of 0.1.0, as its client sent it to one Redis. */
+function oldScript(name: 'acquire' | 'release' | 'extend' | 'force-release'): string {
+  return readFileSync(new URL(`./fixtures/0.1.0/${name}.lua`, import.meta.url), 'utf8');
+}
 
 describe('redis: a rolling upgrade from 0.1.0', () => {
   const server = useRedisServer();
@@ -34,7 +37,12 @@ describe('redis: a rolling upgrade from 0.1.0', () => {
   /** The previous version's acquire of a mutex, as its client sent it (acquire-args.ts). */
   function oldAcquire(name: string, token: string): Promise<unknown> {
     const args = [prefix, name, token, '1', '1', '30000', '0', '30000', 'old-client', '{}', 'mutex', '30000'];
-    return admin.eval(OLD_ACQUIRE, 4, ...nameKeys(prefix, name), ...args);
+    return admin.eval(oldScript('acquire'), 4, ...nameKeys(prefix, name), ...args);
+  }
+
+  /** The previous version's release, renewal or force-release (its arguments as its client sent them). */
+  function oldCall(script: 'release' | 'extend' | 'force-release', name: string, ...rest: string[]): Promise<unknown> {
+    return admin.eval(oldScript(script), 4, ...nameKeys(prefix, name), prefix, name, ...rest);
   }
 
   /** Everything Redis has about a name's lock: its four keys' types and contents. */
@@ -68,6 +76,18 @@ describe('redis: a rolling upgrade from 0.1.0', () => {
       watcher.disconnect();
     }
     await lease.release();
+  });
+
+  it("an older client's release, renewal and force-release leave a newer sole holder as it is", async () => {
+    const lease = await hf.mutex('kept', { ttl: 30_000, autoExtend: false }).acquire();
+    const before = await state('kept');
+    assert.equal(await oldCall('release', 'kept', 'old-5'), 0, 'released nothing');
+    assert.equal(await oldCall('extend', 'kept', 'old-5', '30000'), 0, 'renewed nothing');
+    assert.equal(await oldCall('force-release', 'kept'), 0, 'found no holder to remove');
+    assert.deepEqual(await state('kept'), before, 'nothing changed');
+    assert.equal((await hf.inspect('kept'))?.holders[0]?.fence, lease.fence, 'still held');
+    await lease.extend();
+    assert.equal(await lease.release(), true);
   });
 
   it('an older client grants a name once the newer holder released it, above its fence', async () => {
