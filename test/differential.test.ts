@@ -42,7 +42,7 @@ describe('differential: memory://, Redis and holdfast:// agree on every reply', 
   it(`${RUNS} random sequences from 3 clients, on one driven clock`, async () => {
     let sequence = 0;
     await fc.assert(
-      fc.asyncProperty(scenario, async ({ limiters, ops }) => {
+      fc.asyncProperty(scenario, async ({ limiters, ops, watched }) => {
         const engine = redis as RedisEngine;
         // Each sequence has names and tokens of its own on the shared Redis.
         const tag = `s${sequence++}`;
@@ -50,7 +50,7 @@ describe('differential: memory://, Redis and holdfast:// agree on every reply', 
         const memory = memoryEngine();
         const holdfast = await holdfastEngine();
         try {
-          await new DifferentialRun([memory, engine, holdfast], tag, limiters).run(ops);
+          await new DifferentialRun([memory, engine, holdfast], tag, limiters).run(ops, watched);
         } finally {
           await Promise.all([memory.close(), holdfast.close()]);
         }

@@ -58,6 +58,13 @@ export interface LimiterConfig {
 export interface Scenario {
   readonly limiters: readonly LimiterConfig[];
   readonly ops: readonly Op[];
+  /**
+   * Whether the sequence runs with a watcher on its names (its events compared too). Without
+   * one, Redis grants a free name in its sole holder's form and rewrites it in the general form
+   * as soon as anything needs more (scripts/includes/sole.lua): both forms, and every step
+   * between them, are held to the same replies.
+   */
+  readonly watched: boolean;
 }
 
 /** The permits token `token` asks for on lock `name`: 1 on a mutex, 1..3 on the semaphore. */
@@ -146,6 +153,7 @@ export const scenario: fc.Arbitrary<Scenario> = fc.record({
     }),
   ),
   ops: fc.array(op, { minLength: 1, maxLength: 40, size: 'max' }),
+  watched: fc.boolean(),
 });
 
 /** One op as a short line, for failure messages: `acquire n1 t3 ttl=500 wait(waiterTtl=300)`. */
