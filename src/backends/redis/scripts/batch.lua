@@ -18,8 +18,8 @@
   script returned; 1, -1 and its reply when that was not an array; or 0, -1 and the message
   when it raised an error (the other operations are unaffected; like a single script, what it
   wrote before the error stays). Flat because Redis turns every Lua table of a reply into a
-  reply of its own (probing each for `err`, `ok` and five other fields first): one table per
-  operation and its reply cost ~1.5k instructions of Redis per operation (callgrind).
+  reply of its own, probing each for `err`, `ok` and five other fields first: nested, that was
+  one table per operation and one more per acquire's reply.
 ]]
 --- @include "includes/stable-slot"
 local OPERATIONS = { a = acquire, r = release }
@@ -43,10 +43,10 @@ while at <= #ARGV do
     results[n + 3] = type(reply) == 'table' and (reply.err or 'error') or tostring(reply)
     n = n + 3
   elseif type(reply) == 'table' then
-    local count = #reply
-    results[n + 1], results[n + 2] = 1, count
-    for i = 1, count do results[n + 2 + i] = reply[i] end
-    n = n + 2 + count
+    local size = #reply
+    results[n + 1], results[n + 2] = 1, size
+    for i = 1, size do results[n + 2 + i] = reply[i] end
+    n = n + 2 + size
   else
     results[n + 1], results[n + 2], results[n + 3] = 1, -1, reply
     n = n + 3
