@@ -1,23 +1,35 @@
 /**
- * A rolling upgrade: clients of the previous version (0.1.0, whose writing scripts are kept
- * verbatim in fixtures/0.1.0/) and of this one on the same Redis and prefix. This version keeps a name's sole
+ * A rolling upgrade: clients of the previous version (0.1.0, whose lock scripts' sources are
+ * kept in fixtures/0.1.0/) and of this one on the same Redis and prefix. This version keeps a name's sole
  * holder in the data hash and no sorted set (scripts/includes/sole.lua), where an older client
  * looks for a holder in the holders' set only: it must fail on such a name, never grant it a
  * second time, and the two versions must otherwise read each other's holds.
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join, sep } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { nameKeys } from '../src/backends/redis/keys.js';
+import { standaloneSourceFrom } from '../src/backends/redis/scripts.js';
 import { connect, type Holdfast } from '../src/index.js';
 import { waitFor } from './helpers/wait.js';
 import { useRedisServer } from './helpers/world.js';
 
+const OLD_SOURCES = fileURLToPath(new URL('./fixtures/0.1.0/', import.meta.url));
+
+/** 0.1.0's scripts and includes, by path under scripts/ (fixtures/0.1.0/README.md). */
+const OLD_FILES: Readonly<Record<string, string>> = Object.fromEntries(
+  readdirSync(OLD_SOURCES, { recursive: true, encoding: 'utf8' })
+    .filter((path) => path.endsWith('.lua'))
+    .map((path) => [path.split(sep).join('/'), readFileSync(join(OLD_SOURCES, path), 'utf8')]),
+);
+
 /** A script of 0.1.0, as its client sent it to one Redis. */
 function oldScript(name: 'acquire' | 'release' | 'extend' | 'force-release'): string {
-  return readFileSync(new URL(`./fixtures/0.1.0/${name}.lua`, import.meta.url), 'utf8');
+  return standaloneSourceFrom(OLD_FILES, name);
 }
 
 describe('redis: a rolling upgrade from 0.1.0', () => {

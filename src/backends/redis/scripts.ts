@@ -139,9 +139,18 @@ export function scriptFunction(
   return `local function ${as}(KEYS, ARGV, SHARED)\n${expand(`${name}.lua`, includedAlready(topology))}\nend\n`;
 }
 
-/** `file` is a path under scripts/ ('includes/drain.lua'). */
-function expand(file: string, included: Set<string>): string {
-  const text = LUA_FILES[file];
+/**
+ * A script as it runs on one Redis, expanded from `files` (a path under scripts/ → its text)
+ * instead of this version's: test/redis-upgrade.test.ts runs an earlier version's scripts,
+ * kept as their sources, expanded as that version expanded them.
+ */
+export function standaloneSourceFrom(files: Readonly<Record<string, string>>, name: string): string {
+  return `local SHARED = nil\n${expand(`${name}.lua`, includedAlready('standalone'), files)}`;
+}
+
+/** `file` is a path under scripts/ ('includes/drain.lua'), read from `files`. */
+function expand(file: string, included: Set<string>, files: Readonly<Record<string, string>> = LUA_FILES): string {
+  const text = files[file];
   if (text === undefined) throw new Error(`no Lua script ${file} (run scripts/inline-lua.mjs after adding one)`);
   const lines: string[] = [];
   for (const line of text.split('\n')) {
@@ -154,7 +163,7 @@ function expand(file: string, included: Set<string>): string {
     // Lua needs a local function defined before its first use, so only the first copy stays.
     if (included.has(target)) continue;
     included.add(target);
-    lines.push(expand(target, included));
+    lines.push(expand(target, included, files));
   }
   return lines.join('\n');
 }
